@@ -1,0 +1,228 @@
+//! The objects of the negotiation: States, blocs, dimensions, agenda items and the
+//! private preferences each State holds about each item.
+//!
+//! Everything here is plain data. Indices (`SeatIdx`, `ItemIdx`) are positions in the
+//! scenario's State list (sorted by ISO3 id) and agenda, so the engine never orders by
+//! anything but State id.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Index of a State in a scenario's State list (which is sorted by State id).
+pub type SeatIdx = usize;
+/// Index of an item in a scenario's agenda.
+pub type ItemIdx = usize;
+
+/// Lower end of every item's policy scale.
+pub const SCALE_MIN: f64 = 0.0;
+/// Upper end of every item's policy scale.
+pub const SCALE_MAX: f64 = 100.0;
+
+/// The Helsinki "baskets", plus `general` for organisational items (budget,
+/// appointments) that serve all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dimension {
+    /// First basket: arms control, CSBMs, conflict prevention.
+    PoliticoMilitary,
+    /// Second basket: economic and environmental co-operation.
+    EconomicEnvironmental,
+    /// Third basket: human rights, democratic institutions, media freedom.
+    Human,
+    /// Organisational items that serve the whole Organization.
+    General,
+}
+
+impl Dimension {
+    /// All dimensions, in a fixed order.
+    pub const ALL: [Dimension; 4] = [
+        Dimension::PoliticoMilitary,
+        Dimension::EconomicEnvironmental,
+        Dimension::Human,
+        Dimension::General,
+    ];
+
+    /// The kebab-case name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::PoliticoMilitary => "politico-military",
+            Dimension::EconomicEnvironmental => "economic-environmental",
+            Dimension::Human => "human",
+            Dimension::General => "general",
+        }
+    }
+
+    /// Parses the kebab-case name.
+    pub fn parse(s: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What kind of decision an agenda item asks for. Designs route items to bodies and
+/// rules by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemKind {
+    /// The yearly Unified Budget; on deadlock a design may run on provisional 1/12 allotments.
+    UnifiedBudget,
+    /// Appointment or renewal of a head of institution (SG, ODIHR, HCNM, RFoM).
+    Appointment,
+    /// Establishing or extending a field mission's mandate.
+    FieldMission,
+    /// Vienna Document / confidence- and security-building measures.
+    Csbm,
+    /// Election observation mandates and standards.
+    ElectionObservation,
+    /// A Ministerial or Permanent Council declaration.
+    Declaration,
+    /// A response to a clear, gross and uncorrected violation by one State (the
+    /// consensus-minus-one case of Prague 1992).
+    ViolationResponse,
+}
+
+impl ItemKind {
+    /// All kinds, in a fixed order.
+    pub const ALL: [ItemKind; 7] = [
+        ItemKind::UnifiedBudget,
+        ItemKind::Appointment,
+        ItemKind::FieldMission,
+        ItemKind::Csbm,
+        ItemKind::ElectionObservation,
+        ItemKind::Declaration,
+        ItemKind::ViolationResponse,
+    ];
+
+    /// The kebab-case name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::UnifiedBudget => "unified-budget",
+            ItemKind::Appointment => "appointment",
+            ItemKind::FieldMission => "field-mission",
+            ItemKind::Csbm => "csbm",
+            ItemKind::ElectionObservation => "election-observation",
+            ItemKind::Declaration => "declaration",
+            ItemKind::ViolationResponse => "violation-response",
+        }
+    }
+
+    /// Parses the kebab-case name.
+    pub fn parse(s: &str) -> Option<ItemKind> {
+        ItemKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A bloc: the primary alignment a State negotiates with (tension is kept per bloc pair).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bloc {
+    /// Short id used in files (e.g. `west`).
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+}
+
+/// A participating State.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// ISO 3166-1 alpha-3 code (or any unique id in synthetic scenarios).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Index into the scenario's blocs.
+    pub bloc: usize,
+    /// Alliance and organisation memberships (tags, for reports and seat classes).
+    pub memberships: Vec<String>,
+    /// Capability weight (e.g. share of the budget scale, in percent).
+    pub capability: f64,
+}
+
+/// One agenda item: a decision question on a 0..100 policy scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Short id used in files and reports.
+    pub id: String,
+    /// Human-readable title.
+    pub title: String,
+    /// The dimension the item belongs to.
+    pub dimension: Dimension,
+    /// The kind of decision.
+    pub kind: ItemKind,
+    /// Where policy stands now (0..100).
+    pub status_quo: f64,
+    /// What happens when no decision is reached (defaults to the status quo).
+    pub reversion: f64,
+    /// For violation responses: the accused State, whose objection a
+    /// consensus-minus-one rule does not count.
+    pub accused: Option<SeatIdx>,
+}
+
+/// A State's private view of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Preference {
+    /// Ideal point on the item's scale.
+    pub ideal: f64,
+    /// Salience (0..1): how much the item matters.
+    pub salience: f64,
+    /// Red line: largest distance from the ideal the State can live with.
+    pub red_line: f64,
+    /// Capability the State brings to bear on this item.
+    pub capability: f64,
+}
+
+impl Preference {
+    /// Spatial utility `-s * |x - ideal|` of an outcome `x`.
+    pub fn utility(&self, x: f64) -> f64 {
+        -self.salience * (x - self.ideal).abs()
+    }
+
+    /// Gain of outcome `x` over the status quo `sq`.
+    pub fn gain(&self, x: f64, sq: f64) -> f64 {
+        self.utility(x) - self.utility(sq)
+    }
+}
+
+/// The private preferences of all States over all items (row = State, column = item).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preferences {
+    items: usize,
+    cells: Vec<Preference>,
+}
+
+impl Preferences {
+    /// Builds the matrix from rows of one State each.
+    pub fn from_rows(items: usize, cells: Vec<Preference>) -> Self {
+        assert!(items == 0 || cells.len() % items == 0);
+        Preferences { items, cells }
+    }
+
+    /// Preference of State `seat` on item `item`.
+    pub fn get(&self, seat: SeatIdx, item: ItemIdx) -> &Preference {
+        &self.cells[seat * self.items + item]
+    }
+
+    /// All item preferences of one State.
+    pub fn row(&self, seat: SeatIdx) -> &[Preference] {
+        &self.cells[seat * self.items..(seat + 1) * self.items]
+    }
+
+    /// Number of States.
+    pub fn states(&self) -> usize {
+        self.cells.len().checked_div(self.items).unwrap_or(0)
+    }
+}
+
+/// Clamps a value onto the policy scale.
+pub fn clamp_scale(x: f64) -> f64 {
+    x.clamp(SCALE_MIN, SCALE_MAX)
+}

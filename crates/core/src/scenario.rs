@@ -1,0 +1,548 @@
+//! Scenarios: who takes part (States, blocs, capabilities), what is on the agenda, and
+//! the bloc-level preference profiles from which each State's private preferences are
+//! drawn with the run's seed. A scenario may also give a State's ideal point, salience
+//! and capability per item explicitly, so published position/salience data sets can be
+//! replayed.
+
+use crate::files::{FileError, FileErrors, Problems, parse_toml};
+use crate::model::{
+    Bloc, Dimension, Item, ItemKind, Preference, Preferences, SCALE_MAX, SCALE_MIN, State,
+    clamp_scale,
+};
+use crate::rng::{Stream, normal};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A scenario file as written by users (see `crates/scenarios/data/*.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Identity and provenance.
+    pub scenario: ScenarioHeader,
+    /// Blocs (primary alignments).
+    pub blocs: Vec<BlocFile>,
+    /// Participating States.
+    pub states: Vec<StateFile>,
+    /// Bloc x dimension preference profiles.
+    #[serde(default)]
+    pub profiles: Vec<ProfileFile>,
+    /// The agenda.
+    pub agenda: Vec<ItemFile>,
+    /// Explicit preferences that replace drawn ones.
+    #[serde(default)]
+    pub preferences: Vec<ExplicitPreference>,
+    /// Initial tension between bloc pairs.
+    #[serde(default)]
+    pub tension: Vec<TensionFile>,
+    /// Initial legitimacy of the institution in each bloc's eyes (default 0.7).
+    #[serde(default)]
+    pub legitimacy: BTreeMap<String, f64>,
+}
+
+/// `[scenario]` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioHeader {
+    /// Short id (`osce-2021`).
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// What the scenario represents.
+    #[serde(default)]
+    pub description: String,
+    /// Where the facts come from.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Design preset this scenario is usually run under.
+    #[serde(default)]
+    pub default_design: Option<String>,
+}
+
+/// `[[blocs]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlocFile {
+    /// Short id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `[[states]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateFile {
+    /// ISO3 id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Bloc id.
+    pub bloc: String,
+    /// Membership tags.
+    #[serde(default)]
+    pub memberships: Vec<String>,
+    /// Capability weight (> 0).
+    pub capability: f64,
+    /// Free-text note (e.g. "uncertain" flags carried from the source data).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `[[profiles]]` entry: how a bloc's members feel about a dimension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    /// Bloc id.
+    pub bloc: String,
+    /// Dimension.
+    pub dimension: Dimension,
+    /// Mean ideal point.
+    pub ideal: f64,
+    /// Spread of ideal points among members.
+    #[serde(default = "default_ideal_sd")]
+    pub ideal_sd: f64,
+    /// Mean salience (0..1).
+    pub salience: f64,
+    /// Spread of salience.
+    #[serde(default = "default_salience_sd")]
+    pub salience_sd: f64,
+    /// Mean red-line distance.
+    #[serde(default = "default_red_line")]
+    pub red_line: f64,
+}
+
+fn default_ideal_sd() -> f64 {
+    8.0
+}
+fn default_salience_sd() -> f64 {
+    0.1
+}
+fn default_red_line() -> f64 {
+    30.0
+}
+
+/// `[[agenda]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemFile {
+    /// Short id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Dimension.
+    pub dimension: Dimension,
+    /// Kind.
+    pub kind: ItemKind,
+    /// Status quo on the 0..100 scale.
+    pub status_quo: f64,
+    /// Outcome on deadlock (default: the status quo).
+    #[serde(default)]
+    pub reversion: Option<f64>,
+    /// Accused State for violation responses.
+    #[serde(default)]
+    pub accused: Option<String>,
+    /// Per-bloc shift of the profile's ideal point for this item.
+    #[serde(default)]
+    pub shift: BTreeMap<String, f64>,
+    /// Per-bloc multiplier of the profile's salience for this item.
+    #[serde(default)]
+    pub salience: BTreeMap<String, f64>,
+}
+
+/// `[[preferences]]` entry: replaces the drawn preference of one State on one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplicitPreference {
+    /// State id.
+    pub state: String,
+    /// Item id.
+    pub item: String,
+    /// Ideal point.
+    pub ideal: f64,
+    /// Salience.
+    pub salience: f64,
+    /// Red line (default: the drawn one).
+    #[serde(default)]
+    pub red_line: Option<f64>,
+    /// Capability on this item (default: the State's).
+    #[serde(default)]
+    pub capability: Option<f64>,
+}
+
+/// `[[tension]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensionFile {
+    /// One bloc.
+    pub a: String,
+    /// The other bloc.
+    pub b: String,
+    /// Initial tension (0..1).
+    pub value: f64,
+}
+
+/// A validated scenario, ready to draw preferences and run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Short id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Sources.
+    pub sources: Vec<String>,
+    /// Design preset usually used.
+    pub default_design: Option<String>,
+    /// Blocs.
+    pub blocs: Vec<Bloc>,
+    /// States, sorted by id.
+    pub states: Vec<State>,
+    /// Agenda in file order.
+    pub agenda: Vec<Item>,
+    /// Profile per (bloc, dimension): index `bloc * 4 + dimension`.
+    profiles: Vec<Option<ProfileFile>>,
+    /// Per item, per bloc: (ideal shift, salience multiplier).
+    item_bloc: Vec<Vec<(f64, f64)>>,
+    /// Explicit preferences, keyed by (seat, item).
+    explicit: BTreeMap<(usize, usize), ExplicitPreference>,
+    /// Initial tension per bloc pair `(a < b)`.
+    pub tension: BTreeMap<(usize, usize), f64>,
+    /// Initial legitimacy per bloc.
+    pub legitimacy: Vec<f64>,
+}
+
+fn dim_index(d: Dimension) -> usize {
+    d as usize
+}
+
+impl Scenario {
+    /// Parses and validates scenario text. `origin` names the file in errors.
+    pub fn from_toml(origin: &str, text: &str) -> Result<Scenario, FileErrors> {
+        let file: ScenarioFile = parse_toml(origin, text)?;
+        Scenario::from_file(origin, file)
+    }
+
+    /// Validates a parsed scenario file.
+    pub fn from_file(origin: &str, f: ScenarioFile) -> Result<Scenario, FileErrors> {
+        let mut p = Problems::new(origin);
+        if f.scenario.id.trim().is_empty() {
+            p.push("scenario.id", "must not be empty");
+        }
+        let mut bloc_ix = BTreeMap::new();
+        for (i, b) in f.blocs.iter().enumerate() {
+            if bloc_ix.insert(b.id.clone(), i).is_some() {
+                p.push(format!("blocs[{i}].id"), format!("duplicate bloc `{}`", b.id));
+            }
+        }
+        if f.blocs.is_empty() {
+            p.push("blocs", "at least one bloc is needed");
+        }
+        let bloc_of = |p: &mut Problems, key: String, id: &str| -> usize {
+            match bloc_ix.get(id) {
+                Some(&i) => i,
+                None => {
+                    p.push(key, format!("unknown bloc `{id}` (known: {})", known(&bloc_ix)));
+                    0
+                }
+            }
+        };
+
+        let mut order: Vec<usize> = (0..f.states.len()).collect();
+        order.sort_by(|&a, &b| f.states[a].id.cmp(&f.states[b].id));
+        let mut seen = BTreeSet::new();
+        let mut states = Vec::with_capacity(f.states.len());
+        for &i in &order {
+            let s = &f.states[i];
+            if !seen.insert(s.id.clone()) {
+                p.push(format!("states[{i}].id"), format!("duplicate State `{}`", s.id));
+            }
+            if s.id.trim().is_empty() {
+                p.push(format!("states[{i}].id"), "must not be empty");
+            }
+            if !(s.capability.is_finite() && s.capability > 0.0) {
+                p.push(
+                    format!("states[{i}].capability"),
+                    format!("{} must be a positive number", s.capability),
+                );
+            }
+            let bloc = bloc_of(&mut p, format!("states[{i}].bloc"), &s.bloc);
+            states.push(State {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                bloc,
+                memberships: s.memberships.clone(),
+                capability: s.capability,
+            });
+        }
+        if states.is_empty() {
+            p.push("states", "at least one State is needed");
+        }
+        let seat_of = |id: &str| states.binary_search_by(|s| s.id.as_str().cmp(id)).ok();
+
+        let mut profiles: Vec<Option<ProfileFile>> = vec![None; f.blocs.len() * 4];
+        for (i, pr) in f.profiles.iter().enumerate() {
+            let b = bloc_of(&mut p, format!("profiles[{i}].bloc"), &pr.bloc);
+            p.range(format!("profiles[{i}].ideal"), pr.ideal, SCALE_MIN, SCALE_MAX);
+            p.range(format!("profiles[{i}].ideal_sd"), pr.ideal_sd, 0.0, SCALE_MAX);
+            p.range(format!("profiles[{i}].salience"), pr.salience, 0.0, 1.0);
+            p.range(format!("profiles[{i}].salience_sd"), pr.salience_sd, 0.0, 1.0);
+            p.range(format!("profiles[{i}].red_line"), pr.red_line, 0.0, SCALE_MAX);
+            let slot = b * 4 + dim_index(pr.dimension);
+            if slot < profiles.len() {
+                if profiles[slot].is_some() {
+                    p.push(
+                        format!("profiles[{i}]"),
+                        format!("second profile for bloc `{}` / {}", pr.bloc, pr.dimension),
+                    );
+                }
+                profiles[slot] = Some(pr.clone());
+            }
+        }
+
+        let mut item_ix = BTreeMap::new();
+        let mut agenda = Vec::with_capacity(f.agenda.len());
+        let mut item_bloc = Vec::with_capacity(f.agenda.len());
+        for (i, it) in f.agenda.iter().enumerate() {
+            if item_ix.insert(it.id.clone(), i).is_some() {
+                p.push(format!("agenda[{i}].id"), format!("duplicate item `{}`", it.id));
+            }
+            p.range(format!("agenda[{i}].status_quo"), it.status_quo, SCALE_MIN, SCALE_MAX);
+            if let Some(r) = it.reversion {
+                p.range(format!("agenda[{i}].reversion"), r, SCALE_MIN, SCALE_MAX);
+            }
+            let accused = match &it.accused {
+                Some(a) => match seat_of(a) {
+                    Some(s) => Some(s),
+                    None => {
+                        p.push(format!("agenda[{i}].accused"), format!("unknown State `{a}`"));
+                        None
+                    }
+                },
+                None => None,
+            };
+            if it.kind == ItemKind::ViolationResponse && accused.is_none() && it.accused.is_none()
+            {
+                p.push(
+                    format!("agenda[{i}].accused"),
+                    "a violation-response item must name the accused State",
+                );
+            }
+            let mut per_bloc = vec![(0.0, 1.0); f.blocs.len()];
+            for (b, v) in &it.shift {
+                let bi = bloc_of(&mut p, format!("agenda[{i}].shift.{b}"), b);
+                p.range(format!("agenda[{i}].shift.{b}"), *v, -SCALE_MAX, SCALE_MAX);
+                if bi < per_bloc.len() {
+                    per_bloc[bi].0 = *v;
+                }
+            }
+            for (b, v) in &it.salience {
+                let bi = bloc_of(&mut p, format!("agenda[{i}].salience.{b}"), b);
+                p.range(format!("agenda[{i}].salience.{b}"), *v, 0.0, 10.0);
+                if bi < per_bloc.len() {
+                    per_bloc[bi].1 = *v;
+                }
+            }
+            item_bloc.push(per_bloc);
+            agenda.push(Item {
+                id: it.id.clone(),
+                title: it.title.clone(),
+                dimension: it.dimension,
+                kind: it.kind,
+                status_quo: it.status_quo,
+                reversion: it.reversion.unwrap_or(it.status_quo),
+                accused,
+            });
+        }
+        if agenda.is_empty() {
+            p.push("agenda", "at least one item is needed");
+        }
+
+        let mut explicit = BTreeMap::new();
+        for (i, e) in f.preferences.iter().enumerate() {
+            let seat = seat_of(&e.state);
+            if seat.is_none() {
+                p.push(format!("preferences[{i}].state"), format!("unknown State `{}`", e.state));
+            }
+            let item = item_ix.get(&e.item).copied();
+            if item.is_none() {
+                p.push(format!("preferences[{i}].item"), format!("unknown item `{}`", e.item));
+            }
+            p.range(format!("preferences[{i}].ideal"), e.ideal, SCALE_MIN, SCALE_MAX);
+            p.range(format!("preferences[{i}].salience"), e.salience, 0.0, 1.0);
+            if let Some(r) = e.red_line {
+                p.range(format!("preferences[{i}].red_line"), r, 0.0, SCALE_MAX);
+            }
+            if let Some(c) = e.capability
+                && !(c.is_finite() && c > 0.0)
+            {
+                p.push(format!("preferences[{i}].capability"), format!("{c} must be positive"));
+            }
+            if let (Some(s), Some(it)) = (seat, item)
+                && explicit.insert((s, it), e.clone()).is_some()
+            {
+                p.push(
+                    format!("preferences[{i}]"),
+                    format!("second entry for {} / {}", e.state, e.item),
+                );
+            }
+        }
+
+        // Every (State, item) pair must be covered by a profile or an explicit entry.
+        for (ii, it) in agenda.iter().enumerate() {
+            for (si, s) in states.iter().enumerate() {
+                if explicit.contains_key(&(si, ii)) {
+                    continue;
+                }
+                if profiles
+                    .get(s.bloc * 4 + dim_index(it.dimension))
+                    .is_none_or(|x| x.is_none())
+                {
+                    p.push(
+                        "profiles",
+                        format!(
+                            "no profile for bloc `{}` in dimension {} (needed by State {} on item `{}`)",
+                            f.blocs.get(s.bloc).map_or("?", |b| b.id.as_str()),
+                            it.dimension,
+                            s.id,
+                            it.id
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
+
+        let mut tension = BTreeMap::new();
+        for (i, t) in f.tension.iter().enumerate() {
+            let a = bloc_of(&mut p, format!("tension[{i}].a"), &t.a);
+            let b = bloc_of(&mut p, format!("tension[{i}].b"), &t.b);
+            p.range(format!("tension[{i}].value"), t.value, 0.0, 1.0);
+            if a == b && bloc_ix.contains_key(&t.a) {
+                p.push(format!("tension[{i}]"), "a bloc pair needs two different blocs");
+            }
+            tension.insert((a.min(b), a.max(b)), t.value);
+        }
+        let mut legitimacy = vec![0.7; f.blocs.len()];
+        for (b, v) in &f.legitimacy {
+            let bi = bloc_of(&mut p, format!("legitimacy.{b}"), b);
+            p.range(format!("legitimacy.{b}"), *v, 0.0, 1.0);
+            if bi < legitimacy.len() {
+                legitimacy[bi] = *v;
+            }
+        }
+        p.finish()?;
+        Ok(Scenario {
+            id: f.scenario.id,
+            name: f.scenario.name,
+            description: f.scenario.description,
+            sources: f.scenario.sources,
+            default_design: f.scenario.default_design,
+            blocs: f
+                .blocs
+                .into_iter()
+                .map(|b| Bloc {
+                    id: b.id,
+                    name: b.name,
+                })
+                .collect(),
+            states,
+            agenda,
+            profiles,
+            item_bloc,
+            explicit,
+            tension,
+            legitimacy,
+        })
+    }
+
+    /// Seat index of a State id.
+    pub fn seat(&self, id: &str) -> Option<usize> {
+        self.states.binary_search_by(|s| s.id.as_str().cmp(id)).ok()
+    }
+
+    /// Item index of an item id.
+    pub fn item(&self, id: &str) -> Option<usize> {
+        self.agenda.iter().position(|i| i.id == id)
+    }
+
+    /// Bloc index of a bloc id.
+    pub fn bloc(&self, id: &str) -> Option<usize> {
+        self.blocs.iter().position(|b| b.id == id)
+    }
+
+    /// Draws every State's private preferences from the profiles with `seed`. Each
+    /// State's draws come from its own stream keyed by its id, so adding a State or an
+    /// item elsewhere in the file does not change anyone else's preferences.
+    pub fn draw_preferences(&self, seed: u64) -> Preferences {
+        let mut cells = Vec::with_capacity(self.states.len() * self.agenda.len());
+        for state in &self.states {
+            for (ii, item) in self.agenda.iter().enumerate() {
+                let mut rng = Stream::new(seed, &["preference", &state.id, &item.id]);
+                let seat = self.seat(&state.id).unwrap_or(0);
+                let drawn = self.profiles[state.bloc * 4 + dim_index(item.dimension)]
+                    .as_ref()
+                    .map(|pr| {
+                        let (shift, smul) = self.item_bloc[ii][state.bloc];
+                        Preference {
+                            ideal: clamp_scale(normal(&mut rng, pr.ideal + shift, pr.ideal_sd)),
+                            salience: normal(&mut rng, pr.salience * smul, pr.salience_sd)
+                                .clamp(0.02, 1.0),
+                            red_line: normal(&mut rng, pr.red_line, pr.red_line * 0.25)
+                                .clamp(1.0, SCALE_MAX),
+                            capability: state.capability,
+                        }
+                    });
+                let pref = match (self.explicit.get(&(seat, ii)), drawn) {
+                    (Some(e), d) => Preference {
+                        ideal: e.ideal,
+                        salience: e.salience,
+                        red_line: e
+                            .red_line
+                            .or(d.map(|d| d.red_line))
+                            .unwrap_or(default_red_line()),
+                        capability: e.capability.unwrap_or(state.capability),
+                    },
+                    (None, Some(d)) => d,
+                    // Validation guarantees a profile or an explicit entry for every pair.
+                    (None, None) => unreachable!("validated scenario lacks a profile"),
+                };
+                cells.push(pref);
+            }
+        }
+        Preferences::from_rows(self.agenda.len(), cells)
+    }
+
+    /// A synthetic membership of `n` States in three blocs with the agenda and profiles
+    /// of `base`, for scaling benchmarks. Capabilities follow a Zipf-like law so a few
+    /// States carry most weight, as in the real budget scale.
+    pub fn synthetic(base: &Scenario, n: usize) -> Scenario {
+        let blocs = base.blocs.len().max(1);
+        let states = (0..n)
+            .map(|i| State {
+                id: format!("S{i:05}"),
+                name: format!("Synthetic State {i}"),
+                bloc: i % blocs,
+                memberships: Vec::new(),
+                capability: 100.0 / (1.0 + i as f64).powf(0.8),
+            })
+            .collect();
+        Scenario {
+            id: format!("{}-synthetic-{n}", base.id),
+            name: format!("{} (synthetic, {n} States)", base.name),
+            description: format!("{n} generated States on the agenda of {}", base.id),
+            explicit: BTreeMap::new(),
+            states,
+            ..base.clone()
+        }
+    }
+}
+
+fn known(map: &BTreeMap<String, usize>) -> String {
+    map.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// Convenience: parse error for a file whose text could not be read.
+pub fn unreadable(origin: &str, err: impl std::fmt::Display) -> FileErrors {
+    FileError::at(origin, "", format!("cannot read: {err}")).into()
+}
