@@ -72,7 +72,12 @@ impl Assignment {
                 return Err(AssignmentError::UnknownTarget {
                     name: k.clone(),
                     scenario: sc.id.clone(),
-                    blocs: sc.blocs.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", "),
+                    blocs: sc
+                        .blocs
+                        .iter()
+                        .map(|b| b.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
@@ -84,7 +89,11 @@ impl Assignment {
 
     /// Every strategy name the assignment mentions.
     pub fn strategy_names(&self) -> Vec<&str> {
-        self.default.iter().map(String::as_str).chain(self.rules.iter().map(|r| r.1.as_str())).collect()
+        self.default
+            .iter()
+            .map(String::as_str)
+            .chain(self.rules.iter().map(|r| r.1.as_str()))
+            .collect()
     }
 }
 
@@ -97,8 +106,17 @@ mod tests {
         let a = Assignment::parse("default=dissociator, west=linker,RUS=hardliner").unwrap();
         assert_eq!(a.default.as_deref(), Some("dissociator"));
         assert_eq!(a.rules.len(), 2);
-        assert_eq!(Assignment::parse("boulware").unwrap().default.as_deref(), Some("boulware"));
-        assert!(matches!(Assignment::parse("west="), Err(AssignmentError::Malformed(_))));
-        assert!(matches!(Assignment::parse("a b"), Err(AssignmentError::Malformed(_))));
+        assert_eq!(
+            Assignment::parse("boulware").unwrap().default.as_deref(),
+            Some("boulware")
+        );
+        assert!(matches!(
+            Assignment::parse("west="),
+            Err(AssignmentError::Malformed(_))
+        ));
+        assert!(matches!(
+            Assignment::parse("a b"),
+            Err(AssignmentError::Malformed(_))
+        ));
     }
 }

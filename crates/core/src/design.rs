@@ -309,10 +309,16 @@ impl Design {
         }
         let pr = &self.procedure;
         if pr.sessions == 0 || pr.sessions > 1000 {
-            p.push("procedure.sessions", format!("{} is outside 1..=1000", pr.sessions));
+            p.push(
+                "procedure.sessions",
+                format!("{} is outside 1..=1000", pr.sessions),
+            );
         }
         if pr.max_rounds == 0 || pr.max_rounds > 100 {
-            p.push("procedure.max_rounds", format!("{} is outside 1..=100", pr.max_rounds));
+            p.push(
+                "procedure.max_rounds",
+                format!("{} is outside 1..=100", pr.max_rounds),
+            );
         }
         if pr.scope.is_empty() {
             p.push("procedure.scope", "at least one dimension must be in scope");
@@ -334,13 +340,23 @@ impl Design {
         }
         if let Some(last) = self.bodies.last()
             && !(last.scope.dimensions.is_empty() && last.scope.kinds.is_empty())
-            && !self.bodies.iter().any(|b| b.scope.dimensions.is_empty() && b.scope.kinds.is_empty())
+            && !self
+                .bodies
+                .iter()
+                .any(|b| b.scope.dimensions.is_empty() && b.scope.kinds.is_empty())
         {
             // Not an error: items no body covers are simply out of scope. But say so
             // when the scope list promises a dimension no body can decide.
             for d in &pr.scope {
-                if !self.bodies.iter().any(|b| b.scope.dimensions.is_empty() || b.scope.dimensions.contains(d)) {
-                    p.push("procedure.scope", format!("dimension {d} is in scope but no body decides it"));
+                if !self
+                    .bodies
+                    .iter()
+                    .any(|b| b.scope.dimensions.is_empty() || b.scope.dimensions.contains(d))
+                {
+                    p.push(
+                        "procedure.scope",
+                        format!("dimension {d} is in scope but no body decides it"),
+                    );
                 }
             }
         }
@@ -420,6 +436,9 @@ fn check_rule(p: &mut Problems, key: &str, r: &Rule) {
     if let Rule::QualifiedMajority { threshold, .. } = r
         && !(threshold.is_finite() && *threshold > 0.0 && *threshold <= 1.0)
     {
-        p.push(format!("{key}.threshold"), format!("{threshold} is outside (0, 1]"));
+        p.push(
+            format!("{key}.threshold"),
+            format!("{threshold} is outside (0, 1]"),
+        );
     }
 }

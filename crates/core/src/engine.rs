@@ -20,8 +20,8 @@ use crate::rng::derive;
 use crate::rules::{self, Ballot, Tally};
 use crate::scenario::Scenario;
 use crate::strategy::{
-    BlocSignal, Decision, Fault, ItemInfo, ItemOutcome, Phase, PositionAnswer, PublicRules,
-    Reply, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
+    BlocSignal, Decision, Fault, ItemInfo, ItemOutcome, Phase, PositionAnswer, PublicRules, Reply,
+    RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
 };
 use std::sync::Arc;
 
@@ -158,6 +158,7 @@ pub struct Match {
 
     // Per bloc / bloc pair.
     bloc_leader: Vec<Option<SeatIdx>>,
+    bloc_capability: Vec<f64>,
     tension: Vec<f64>,
 
     // Per item: policy now in force.
@@ -228,6 +229,10 @@ impl Match {
                 bloc_leader[s.bloc] = Some(i);
             }
         }
+        let mut bloc_capability = vec![0.0; nb];
+        for s in &scenario.states {
+            bloc_capability[s.bloc] += s.capability;
+        }
         let mut tension = vec![0.0; nb * nb.saturating_sub(1) / 2];
         for (&(a, b), &v) in &scenario.tension {
             if a != b {
@@ -265,6 +270,7 @@ impl Match {
             votes: vec![None; n],
             link_of: vec![None; n],
             bloc_leader,
+            bloc_capability,
             tension,
             in_force,
             last_objections: vec![0; items],
@@ -551,7 +557,9 @@ impl Match {
         self.violations.push(Violation {
             state: self.scenario.states[seat].id.clone(),
             session: self.session,
-            item: self.current_item().map(|i| self.scenario.agenda[i].id.clone()),
+            item: self
+                .current_item()
+                .map(|i| self.scenario.agenda[i].id.clone()),
             round: self.round,
             phase: phase.to_string(),
             fault: f,
@@ -695,7 +703,11 @@ impl Match {
         let asked = std::mem::take(&mut self.asked);
         for (k, a) in answers.into_iter().enumerate() {
             let seat = asked[k];
-            match a.and_then(|a| self.validate_position(item, &a).map(|_| a).map_err(Fault::Invalid)) {
+            match a.and_then(|a| {
+                self.validate_position(item, &a)
+                    .map(|_| a)
+                    .map_err(Fault::Invalid)
+            }) {
                 Ok(a) => {
                     self.stated[seat] = Some(a);
                     if self.round == 0
@@ -755,17 +767,13 @@ impl Match {
         }
     }
 
+    /// A State's share of its bloc's capability: a bloc acting as one moves tension by
+    /// the full amount, a small member alone by little.
     fn weight_in_bloc(&self, seat: SeatIdx) -> f64 {
-        let sc = &self.scenario;
-        let bloc = sc.states[seat].bloc;
-        let total: f64 = sc
-            .states
-            .iter()
-            .filter(|s| s.bloc == bloc)
-            .map(|s| s.capability)
-            .sum();
+        let st = &self.scenario.states[seat];
+        let total = self.bloc_capability[st.bloc];
         if total > 0.0 {
-            sc.states[seat].capability / total
+            st.capability / total
         } else {
             0.0
         }
@@ -800,7 +808,9 @@ impl Match {
             let sig = &mut self.ctx.blocs[b];
             sig.mean_position = if den[b] > 0.0 { num[b] / den[b] } else { sq };
             sig.present = present[b];
-            sig.leader_position = self.bloc_leader[b].and_then(|l| self.stated[l]).map(|a| a.position);
+            sig.leader_position = self.bloc_leader[b]
+                .and_then(|l| self.stated[l])
+                .map(|a| a.position);
         }
     }
 
@@ -873,7 +883,10 @@ impl Match {
         let p = self.prefs.get(seat, target);
         let sq0 = self.scenario.agenda[target].status_quo;
         let decided_this_match = self.items.iter().any(|r| r.index == target && r.decided)
-            || self.pending_package.iter().any(|p| p.result.index == target);
+            || self
+                .pending_package
+                .iter()
+                .any(|p| p.result.index == target);
         decided_this_match && p.gain(self.in_force[target], sq0) >= 0.0
     }
 
@@ -920,8 +933,12 @@ impl Match {
             }
             Phase::Decision => {
                 let it = &self.scenario.agenda[item];
-                let body = self.design.body_for(it.dimension, it.kind).expect("in scope");
-                let consensus = matches!(self.design.rule_for(body, it.kind), Rule::Consensus { .. });
+                let body = self
+                    .design
+                    .body_for(it.dimension, it.kind)
+                    .expect("in scope");
+                let consensus =
+                    matches!(self.design.rule_for(body, it.kind), Rule::Consensus { .. });
                 if self.design.procedure.silence_procedure && consensus {
                     self.ask_votes(Phase::Silence);
                 } else {
@@ -939,12 +956,23 @@ impl Match {
         }
     }
 
-    fn ballots(&self, seats: &[SeatIdx], item: Option<usize>, silence: bool, veto_body: Option<usize>) -> Vec<Ballot> {
+    fn ballots(
+        &self,
+        seats: &[SeatIdx],
+        item: Option<usize>,
+        silence: bool,
+        veto_body: Option<usize>,
+    ) -> Vec<Ballot> {
         let accused = item.and_then(|i| self.scenario.agenda[i].accused);
         let vetoes: Vec<SeatIdx> = veto_body
             .map(|b| &self.design.bodies[b].members)
             .filter(|m| m.permanent_veto)
-            .map(|m| m.permanent.iter().filter_map(|id| self.scenario.seat(id)).collect())
+            .map(|m| {
+                m.permanent
+                    .iter()
+                    .filter_map(|id| self.scenario.seat(id))
+                    .collect()
+            })
             .unwrap_or_default();
         seats
             .iter()
@@ -956,7 +984,9 @@ impl Match {
                 }
                 Ballot {
                     vote,
-                    weight: item.map_or(self.scenario.states[s].capability, |i| self.prefs.get(s, i).capability),
+                    weight: item.map_or(self.scenario.states[s].capability, |i| {
+                        self.prefs.get(s, i).capability
+                    }),
                     veto: vetoes.contains(&s),
                     accused: accused == Some(s),
                 }
@@ -966,7 +996,10 @@ impl Match {
 
     fn count(&self, item: usize, phase: Phase) -> Tally {
         let it = &self.scenario.agenda[item];
-        let body = self.design.body_for(it.dimension, it.kind).expect("in scope");
+        let body = self
+            .design
+            .body_for(it.dimension, it.kind)
+            .expect("in scope");
         let rule = self.design.rule_for(body, it.kind);
         let ballots = self.ballots(&self.asked, Some(item), phase == Phase::Silence, Some(body));
         rules::tally(rule, self.design.procedure.absence, &ballots)
@@ -1002,7 +1035,14 @@ impl Match {
         }
     }
 
-    fn item_result(&self, item: usize, decision: Decision, outcome: f64, rounds: u32, tally: Option<Tally>) -> ItemResult {
+    fn item_result(
+        &self,
+        item: usize,
+        decision: Decision,
+        outcome: f64,
+        rounds: u32,
+        tally: Option<Tally>,
+    ) -> ItemResult {
         let it = &self.scenario.agenda[item];
         let body = self.design.body_for(it.dimension, it.kind);
         let sq = self.in_force[item];
@@ -1111,7 +1151,11 @@ impl Match {
             let p = *self.prefs.get(s, item);
             let vote = votes.and_then(|v| v[s]);
             let x = if ad_hoc {
-                if vote == Some(Vote::Yes) { r.outcome } else { sq }
+                if vote == Some(Vote::Yes) {
+                    r.outcome
+                } else {
+                    sq
+                }
             } else {
                 effective
             };
@@ -1154,9 +1198,9 @@ impl Match {
             && !r.decided
             && let (Some(prop), Some(votes)) = (r.proposal, votes)
         {
-            for s in 0..sc.states.len() {
+            for (s, vote) in votes.iter().enumerate() {
                 let far_below = self.stated[s].is_some_and(|a| prop - a.position >= dy.shaming_gap);
-                if votes[s] == Some(Vote::No) && far_below {
+                if *vote == Some(Vote::No) && far_below {
                     r.shamed.push(sc.states[s].id.clone());
                     self.shamed[s] += 1;
                     let sal = self.prefs.get(s, item).salience;
@@ -1174,12 +1218,19 @@ impl Match {
         for a in 0..nb {
             for b in a + 1..nb {
                 let k = pair_index(nb, a, b);
-                let share = |x: &[f64], i: usize| if bloc_present[i] > 0.0 { x[i] / bloc_present[i] } else { 0.0 };
+                let share = |x: &[f64], i: usize| {
+                    if bloc_present[i] > 0.0 {
+                        x[i] / bloc_present[i]
+                    } else {
+                        0.0
+                    }
+                };
                 let t = &mut self.tension[k];
                 if r.decided && share(&bloc_yes, a) >= 0.5 && share(&bloc_yes, b) >= 0.5 {
                     *t -= dy.tension_agreement;
                 } else if !r.decided && votes.is_some() {
-                    let block = share(&bloc_no, a) * share(&bloc_yes, b) + share(&bloc_no, b) * share(&bloc_yes, a);
+                    let block = share(&bloc_no, a) * share(&bloc_yes, b)
+                        + share(&bloc_no, b) * share(&bloc_yes, a);
                     *t += dy.tension_block * block;
                 }
                 *t = t.clamp(0.0, 1.0);
@@ -1272,8 +1323,11 @@ impl Match {
 
     fn end_session(&mut self) {
         let sc = &self.scenario;
-        let session_items: Vec<&ItemResult> =
-            self.items.iter().filter(|r| r.session == self.session).collect();
+        let session_items: Vec<&ItemResult> = self
+            .items
+            .iter()
+            .filter(|r| r.session == self.session)
+            .collect();
         let decided = session_items.iter().filter(|r| r.decided).count() as u32;
         let nb = sc.blocs.len();
         let mut tension = Vec::new();
@@ -1301,7 +1355,9 @@ impl Match {
             &self.tension_trace,
         );
         self.sessions.push(result);
-        self.asked = (0..sc.states.len()).filter(|&s| self.exited[s].is_none()).collect();
+        self.asked = (0..sc.states.len())
+            .filter(|&s| self.exited[s].is_none())
+            .collect();
         // Suspended delegations are still asked about their stance: a suspension lasts
         // for the rest of the session, and the session is over.
         for s in &mut self.suspended {
@@ -1333,12 +1389,15 @@ impl Match {
             }
         }
         if let Some(last) = self.sessions.last_mut() {
-            last.exits = self.exited.iter().filter(|e| **e == Some(self.session)).count() as u32;
+            last.exits = self
+                .exited
+                .iter()
+                .filter(|e| **e == Some(self.session))
+                .count() as u32;
             last.withholding = self.withholding.iter().filter(|w| **w).count() as u32;
         }
         self.session += 1;
-        if self.session >= self.design.procedure.sessions
-            || self.exited.iter().all(|e| e.is_some())
+        if self.session >= self.design.procedure.sessions || self.exited.iter().all(|e| e.is_some())
         {
             self.stage = Stage::Done;
             self.asked.clear();

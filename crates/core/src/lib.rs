@@ -32,7 +32,10 @@ pub use strategy::{Strategy, StrategyFactory};
 /// Runs a match to its end with local strategies, one per seat in State id order,
 /// created from each seat's brief. This is the in-process path; the chair service runs
 /// the very same [`Match`] over gRPC.
-pub fn run_in_process(mut m: Match, make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<dyn Strategy>) -> MatchResult {
+pub fn run_in_process(
+    mut m: Match,
+    make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<dyn Strategy>,
+) -> MatchResult {
     let n = m.scenario().states.len();
     let mut seats: Vec<Option<Box<dyn Strategy>>> = (0..n).map(|_| None).collect();
     loop {
@@ -45,19 +48,30 @@ pub fn run_in_process(mut m: Match, make: &mut dyn FnMut(&strategy::SeatBrief) -
                 }
                 Answers::Acks(asked.iter().map(|_| Ok(())).collect())
             }
-            Question::Positions { ctx, seats: asked, views } => Answers::Positions(
+            Question::Positions {
+                ctx,
+                seats: asked,
+                views,
+            } => Answers::Positions(
                 asked
                     .iter()
                     .map(|&s| Ok(seat(&mut seats, s).position(ctx, &views[s])))
                     .collect(),
             ),
-            Question::Votes { ctx, seats: asked, views } => Answers::Votes(
+            Question::Votes {
+                ctx,
+                seats: asked,
+                views,
+            } => Answers::Votes(
                 asked
                     .iter()
                     .map(|&s| Ok(seat(&mut seats, s).vote(ctx, &views[s])))
                     .collect(),
             ),
-            Question::Outcome { outcome, seats: asked } => Answers::Acks(
+            Question::Outcome {
+                outcome,
+                seats: asked,
+            } => Answers::Acks(
                 asked
                     .iter()
                     .map(|&s| {
@@ -66,18 +80,25 @@ pub fn run_in_process(mut m: Match, make: &mut dyn FnMut(&strategy::SeatBrief) -
                     })
                     .collect(),
             ),
-            Question::SessionEnd { summaries, seats: asked, views } => Answers::Stances(
+            Question::SessionEnd {
+                summaries,
+                seats: asked,
+                views,
+            } => Answers::Stances(
                 asked
                     .iter()
                     .map(|&s| Ok(seat(&mut seats, s).session_end(&summaries[s], &views[s])))
                     .collect(),
             ),
         };
-        m.submit(answers).expect("the in-process driver answers every seat it is asked");
+        m.submit(answers)
+            .expect("the in-process driver answers every seat it is asked");
     }
     m.into_results()
 }
 
 fn seat(seats: &mut [Option<Box<dyn Strategy>>], s: usize) -> &mut dyn Strategy {
-    seats[s].as_deref_mut().expect("every seat is opened before it is asked")
+    seats[s]
+        .as_deref_mut()
+        .expect("every seat is opened before it is asked")
 }

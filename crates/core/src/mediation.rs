@@ -46,7 +46,10 @@ pub fn compromise(points: &[Stated]) -> Option<f64> {
 pub fn nash(points: &[Stated], sq: f64) -> f64 {
     // Feasible set: every State's gain >= 0, i.e. |x - p| <= |sq - p|.
     let (mut lo, mut hi) = (SCALE_MIN, SCALE_MAX);
-    for p in points.iter().filter(|p| p.salience > 0.0 && p.capability > 0.0) {
+    for p in points
+        .iter()
+        .filter(|p| p.salience > 0.0 && p.capability > 0.0)
+    {
         let d = (sq - p.position).abs();
         lo = lo.max(p.position - d);
         hi = hi.min(p.position + d);
@@ -124,7 +127,9 @@ pub fn max_support(points: &[Stated], sq: f64) -> f64 {
             level += events[i].1;
             i += 1;
         }
-        let Some(&(next, _)) = events.get(i) else { break };
+        let Some(&(next, _)) = events.get(i) else {
+            break;
+        };
         let (lo, hi) = (x.max(SCALE_MIN), next.min(SCALE_MAX));
         if hi - lo <= 1e-9 {
             continue;
@@ -206,7 +211,9 @@ mod tests {
             let (pts, _) = random_case(&mut rng, 5);
             let c = compromise(&pts).unwrap();
             let loss = |x: f64| -> f64 {
-                pts.iter().map(|p| p.capability * p.salience * (x - p.position).powi(2)).sum()
+                pts.iter()
+                    .map(|p| p.capability * p.salience * (x - p.position).powi(2))
+                    .sum()
             };
             let brute = grid().min_by(|a, b| loss(*a).total_cmp(&loss(*b))).unwrap();
             assert!((c - brute).abs() <= 0.005 + 1e-9, "{c} vs {brute}");
@@ -235,13 +242,20 @@ mod tests {
                     .map(|p| p.gain(x, sq).max(0.0).powf(p.capability))
                     .product()
             };
-            let brute = grid().max_by(|a, b| product(*a).total_cmp(&product(*b))).unwrap();
+            let brute = grid()
+                .max_by(|a, b| product(*a).total_cmp(&product(*b)))
+                .unwrap();
             if product(brute) <= 0.0 {
                 assert_eq!(x, sq);
             } else {
                 // Compare objective values (the product can be flat near the top).
                 let rel = (product(x) - product(brute)) / product(brute);
-                assert!(rel > -1e-3, "nash {x} ({}) vs brute {brute} ({})", product(x), product(brute));
+                assert!(
+                    rel > -1e-3,
+                    "nash {x} ({}) vs brute {brute} ({})",
+                    product(x),
+                    product(brute)
+                );
             }
         }
     }

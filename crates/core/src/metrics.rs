@@ -267,15 +267,34 @@ pub(crate) fn summarize_session(
     satisfaction: &[(f64, f64)],
     trace: &[TensionPoint],
 ) -> SessionResult {
-    let items: Vec<ItemResult> = all_items.iter().filter(|r| r.session == session).cloned().collect();
-    let in_scope = items.iter().filter(|r| r.decision != Decision::OutOfScope).count() as u32;
+    let items: Vec<ItemResult> = all_items
+        .iter()
+        .filter(|r| r.session == session)
+        .cloned()
+        .collect();
+    let in_scope = items
+        .iter()
+        .filter(|r| r.decision != Decision::OutOfScope)
+        .count() as u32;
     let decided = items.iter().filter(|r| r.decided).count() as u32;
     let binding = items.iter().filter(|r| r.binding).count() as u32;
-    let ratio = |a: u32, b: u32| if b > 0 { f64::from(a) / f64::from(b) } else { 0.0 };
+    let ratio = |a: u32, b: u32| {
+        if b > 0 {
+            f64::from(a) / f64::from(b)
+        } else {
+            0.0
+        }
+    };
     let rounds: u32 = items.iter().filter(|r| r.decided).map(|r| r.rounds).sum();
-    let present: Vec<usize> = (0..sc.states.len()).filter(|&s| exited[s].is_none()).collect();
+    let present: Vec<usize> = (0..sc.states.len())
+        .filter(|&s| exited[s].is_none())
+        .collect();
     let leg: Vec<f64> = present.iter().map(|&s| legitimacy[s]).collect();
-    let mean = if leg.is_empty() { 0.0 } else { leg.iter().sum::<f64>() / leg.len() as f64 };
+    let mean = if leg.is_empty() {
+        0.0
+    } else {
+        leg.iter().sum::<f64>() / leg.len() as f64
+    };
     let min = leg.iter().copied().fold(f64::INFINITY, f64::min);
     let by_bloc = (0..sc.blocs.len())
         .map(|b| {
@@ -284,7 +303,11 @@ pub(crate) fn summarize_session(
                 .filter(|&&s| sc.states[s].bloc == b)
                 .map(|&s| legitimacy[s])
                 .collect();
-            if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
         })
         .collect();
     let cap_total: f64 = sc.states.iter().map(|s| s.capability).sum();
@@ -306,14 +329,22 @@ pub(crate) fn summarize_session(
         decided,
         in_scope,
         binding_share: ratio(binding, in_scope),
-        rounds_to_decision: if decided > 0 { f64::from(rounds) / f64::from(decided) } else { 0.0 },
+        rounds_to_decision: if decided > 0 {
+            f64::from(rounds) / f64::from(decided)
+        } else {
+            0.0
+        },
         legitimacy: Legitimacy {
             mean,
             min: if min.is_finite() { min } else { 0.0 },
             by_bloc,
         },
         inclusiveness: present.len() as f64 / sc.states.len().max(1) as f64,
-        inclusiveness_weighted: if cap_total > 0.0 { cap_present / cap_total } else { 0.0 },
+        inclusiveness_weighted: if cap_total > 0.0 {
+            cap_present / cap_total
+        } else {
+            0.0
+        },
         tension: Tension {
             peak,
             final_max: last.map(max_of).unwrap_or(0.0),

@@ -145,6 +145,8 @@ pub struct State {
     pub memberships: Vec<String>,
     /// Capability weight (e.g. share of the budget scale, in percent).
     pub capability: f64,
+    /// Caveat carried from the source data (e.g. an unverified membership status).
+    pub note: Option<String>,
 }
 
 /// One agenda item: a decision question on a 0..100 policy scale.
@@ -202,7 +204,7 @@ pub struct Preferences {
 impl Preferences {
     /// Builds the matrix from rows of one State each.
     pub fn from_rows(items: usize, cells: Vec<Preference>) -> Self {
-        assert!(items == 0 || cells.len() % items == 0);
+        assert!(items == 0 || cells.len().is_multiple_of(items));
         Preferences { items, cells }
     }
 

@@ -48,7 +48,13 @@ pub fn tally(rule: &Rule, absence: Absence, ballots: &[Ballot]) -> Tally {
     let mut counted_no = 0u32;
     let mut yes_heads = 0u32;
     let mut present_heads = 0u32;
-    let exclude_accused = matches!(rule, Rule::Consensus { exclude_accused: true, .. });
+    let exclude_accused = matches!(
+        rule,
+        Rule::Consensus {
+            exclude_accused: true,
+            ..
+        }
+    );
     for b in ballots {
         let vote = match (b.vote, absence) {
             (Some(v), _) => Some(v),
@@ -87,7 +93,11 @@ pub fn tally(rule: &Rule, absence: Absence, ballots: &[Ballot]) -> Tally {
             weighted,
         } => {
             let share = if weighted {
-                if present_w > 0.0 { yes_w / present_w } else { 0.0 }
+                if present_w > 0.0 {
+                    yes_w / present_w
+                } else {
+                    0.0
+                }
             } else if present_heads > 0 {
                 f64::from(yes_heads) / f64::from(present_heads)
             } else {
@@ -130,9 +140,23 @@ mod tests {
         let all_yes = [b(Y, 1.0), b(Y, 1.0), b(Y, 1.0)];
         assert!(tally(&r, Absence::NotTakingPart, &all_yes).adopted);
         // Abstaining is not objecting.
-        assert!(tally(&r, Absence::NotTakingPart, &[b(Y, 1.0), b(A, 1.0), b(A, 1.0)]).adopted);
+        assert!(
+            tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(Y, 1.0), b(A, 1.0), b(A, 1.0)]
+            )
+            .adopted
+        );
         // One objection blocks, whatever its weight.
-        assert!(!tally(&r, Absence::NotTakingPart, &[b(Y, 99.0), b(Y, 99.0), b(N, 0.01)]).adopted);
+        assert!(
+            !tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(Y, 99.0), b(Y, 99.0), b(N, 0.01)]
+            )
+            .adopted
+        );
     }
 
     #[test]
@@ -181,11 +205,32 @@ mod tests {
             weighted: false,
         };
         // 2 of 3 present: exactly two thirds passes.
-        assert!(tally(&r, Absence::NotTakingPart, &[b(Y, 1.0), b(Y, 1.0), b(N, 50.0)]).adopted);
+        assert!(
+            tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(Y, 1.0), b(Y, 1.0), b(N, 50.0)]
+            )
+            .adopted
+        );
         // Abstention counts as not yes: 2 of 4 fails.
-        assert!(!tally(&r, Absence::NotTakingPart, &[b(Y, 1.0), b(Y, 1.0), b(N, 1.0), b(A, 1.0)]).adopted);
+        assert!(
+            !tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(Y, 1.0), b(Y, 1.0), b(N, 1.0), b(A, 1.0)]
+            )
+            .adopted
+        );
         // Absent members are out of the count: 2 of 3 present passes.
-        assert!(tally(&r, Absence::NotTakingPart, &[b(Y, 1.0), b(Y, 1.0), b(N, 1.0), b(ABSENT, 1.0)]).adopted);
+        assert!(
+            tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(Y, 1.0), b(Y, 1.0), b(N, 1.0), b(ABSENT, 1.0)]
+            )
+            .adopted
+        );
     }
 
     #[test]
@@ -195,9 +240,23 @@ mod tests {
             weighted: true,
         };
         // Heads 1 of 3 but weight 13 of 16 = 0.81.
-        assert!(tally(&r, Absence::NotTakingPart, &[b(Y, 13.0), b(N, 2.0), b(N, 1.0)]).adopted);
+        assert!(
+            tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(Y, 13.0), b(N, 2.0), b(N, 1.0)]
+            )
+            .adopted
+        );
         // Heads 2 of 3 but weight 2 of 15 = 0.13.
-        assert!(!tally(&r, Absence::NotTakingPart, &[b(N, 13.0), b(Y, 1.0), b(Y, 1.0)]).adopted);
+        assert!(
+            !tally(
+                &r,
+                Absence::NotTakingPart,
+                &[b(N, 13.0), b(Y, 1.0), b(Y, 1.0)]
+            )
+            .adopted
+        );
     }
 
     #[test]
@@ -208,7 +267,11 @@ mod tests {
         };
         let mut v = b(N, 1.0);
         v.veto = true;
-        let t = tally(&r, Absence::NotTakingPart, &[b(Y, 1.0), b(Y, 1.0), b(Y, 1.0), v]);
+        let t = tally(
+            &r,
+            Absence::NotTakingPart,
+            &[b(Y, 1.0), b(Y, 1.0), b(Y, 1.0), v],
+        );
         assert!(t.vetoed && !t.adopted);
         // An abstaining veto holder does not block.
         let mut a = b(A, 1.0);

@@ -232,7 +232,10 @@ impl Scenario {
         let mut bloc_ix = BTreeMap::new();
         for (i, b) in f.blocs.iter().enumerate() {
             if bloc_ix.insert(b.id.clone(), i).is_some() {
-                p.push(format!("blocs[{i}].id"), format!("duplicate bloc `{}`", b.id));
+                p.push(
+                    format!("blocs[{i}].id"),
+                    format!("duplicate bloc `{}`", b.id),
+                );
             }
         }
         if f.blocs.is_empty() {
@@ -242,7 +245,10 @@ impl Scenario {
             match bloc_ix.get(id) {
                 Some(&i) => i,
                 None => {
-                    p.push(key, format!("unknown bloc `{id}` (known: {})", known(&bloc_ix)));
+                    p.push(
+                        key,
+                        format!("unknown bloc `{id}` (known: {})", known(&bloc_ix)),
+                    );
                     0
                 }
             }
@@ -255,7 +261,10 @@ impl Scenario {
         for &i in &order {
             let s = &f.states[i];
             if !seen.insert(s.id.clone()) {
-                p.push(format!("states[{i}].id"), format!("duplicate State `{}`", s.id));
+                p.push(
+                    format!("states[{i}].id"),
+                    format!("duplicate State `{}`", s.id),
+                );
             }
             if s.id.trim().is_empty() {
                 p.push(format!("states[{i}].id"), "must not be empty");
@@ -273,6 +282,7 @@ impl Scenario {
                 bloc,
                 memberships: s.memberships.clone(),
                 capability: s.capability,
+                note: s.note.clone(),
             });
         }
         if states.is_empty() {
@@ -283,11 +293,31 @@ impl Scenario {
         let mut profiles: Vec<Option<ProfileFile>> = vec![None; f.blocs.len() * 4];
         for (i, pr) in f.profiles.iter().enumerate() {
             let b = bloc_of(&mut p, format!("profiles[{i}].bloc"), &pr.bloc);
-            p.range(format!("profiles[{i}].ideal"), pr.ideal, SCALE_MIN, SCALE_MAX);
-            p.range(format!("profiles[{i}].ideal_sd"), pr.ideal_sd, 0.0, SCALE_MAX);
+            p.range(
+                format!("profiles[{i}].ideal"),
+                pr.ideal,
+                SCALE_MIN,
+                SCALE_MAX,
+            );
+            p.range(
+                format!("profiles[{i}].ideal_sd"),
+                pr.ideal_sd,
+                0.0,
+                SCALE_MAX,
+            );
             p.range(format!("profiles[{i}].salience"), pr.salience, 0.0, 1.0);
-            p.range(format!("profiles[{i}].salience_sd"), pr.salience_sd, 0.0, 1.0);
-            p.range(format!("profiles[{i}].red_line"), pr.red_line, 0.0, SCALE_MAX);
+            p.range(
+                format!("profiles[{i}].salience_sd"),
+                pr.salience_sd,
+                0.0,
+                1.0,
+            );
+            p.range(
+                format!("profiles[{i}].red_line"),
+                pr.red_line,
+                0.0,
+                SCALE_MAX,
+            );
             let slot = b * 4 + dim_index(pr.dimension);
             if slot < profiles.len() {
                 if profiles[slot].is_some() {
@@ -305,9 +335,17 @@ impl Scenario {
         let mut item_bloc = Vec::with_capacity(f.agenda.len());
         for (i, it) in f.agenda.iter().enumerate() {
             if item_ix.insert(it.id.clone(), i).is_some() {
-                p.push(format!("agenda[{i}].id"), format!("duplicate item `{}`", it.id));
+                p.push(
+                    format!("agenda[{i}].id"),
+                    format!("duplicate item `{}`", it.id),
+                );
             }
-            p.range(format!("agenda[{i}].status_quo"), it.status_quo, SCALE_MIN, SCALE_MAX);
+            p.range(
+                format!("agenda[{i}].status_quo"),
+                it.status_quo,
+                SCALE_MIN,
+                SCALE_MAX,
+            );
             if let Some(r) = it.reversion {
                 p.range(format!("agenda[{i}].reversion"), r, SCALE_MIN, SCALE_MAX);
             }
@@ -315,14 +353,16 @@ impl Scenario {
                 Some(a) => match seat_of(a) {
                     Some(s) => Some(s),
                     None => {
-                        p.push(format!("agenda[{i}].accused"), format!("unknown State `{a}`"));
+                        p.push(
+                            format!("agenda[{i}].accused"),
+                            format!("unknown State `{a}`"),
+                        );
                         None
                     }
                 },
                 None => None,
             };
-            if it.kind == ItemKind::ViolationResponse && accused.is_none() && it.accused.is_none()
-            {
+            if it.kind == ItemKind::ViolationResponse && accused.is_none() && it.accused.is_none() {
                 p.push(
                     format!("agenda[{i}].accused"),
                     "a violation-response item must name the accused State",
@@ -362,13 +402,24 @@ impl Scenario {
         for (i, e) in f.preferences.iter().enumerate() {
             let seat = seat_of(&e.state);
             if seat.is_none() {
-                p.push(format!("preferences[{i}].state"), format!("unknown State `{}`", e.state));
+                p.push(
+                    format!("preferences[{i}].state"),
+                    format!("unknown State `{}`", e.state),
+                );
             }
             let item = item_ix.get(&e.item).copied();
             if item.is_none() {
-                p.push(format!("preferences[{i}].item"), format!("unknown item `{}`", e.item));
+                p.push(
+                    format!("preferences[{i}].item"),
+                    format!("unknown item `{}`", e.item),
+                );
             }
-            p.range(format!("preferences[{i}].ideal"), e.ideal, SCALE_MIN, SCALE_MAX);
+            p.range(
+                format!("preferences[{i}].ideal"),
+                e.ideal,
+                SCALE_MIN,
+                SCALE_MAX,
+            );
             p.range(format!("preferences[{i}].salience"), e.salience, 0.0, 1.0);
             if let Some(r) = e.red_line {
                 p.range(format!("preferences[{i}].red_line"), r, 0.0, SCALE_MAX);
@@ -376,7 +427,10 @@ impl Scenario {
             if let Some(c) = e.capability
                 && !(c.is_finite() && c > 0.0)
             {
-                p.push(format!("preferences[{i}].capability"), format!("{c} must be positive"));
+                p.push(
+                    format!("preferences[{i}].capability"),
+                    format!("{c} must be positive"),
+                );
             }
             if let (Some(s), Some(it)) = (seat, item)
                 && explicit.insert((s, it), e.clone()).is_some()
@@ -419,7 +473,10 @@ impl Scenario {
             let b = bloc_of(&mut p, format!("tension[{i}].b"), &t.b);
             p.range(format!("tension[{i}].value"), t.value, 0.0, 1.0);
             if a == b && bloc_ix.contains_key(&t.a) {
-                p.push(format!("tension[{i}]"), "a bloc pair needs two different blocs");
+                p.push(
+                    format!("tension[{i}]"),
+                    "a bloc pair needs two different blocs",
+                );
             }
             tension.insert((a.min(b), a.max(b)), t.value);
         }
@@ -525,6 +582,7 @@ impl Scenario {
                 bloc: i % blocs,
                 memberships: Vec::new(),
                 capability: 100.0 / (1.0 + i as f64).powf(0.8),
+                note: None,
             })
             .collect();
         Scenario {

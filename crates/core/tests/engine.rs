@@ -109,25 +109,45 @@ impl Strategy for Sincere {
     }
     fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
         let p = self.prefs[ctx.item as usize];
-        PositionAnswer { position: p.ideal, salience: p.salience, link: None }
+        PositionAnswer {
+            position: p.ideal,
+            salience: p.salience,
+            link: None,
+        }
     }
     fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        let Some(x) = ctx.proposal else { return Vote::Yes };
+        let Some(x) = ctx.proposal else {
+            return Vote::Yes;
+        };
         let p = self.prefs[ctx.item as usize];
-        if (x - p.ideal).abs() <= p.red_line { Vote::Yes } else { Vote::No }
+        if (x - p.ideal).abs() <= p.red_line {
+            Vote::Yes
+        } else {
+            Vote::No
+        }
     }
-    fn session_end(&mut self, _s: &plenary_core::strategy::SessionSummary, _me: &SeatView) -> Stance {
+    fn session_end(
+        &mut self,
+        _s: &plenary_core::strategy::SessionSummary,
+        _me: &SeatView,
+    ) -> Stance {
         Stance::Stay
     }
 }
 
 fn sincere(b: &SeatBrief) -> Box<dyn Strategy> {
-    Box::new(Sincere { prefs: b.preferences.clone() })
+    Box::new(Sincere {
+        prefs: b.preferences.clone(),
+    })
 }
 
 fn run(design: Design, seed: u64) -> plenary_core::MatchResult {
     let sc = Arc::new(Scenario::from_toml("mini", SCENARIO).unwrap());
-    let setup = MatchSetup { match_id: "m".into(), seed, strategies: vec!["sincere".into(); 3] };
+    let setup = MatchSetup {
+        match_id: "m".into(),
+        seed,
+        strategies: vec!["sincere".into(); 3],
+    };
     run_in_process(Match::new(sc, Arc::new(design), setup), &mut sincere)
 }
 
@@ -143,7 +163,13 @@ fn consensus_blocks_where_majority_decides() {
     // It blocked a human-dimension item from far below the proposal: named and shamed.
     assert_eq!(decl.shamed, vec!["CCC".to_string()]);
 
-    let qm = run(design("", r#"{ kind = "qualified-majority", threshold = 0.6, weighted = true }"#), 1);
+    let qm = run(
+        design(
+            "",
+            r#"{ kind = "qualified-majority", threshold = 0.6, weighted = true }"#,
+        ),
+        1,
+    );
     assert!(qm.sessions[0].items[0].decided);
     assert!(qm.summary.capacity_to_act > consensus.summary.capacity_to_act);
 }
@@ -153,7 +179,10 @@ fn blocked_budget_runs_on_provisional_allotments() {
     let r = run(design("", r#"{ kind = "consensus" }"#), 1);
     let budget = &r.sessions[0].items[1];
     if !budget.decided {
-        assert_eq!(budget.decision, plenary_core::strategy::Decision::Provisional);
+        assert_eq!(
+            budget.decision,
+            plenary_core::strategy::Decision::Provisional
+        );
         assert_eq!(budget.outcome, 50.0);
     }
 }

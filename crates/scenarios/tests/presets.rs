@@ -1,0 +1,473 @@
+//! Checks of the embedded presets (facts the data must keep), of preference drawing, and
+//! of the error messages users see for broken files.
+
+use plenary_core::design::{Linkage, Mediation, Rule};
+use plenary_core::{Dimension, ItemKind, Scenario};
+use plenary_scenarios::{
+    Checked, DESIGNS, LoadError, SCENARIOS, check_file, design, load_design, load_scenario,
+    scenario,
+};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// ISO3 ids of the 57 OSCE participating States (the `iso3` column of
+/// shared/data/osce-participating-states.csv), hard-coded so the test needs no copy of
+/// shared/ beside the clone.
+const OSCE_57: [&str; 57] = [
+    "ALB", "AND", "ARM", "AUT", "AZE", "BLR", "BEL", "BIH", "BGR", "CAN", "HRV", "CYP", "CZE",
+    "DNK", "EST", "FIN", "FRA", "GEO", "DEU", "GRC", "VAT", "HUN", "ISL", "IRL", "ITA", "KAZ",
+    "KGZ", "LVA", "LIE", "LTU", "LUX", "MLT", "MDA", "MCO", "MNG", "MNE", "NLD", "MKD", "NOR",
+    "POL", "PRT", "ROU", "RUS", "SMR", "SRB", "SVK", "SVN", "ESP", "SWE", "CHE", "TJK", "TUR",
+    "TKM", "UKR", "GBR", "USA", "UZB",
+];
+
+fn tagged(s: &Scenario, tag: &str) -> usize {
+    s.states
+        .iter()
+        .filter(|st| st.memberships.iter().any(|m| m == tag))
+        .count()
+}
+
+fn bloc_members(s: &Scenario, bloc: &str) -> BTreeSet<String> {
+    let b = s.bloc(bloc).unwrap_or_else(|| panic!("no bloc {bloc}"));
+    s.states
+        .iter()
+        .filter(|st| st.bloc == b)
+        .map(|st| st.id.clone())
+        .collect()
+}
+
+fn ids(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn every_preset_parses_and_validates() {
+    for (id, _) in SCENARIOS {
+        let s = scenario(id).unwrap_or_else(|e| panic!("scenario {id}:\n{e}"));
+        assert_eq!(s.id, *id);
+        let default = s
+            .default_design
+            .as_deref()
+            .expect("presets name a default design");
+        let d = design(default).unwrap_or_else(|e| panic!("default design of {id}:\n{e}"));
+        d.validate_for(&format!("embedded:{default}"), &s)
+            .unwrap_or_else(|e| panic!("{default} against {id}:\n{e}"));
+    }
+    for (id, _) in DESIGNS {
+        let d = design(id).unwrap_or_else(|e| panic!("design {id}:\n{e}"));
+        assert_eq!(d.design.id, *id);
+    }
+}
+
+#[test]
+fn presets_are_sorted_by_id_and_unique() {
+    for table in [SCENARIOS, DESIGNS] {
+        let ids: Vec<&str> = table.iter().map(|(id, _)| *id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+    }
+    let designs: Vec<&str> = DESIGNS.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        designs,
+        [
+            "csce-1975",
+            "osce-2021",
+            "path1-upgraded",
+            "path2-conference"
+        ]
+    );
+}
+
+#[test]
+fn designs_fit_the_scenarios_they_are_meant_for() {
+    let osce = scenario("osce-2021").unwrap();
+    for id in ["osce-2021", "path1-upgraded", "path2-conference"] {
+        design(id)
+            .unwrap()
+            .validate_for(id, &osce)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let csce = scenario("csce-1975").unwrap();
+    design("csce-1975")
+        .unwrap()
+        .validate_for("csce-1975", &csce)
+        .unwrap();
+}
+
+#[test]
+fn osce_2021_has_the_57_participating_states() {
+    let s = scenario("osce-2021").unwrap();
+    assert_eq!(s.states.len(), 57);
+    let got: BTreeSet<String> = s.states.iter().map(|st| st.id.clone()).collect();
+    assert_eq!(got, ids(&OSCE_57));
+    assert_eq!(tagged(&s, "NATO"), 30);
+    assert_eq!(tagged(&s, "EU"), 27);
+    assert_eq!(tagged(&s, "CSTO"), 6);
+    let blocs: Vec<&str> = s.blocs.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(blocs, ["west", "csto", "non-aligned"]);
+    assert_eq!(
+        bloc_members(&s, "csto"),
+        ids(&["ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"])
+    );
+    // West = NATO or EU in 2021.
+    let west = bloc_members(&s, "west");
+    for st in &s.states {
+        let nato_or_eu = st.memberships.iter().any(|m| m == "NATO" || m == "EU");
+        assert_eq!(west.contains(&st.id), nato_or_eu, "{}", st.id);
+    }
+    assert_eq!(west.len(), 36);
+    for id in [
+        "UKR", "GEO", "MDA", "SRB", "CHE", "AZE", "TKM", "UZB", "MNG", "VAT",
+    ] {
+        assert!(bloc_members(&s, "non-aligned").contains(id), "{id}");
+    }
+}
+
+#[test]
+fn osce_2021_capabilities_follow_the_budget_scale() {
+    let s = scenario("osce-2021").unwrap();
+    let cap = |id: &str| s.states[s.seat(id).unwrap()].capability;
+    let total: f64 = s.states.iter().map(|st| st.capability).sum();
+    assert!((95.0..=105.0).contains(&total), "sum {total}");
+    assert!((cap("USA") - 13.0).abs() < 0.5);
+    for id in ["GBR", "FRA", "DEU", "ITA"] {
+        assert!((cap(id) - 10.0).abs() < 0.5, "{id}");
+    }
+    assert!((cap("RUS") - 4.0).abs() < 0.5);
+    assert!((cap("KAZ") - 0.2).abs() < 0.05 && (cap("UZB") - 0.2).abs() < 0.05);
+    let mut caps: Vec<f64> = s.states.iter().map(|st| st.capability).collect();
+    caps.sort_by(|a, b| b.total_cmp(a));
+    let top17: f64 = caps[..17].iter().sum();
+    assert!(
+        (85.0..=95.0).contains(&(top17 / total * 100.0)),
+        "top 17 {top17}"
+    );
+}
+
+#[test]
+fn osce_2021_agenda_spans_the_dimensions_and_kinds() {
+    let s = scenario("osce-2021").unwrap();
+    assert!(s.agenda.len() >= 12);
+    let dims: BTreeSet<Dimension> = s.agenda.iter().map(|i| i.dimension).collect();
+    assert_eq!(dims.len(), 4, "{dims:?}");
+    let kinds: BTreeSet<ItemKind> = s.agenda.iter().map(|i| i.kind).collect();
+    assert_eq!(kinds.len(), ItemKind::ALL.len(), "{kinds:?}");
+    let violation: Vec<_> = s
+        .agenda
+        .iter()
+        .filter(|i| i.kind == ItemKind::ViolationResponse)
+        .collect();
+    assert_eq!(violation.len(), 1);
+    assert_eq!(violation[0].accused, s.seat("RUS"));
+    assert_eq!(s.tension.len(), 3);
+    let west_csto = s.tension[&(0, 1)];
+    assert!(s.tension.values().all(|&t| t <= west_csto));
+    assert!(s.legitimacy[1] < s.legitimacy[0]);
+}
+
+#[test]
+fn csce_1975_has_the_35_signatories_in_three_groups() {
+    let s = scenario("csce-1975").unwrap();
+    assert_eq!(s.states.len(), 35);
+    assert_eq!(bloc_members(&s, "nato").len(), 15);
+    assert_eq!(
+        bloc_members(&s, "warsaw-pact"),
+        ids(&["BGR", "CSK", "DDR", "HUN", "POL", "ROU", "SUN"])
+    );
+    assert_eq!(bloc_members(&s, "nn").len(), 13);
+    assert!(s.agenda.len() >= 8);
+    let dims: BTreeSet<Dimension> = s.agenda.iter().map(|i| i.dimension).collect();
+    for d in [
+        Dimension::PoliticoMilitary,
+        Dimension::EconomicEnvironmental,
+        Dimension::Human,
+    ] {
+        assert!(dims.contains(&d), "{d}");
+    }
+}
+
+#[test]
+fn designs_encode_the_paper() {
+    let csce = design("csce-1975").unwrap();
+    assert!(csce.procedure.package && !csce.procedure.naming_shaming);
+    assert_eq!(csce.procedure.linkage, Linkage::Any);
+    assert_eq!(csce.bodies.len(), 1);
+
+    let osce = design("osce-2021").unwrap();
+    let p = &osce.procedure;
+    assert!(p.naming_shaming && p.silence_procedure && p.provisional_budget && p.exit_allowed);
+    let body = osce
+        .body_for(Dimension::PoliticoMilitary, ItemKind::ViolationResponse)
+        .unwrap();
+    assert_eq!(
+        osce.rule_for(body, ItemKind::ViolationResponse),
+        &Rule::Consensus {
+            minus: 1,
+            exclude_accused: true
+        }
+    );
+    assert_eq!(
+        osce.rule_for(body, ItemKind::UnifiedBudget),
+        &Rule::Consensus {
+            minus: 0,
+            exclude_accused: false
+        }
+    );
+
+    let p1 = design("path1-upgraded").unwrap();
+    assert_eq!(p1.procedure.mediation, Mediation::MaxSupport);
+    assert_eq!(p1.body_for(Dimension::Human, ItemKind::Declaration), None);
+    assert_eq!(
+        p1.body_for(Dimension::EconomicEnvironmental, ItemKind::Declaration),
+        None
+    );
+    let exec = p1
+        .body_for(Dimension::PoliticoMilitary, ItemKind::Csbm)
+        .unwrap();
+    assert!(p1.bodies[exec].binding);
+    assert!(!p1.bodies[exec].members.is_plenary());
+    assert!(matches!(
+        p1.bodies[exec].rule,
+        Rule::QualifiedMajority { weighted: true, .. }
+    ));
+    let plenary = p1
+        .body_for(Dimension::General, ItemKind::UnifiedBudget)
+        .unwrap();
+    assert!(p1.bodies[plenary].members.is_plenary());
+
+    let p2 = design("path2-conference").unwrap();
+    assert!(p2.bodies.iter().all(|b| !b.binding));
+    assert!(!p2.procedure.naming_shaming && p2.procedure.ad_hoc_min > 0);
+    assert_eq!(p2.procedure.scope.len(), 4);
+}
+
+#[test]
+fn drawing_preferences_is_reproducible_by_seed() {
+    let s = scenario("osce-2021").unwrap();
+    let a = s.draw_preferences(42);
+    assert_eq!(a, s.draw_preferences(42));
+    assert_ne!(a, s.draw_preferences(43));
+    assert_eq!(a.states(), 57);
+}
+
+const SMALL: &str = r#"
+[scenario]
+id = "small"
+name = "Small"
+
+[[blocs]]
+id = "a"
+name = "A"
+
+[[blocs]]
+id = "b"
+name = "B"
+
+[[states]]
+id = "AAA"
+name = "Aland"
+bloc = "a"
+capability = 2.0
+
+[[states]]
+id = "BBB"
+name = "Bland"
+bloc = "b"
+capability = 1.0
+
+[[profiles]]
+bloc = "a"
+dimension = "human"
+ideal = 80.0
+salience = 0.8
+
+[[profiles]]
+bloc = "b"
+dimension = "human"
+ideal = 20.0
+salience = 0.6
+
+[[agenda]]
+id = "decl"
+title = "A declaration"
+dimension = "human"
+kind = "declaration"
+status_quo = 10.0
+
+[[preferences]]
+state = "BBB"
+item = "decl"
+ideal = 33.0
+salience = 0.25
+capability = 7.0
+"#;
+
+#[test]
+fn explicit_preferences_override_drawing() {
+    let s = Scenario::from_toml("inline:small", SMALL).unwrap();
+    let b = s.seat("BBB").unwrap();
+    let a = s.seat("AAA").unwrap();
+    for seed in [1, 2, 3] {
+        let prefs = s.draw_preferences(seed);
+        let p = prefs.get(b, 0);
+        assert_eq!((p.ideal, p.salience, p.capability), (33.0, 0.25, 7.0));
+        assert_eq!(prefs.get(a, 0).capability, 2.0);
+    }
+    assert_ne!(
+        s.draw_preferences(1).get(a, 0),
+        s.draw_preferences(2).get(a, 0)
+    );
+}
+
+/// Writes `text` to a fresh file under the test's temporary directory.
+fn write_temp(name: &str, text: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plenary-scenarios-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Loads a broken variant of SMALL from a file and returns the error text.
+fn broken(name: &str, from: &str, to: &str) -> (String, String) {
+    assert!(SMALL.contains(from), "{from}");
+    let path = write_temp(name, &SMALL.replacen(from, to, 1));
+    let spec = path.to_str().unwrap().to_string();
+    let err = load_scenario(&spec).expect_err("broken file must not load");
+    assert!(matches!(err, LoadError::Invalid(_)), "{err:?}");
+    (err.to_string(), spec)
+}
+
+#[test]
+fn errors_name_the_file_and_the_key() {
+    let (msg, origin) = broken(
+        "unknown-key.toml",
+        "capability = 2.0",
+        "capability = 2.0\ncolour = \"red\"",
+    );
+    assert!(msg.starts_with(&origin), "{msg}");
+    assert!(msg.contains("states[0]") && msg.contains("colour"), "{msg}");
+
+    let (msg, origin) = broken(
+        "wrong-type.toml",
+        "status_quo = 10.0",
+        "status_quo = \"high\"",
+    );
+    assert!(msg.starts_with(&origin), "{msg}");
+    assert!(msg.contains("agenda[0].status_quo"), "{msg}");
+
+    let (msg, origin) = broken(
+        "out-of-range.toml",
+        "status_quo = 10.0",
+        "status_quo = 120.0",
+    );
+    assert!(msg.starts_with(&origin), "{msg}");
+    assert!(
+        msg.contains("agenda[0].status_quo") && msg.contains("120"),
+        "{msg}"
+    );
+
+    let (msg, origin) = broken(
+        "unknown-bloc.toml",
+        "bloc = \"b\"\ncapability",
+        "bloc = \"c\"\ncapability",
+    );
+    assert!(msg.starts_with(&origin), "{msg}");
+    assert!(
+        msg.contains("states[1].bloc") && msg.contains("`c`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn design_errors_name_the_file_and_the_key() {
+    let text = DESIGNS[1].1.replace("max_rounds = 4", "max_rounds = 0");
+    let path = write_temp("bad-design.toml", &text);
+    let err = load_design(path.to_str().unwrap()).unwrap_err().to_string();
+    assert!(
+        err.starts_with(path.to_str().unwrap()) && err.contains("procedure.max_rounds"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_presets_list_the_known_ones() {
+    let err = load_scenario("osce-2099").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LoadError::UnknownPreset {
+                kind: "scenario",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("osce-2099") && msg.contains("csce-1975, osce-2021"),
+        "{msg}"
+    );
+    let msg = design("path3").unwrap_err().to_string();
+    assert!(msg.contains("path2-conference"), "{msg}");
+    let missing = load_scenario("no/such/file.toml").unwrap_err();
+    assert!(matches!(missing, LoadError::Io { .. }), "{missing:?}");
+    assert!(
+        missing.to_string().starts_with("no/such/file.toml"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn presets_load_by_id_and_as_copied_files() {
+    assert_eq!(
+        load_scenario("osce-2021").unwrap(),
+        scenario("osce-2021").unwrap()
+    );
+    assert_eq!(
+        load_design("path2-conference").unwrap(),
+        design("path2-conference").unwrap()
+    );
+    for (id, text) in SCENARIOS {
+        let path = write_temp(&format!("scenario-{id}.toml"), text);
+        assert!(matches!(check_file(&path), Ok(Checked::Scenario(s)) if s.id == *id));
+        assert_eq!(
+            load_scenario(path.to_str().unwrap()).unwrap(),
+            scenario(id).unwrap()
+        );
+    }
+    for (id, text) in DESIGNS {
+        let path = write_temp(&format!("design-{id}.toml"), text);
+        assert!(matches!(check_file(&path), Ok(Checked::Design(d)) if d.design.id == *id));
+    }
+    let path = write_temp("neither.toml", "[[blocs]]\nid = \"a\"\nname = \"A\"\n");
+    assert!(matches!(
+        check_file(&path),
+        Err(LoadError::NotAScenarioOrDesign { .. })
+    ));
+    let path = write_temp(
+        "checked-bad.toml",
+        &SMALL.replace("ideal = 80.0", "ideal = 180.0"),
+    );
+    let msg = check_file(&path).unwrap_err().to_string();
+    assert!(msg.contains("profiles[0].ideal"), "{msg}");
+}
+
+#[test]
+fn embedded_errors_are_labelled_embedded() {
+    // The presets are valid, so show the origin label through the same core path a broken
+    // copy would take.
+    let text = SCENARIOS[1]
+        .1
+        .replacen("status_quo = 50.0", "status_quo = 120.0", 1);
+    let msg = Scenario::from_toml("embedded:osce-2021", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with("embedded:osce-2021: `agenda[0].status_quo`"),
+        "{msg}"
+    );
+}
