@@ -271,6 +271,10 @@ pub struct Dynamics {
     pub nonbinding_compliance: f64,
     /// Share of its contribution a State withholding resources keeps back from the budget.
     pub withholding: f64,
+    /// Share of an ad hoc arrangement's change that reaches the States outside it (a
+    /// monitoring mission of the willing still acts on the territory of those who
+    /// declined).
+    pub ad_hoc_spillover: f64,
 }
 
 impl Default for Dynamics {
@@ -289,6 +293,7 @@ impl Default for Dynamics {
             tension_agreement: 0.015,
             nonbinding_compliance: 0.5,
             withholding: 1.0,
+            ad_hoc_spillover: 0.5,
         }
     }
 }
@@ -378,6 +383,7 @@ impl Design {
             ("tension_agreement", dy.tension_agreement, 1.0),
             ("nonbinding_compliance", dy.nonbinding_compliance, 1.0),
             ("withholding", dy.withholding, 1.0),
+            ("ad_hoc_spillover", dy.ad_hoc_spillover, 1.0),
         ] {
             p.range(format!("dynamics.{key}"), v, 0.0, hi);
         }

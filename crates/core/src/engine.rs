@@ -783,7 +783,7 @@ impl Match {
         let nb = self.scenario.blocs.len();
         for other in (0..nb).filter(|&b| b != bloc) {
             let t = &mut self.tension[pair_index(nb, bloc, other)];
-            *t = (*t + add).clamp(0.0, 1.0);
+            *t = nudge(*t, add);
         }
     }
 
@@ -1121,6 +1121,7 @@ impl Match {
         let sc = Arc::clone(&self.scenario);
         let dy = self.design.dynamics.clone();
         let sq = r.status_quo;
+        let sq0 = sc.agenda[item].status_quo;
         let compliance = if r.decision.decided() && !r.binding {
             dy.nonbinding_compliance
         } else {
@@ -1154,15 +1155,21 @@ impl Match {
                 if vote == Some(Vote::Yes) {
                     r.outcome
                 } else {
-                    sq
+                    sq + dy.ad_hoc_spillover * (r.outcome - sq)
                 }
             } else {
                 effective
             };
+            // Welfare is a flow: each session a State enjoys (or suffers) the policy in
+            // force, measured against the status quo at the start of the match, so an
+            // early agreement keeps paying and an ad hoc arrangement is not counted anew
+            // as if it were a fresh change.
+            let level = p.gain(x, sq0);
+            welfare += level;
+            self.gain[s] += level;
+            self.session_gain[s] += level;
+            // Legitimacy reacts to the change this session brought.
             let g = p.gain(x, sq);
-            welfare += g;
-            self.gain[s] += g;
-            self.session_gain[s] += g;
             let sat = &mut self.satisfaction[s];
             sat.0 += p.salience * (x - p.ideal).abs();
             sat.1 += p.salience * SCALE_MAX;
@@ -1178,16 +1185,16 @@ impl Match {
             }
             // Legitimacy rests on consent: it falls for the outvoted and for those who
             // see outcomes move away from them, and grows with outcomes that serve them.
-            let mut l = self.legitimacy[s];
+            let mut delta = 0.0;
             if r.decided && r.binding && vote == Some(Vote::No) {
-                l -= dy.outvoted * p.salience;
+                delta -= dy.outvoted * p.salience;
             }
             if g > 0.0 {
-                l += dy.gain * p.salience;
+                delta += dy.gain * p.salience;
             } else if g < 0.0 {
-                l -= dy.distance * p.salience * (-g / (p.salience * 25.0).max(1e-9)).min(1.0);
+                delta -= dy.distance * p.salience * (-g / (p.salience * 25.0).max(1e-9)).min(1.0);
             }
-            self.legitimacy[s] = l.clamp(0.0, 1.0);
+            self.legitimacy[s] = nudge(self.legitimacy[s], delta);
         }
         r.welfare_gain = welfare;
 
@@ -1206,7 +1213,7 @@ impl Match {
                     let sal = self.prefs.get(s, item).salience;
                     self.gain[s] -= dy.shaming_cost * sal;
                     self.session_gain[s] -= dy.shaming_cost * sal;
-                    self.legitimacy[s] = (self.legitimacy[s] - dy.shamed).clamp(0.0, 1.0);
+                    self.legitimacy[s] = nudge(self.legitimacy[s], -dy.shamed);
                     let w = self.weight_in_bloc(s);
                     self.raise_tension_from(sc.states[s].bloc, dy.tension_shaming * w);
                 }
@@ -1227,13 +1234,12 @@ impl Match {
                 };
                 let t = &mut self.tension[k];
                 if r.decided && share(&bloc_yes, a) >= 0.5 && share(&bloc_yes, b) >= 0.5 {
-                    *t -= dy.tension_agreement;
+                    *t = nudge(*t, -dy.tension_agreement);
                 } else if !r.decided && votes.is_some() {
                     let block = share(&bloc_no, a) * share(&bloc_yes, b)
                         + share(&bloc_no, b) * share(&bloc_yes, a);
-                    *t += dy.tension_block * block;
+                    *t = nudge(*t, dy.tension_block * block);
                 }
-                *t = t.clamp(0.0, 1.0);
             }
         }
 
@@ -1407,6 +1413,20 @@ impl Match {
     }
 }
 
+/// Moves a 0..1 quantity (legitimacy, tension) by `delta` in proportion to the room
+/// left: a rise covers `delta` of the distance to 1, a fall takes `delta` of what is
+/// there. Repeated events therefore wear it down or build it up geometrically and it
+/// never leaves 0..1, instead of hitting a wall after a few items.
+fn nudge(x: f64, delta: f64) -> f64 {
+    let d = delta.clamp(-1.0, 1.0);
+    let y = if d >= 0.0 {
+        x + d * (1.0 - x)
+    } else {
+        x + d * x
+    };
+    y.clamp(0.0, 1.0)
+}
+
 fn phase_name(p: Phase) -> &'static str {
     match p {
         Phase::Positions => "positions",
@@ -1419,6 +1439,20 @@ fn phase_name(p: Phase) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nudge_moves_in_proportion_to_the_room_left() {
+        assert!((nudge(0.5, 0.1) - 0.55).abs() < 1e-12);
+        assert!((nudge(0.5, -0.1) - 0.45).abs() < 1e-12);
+        assert!((nudge(0.9, 0.5) - 0.95).abs() < 1e-12);
+        assert_eq!(nudge(0.0, -0.3), 0.0);
+        assert_eq!(nudge(1.0, 0.3), 1.0);
+        let mut x = 0.45;
+        for _ in 0..10 {
+            x = nudge(x, -0.08);
+        }
+        assert!(x > 0.0 && x < 0.45 * 0.44, "{x}");
+    }
 
     #[test]
     fn pair_index_enumerates_the_upper_triangle() {

@@ -57,7 +57,8 @@ pub struct ItemResult {
     pub refused_links: u32,
     /// States named and shamed.
     pub shamed: Vec<String>,
-    /// Sum over States of utility gain over the status quo.
+    /// Sum over States of the utility of the policy in force after the item, measured
+    /// against the item's status quo at the start of the match.
     pub welfare_gain: f64,
 }
 
@@ -157,7 +158,9 @@ pub struct StateResult {
     pub strategy: String,
     /// Capability.
     pub capability: f64,
-    /// Utility gain over the status quo, summed over the match (net of shaming costs).
+    /// Utility of the policies in force over the match's status quo, summed over items
+    /// and sessions (a flow: a policy counts in every session it stands), net of
+    /// shaming costs.
     pub gain: f64,
     /// Final legitimacy.
     pub legitimacy: f64,
