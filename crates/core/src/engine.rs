@@ -638,6 +638,17 @@ impl Match {
         for v in &mut self.votes {
             *v = None;
         }
+        // A new item starts with a clean public record: nobody has spoken on it yet.
+        let sq = self.in_force[item];
+        for sig in &mut self.ctx.blocs {
+            *sig = BlocSignal {
+                mean_position: sq,
+                objections: 0,
+                present: 0,
+                leader_position: None,
+                leader_vote: None,
+            };
+        }
         let it = &self.scenario.agenda[item];
         if self.design.body_for(it.dimension, it.kind).is_none() {
             let sq = self.in_force[item];
@@ -900,7 +911,9 @@ impl Match {
             let seat = asked[k];
             match a {
                 Ok(mut v) => {
-                    if phase == Phase::Decision
+                    // Consent under a linkage is conditional in every vote on the item,
+                    // silence included: keeping silence is consent too.
+                    if matches!(phase, Phase::Decision | Phase::Silence)
                         && v == Vote::Yes
                         && let Some(t) = self.link_of[seat]
                         && !self.link_satisfied(seat, t)

@@ -1,0 +1,167 @@
+//! `boulware`: time-dependent concession that holds out until the deadline.
+//!
+//! Behaviour: the polynomial time-dependent tactic of Faratin, Sierra & Jennings (1998,
+//! "Negotiation decision functions for autonomous agents") with `k = 0`. Within an item,
+//! time runs `t = round / (max_rounds - 1)` (silence and package votes come at `t = 1`)
+//! and the agent concedes the share `alpha(t) = t^(1/e)` of the way from its ideal to
+//! its reservation point. The reservation point lies towards the last proposal on the
+//! table (the status quo before the first one), at most its red line away from the
+//! ideal. Both the stated position and the acceptance threshold follow the curve: it
+//! states `ideal + alpha(t) * (reservation - ideal)` and accepts proposals within
+//! `max(0.1, alpha(t)) * red_line` of its ideal. With `e = 0.2` (Boulware) it gives
+//! almost nothing until the last round and then concedes fast; the `conceder` entry is
+//! the same implementation with `e = 3` ([`crate::conceder`]). The package vote comes at
+//! the deadline: yes when every item is within the red line or the package gains.
+//!
+//! Idea: the time-dependent concession strategies of the negotiation literature the
+//! brief names ("conceder / boulware"); the deadline is the chair's last round, after
+//! which the design's fallbacks (silence procedure, provisional budget, reversion) bite.
+
+use crate::common::{Seat, answer, concession, reservation, within, yes_if};
+use plenary_core::strategy::{
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
+};
+
+/// Registry name.
+pub const NAME: &str = "boulware";
+
+/// Concession exponent of the Boulware entry (`e < 1`).
+pub const BOULWARE_E: f64 = 0.2;
+
+/// Smallest acceptance band, as a share of the red line (at `t = 0`).
+const FLOOR: f64 = 0.1;
+
+/// A time-dependent negotiator (Faratin et al. 1998) with concession exponent `e`.
+/// Plays both the `boulware` (`e < 1`) and the `conceder` (`e > 1`) registry entries.
+#[derive(Debug, Clone)]
+pub struct TimeDependent {
+    seat: Seat,
+    e: f64,
+    name: &'static str,
+}
+
+impl TimeDependent {
+    /// A time-dependent negotiator with exponent `e` reporting `name`.
+    pub fn new(brief: &SeatBrief, e: f64, name: &'static str) -> TimeDependent {
+        TimeDependent {
+            seat: Seat::new(brief),
+            e,
+            name,
+        }
+    }
+
+    /// The Boulware entry (`e = 0.2`).
+    pub fn boulware(brief: &SeatBrief) -> TimeDependent {
+        TimeDependent::new(brief, BOULWARE_E, NAME)
+    }
+
+    /// The concession exponent.
+    pub fn exponent(&self) -> f64 {
+        self.e
+    }
+
+    fn alpha(&self, ctx: &RoundContext) -> f64 {
+        concession(self.seat.time(ctx), self.e)
+    }
+}
+
+impl Strategy for TimeDependent {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        self.seat.sync(ctx.session);
+        let n = self.seat.items();
+        let Some(p) = self.seat.pref(ctx.item) else {
+            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+        };
+        let target = reservation(&p, self.seat.anchor(ctx), p.red_line);
+        let x = p.ideal + self.alpha(ctx) * (target - p.ideal);
+        answer(x, p.salience, None, ctx.item, n)
+    }
+
+    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        self.seat.sync(ctx.session);
+        let v = if ctx.phase == Phase::Package {
+            self.seat.package_vote()
+        } else {
+            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => yes_if(within(&p, x, self.alpha(ctx).max(FLOOR))),
+                _ => Vote::Abstain,
+            }
+        };
+        self.seat.record_vote(ctx, v);
+        v
+    }
+
+    fn outcome(&mut self, outcome: &ItemOutcome) {
+        self.seat.observe(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, HUMAN};
+
+    fn conceded(s: &mut dyn Strategy, round: u32) -> f64 {
+        let prefs = testkit::prefs_west();
+        let p = prefs[HUMAN as usize];
+        let c = testkit::ctx(HUMAN, round, Phase::Positions, Some(40.0));
+        (s.position(&c, &testkit::view(0.7)).position - p.ideal).abs()
+    }
+
+    #[test]
+    fn concedes_little_early_and_fast_at_the_deadline() {
+        let b = testkit::brief(0, false, &testkit::prefs_west());
+        let mut bw = TimeDependent::boulware(&b);
+        let mut co = crate::conceder::new(&b);
+        let first = conceded(&mut bw, 0);
+        let second = conceded(&mut bw, 1);
+        let last = conceded(&mut bw, 3);
+        assert_eq!(first, 0.0);
+        assert!(last > first);
+        // The last step is the big one.
+        assert!(last - conceded(&mut bw, 2) > second - first);
+        // Early on the Boulware concedes less than the conceder.
+        assert!(second < conceded(&mut co, 1), "{second} vs conceder");
+        assert!(conceded(&mut bw, 2) < conceded(&mut co, 2));
+    }
+
+    #[test]
+    fn acceptance_threshold_widens_with_time() {
+        let prefs = testkit::prefs_west();
+        let p = prefs[HUMAN as usize];
+        let mut bw = TimeDependent::boulware(&testkit::brief(0, false, &prefs));
+        let x = p.ideal - 0.6 * p.red_line;
+        let me = testkit::view(0.7);
+        assert_eq!(
+            bw.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(x)), &me),
+            Vote::No
+        );
+        assert_eq!(
+            bw.vote(&testkit::ctx(HUMAN, 2, Phase::Decision, Some(x)), &me),
+            Vote::No
+        );
+        assert_eq!(
+            bw.vote(&testkit::ctx(HUMAN, 3, Phase::Decision, Some(x)), &me),
+            Vote::Yes
+        );
+        assert_eq!(
+            bw.vote(&testkit::ctx(HUMAN, 3, Phase::Silence, Some(x)), &me),
+            Vote::Yes
+        );
+        // Never beyond the red line.
+        let far = p.ideal - 1.2 * p.red_line;
+        assert_eq!(
+            bw.vote(&testkit::ctx(HUMAN, 3, Phase::Decision, Some(far)), &me),
+            Vote::No
+        );
+    }
+
+    #[test]
+    fn end_to_end() {
+        testkit::end_to_end(NAME);
+    }
+}

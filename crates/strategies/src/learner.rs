@@ -1,0 +1,287 @@
+//! `learner`: adapts a per-dimension acceptance threshold across the sessions of a match.
+//!
+//! Behaviour: for each dimension it keeps a threshold `k` (a multiple of its red line,
+//! starting at 1, kept within 0.25..=1.5). It accepts a proposal within `k * red_line`
+//! of its ideal, and states its ideal conceding linearly over the rounds up to half the
+//! way to a reservation point `k * red_line` towards the proposal on the table. At the
+//! end of each session it reinforces from what that session taught it, item by item:
+//!
+//! * it accepted an item that was decided and left it worse off than the status quo:
+//!   it tightens `k` for that dimension by `0.5 * min(1, loss / (salience * red_line))`;
+//! * it objected to an item that then failed although the proposal it objected to
+//!   would have served it better than the fallback: it loosens `k` by
+//!   `0.5 * min(1, regret / (salience * red_line))`.
+//!
+//! So after a session of bad deals it demands more in that dimension, and after a
+//! session of costly blockades it concedes more. Within a session its rule is fixed;
+//! nothing carries over to another match (a new strategy value is made per match).
+//! Package votes: yes when the package leaves it no worse off than the status quo.
+//!
+//! Idea: the delegation "learns from outcomes" of the domain brief, as reinforcement
+//! learning of an aspiration level (Bush-Mosteller / aspiration adaptation): a simple
+//! model of how States' readiness to compromise in one policy area is shaped by the
+//! institution's record in that area.
+
+use crate::common::{EPS, Seat, answer, clamp_position, dim_index, reservation, within, yes_if};
+use plenary_core::model::Dimension;
+use plenary_core::strategy::{
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance,
+    Strategy, Vote,
+};
+
+/// Registry name.
+pub const NAME: &str = "learner";
+
+/// Learning rate.
+pub const LEARNING_RATE: f64 = 0.5;
+/// Lowest threshold (share of the red line).
+pub const K_MIN: f64 = 0.25;
+/// Highest threshold (share of the red line).
+pub const K_MAX: f64 = 1.5;
+
+/// The learning strategy (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Learner {
+    seat: Seat,
+    k: [f64; 4],
+}
+
+impl Learner {
+    /// A learner for the seat in `brief`.
+    pub fn new(brief: &SeatBrief) -> Learner {
+        Learner {
+            seat: Seat::new(brief),
+            k: [1.0; 4],
+        }
+    }
+
+    /// The current acceptance threshold of a dimension, as a share of the red line.
+    pub fn threshold(&self, d: Dimension) -> f64 {
+        self.k[dim_index(d)]
+    }
+
+    fn k_of(&self, item: u32) -> f64 {
+        self.seat.dimension(item).map_or(1.0, |d| self.threshold(d))
+    }
+
+    /// Reinforcement from this session's outcomes.
+    fn learn(&mut self) {
+        let mut delta = [0.0f64; 4];
+        for e in self.seat.log() {
+            let Some(d) = self.seat.dimension(e.item as u32) else {
+                continue;
+            };
+            let Some(mine) = self.seat.my_vote(e.item) else {
+                continue;
+            };
+            let p = self.seat.brief.preferences[e.item];
+            let scale = (p.salience * p.red_line).max(1e-6);
+            let g = p.gain(clamp_position(e.outcome, e.sq), e.sq);
+            if e.decision.decided() && mine.vote == Vote::Yes && g < -EPS {
+                delta[dim_index(d)] -= LEARNING_RATE * (-g / scale).min(1.0);
+            } else if !e.decision.decided() && mine.vote == Vote::No {
+                let regret = p.gain(mine.proposal, e.sq) - g;
+                if regret > EPS {
+                    delta[dim_index(d)] += LEARNING_RATE * (regret / scale).min(1.0);
+                }
+            }
+        }
+        for (k, dk) in self.k.iter_mut().zip(delta) {
+            *k = (*k + dk).clamp(K_MIN, K_MAX);
+        }
+    }
+}
+
+impl Strategy for Learner {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        self.seat.sync(ctx.session);
+        let n = self.seat.items();
+        let Some(p) = self.seat.pref(ctx.item) else {
+            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+        };
+        let target = reservation(&p, self.seat.anchor(ctx), self.k_of(ctx.item) * p.red_line);
+        let x = p.ideal + 0.5 * self.seat.time(ctx) * (target - p.ideal);
+        answer(x, p.salience, None, ctx.item, n)
+    }
+
+    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        self.seat.sync(ctx.session);
+        let v = if ctx.phase == Phase::Package {
+            yes_if(self.seat.package_gain() >= -EPS)
+        } else {
+            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => yes_if(within(&p, x, self.k_of(ctx.item))),
+                _ => Vote::Abstain,
+            }
+        };
+        self.seat.record_vote(ctx, v);
+        v
+    }
+
+    fn outcome(&mut self, outcome: &ItemOutcome) {
+        self.seat.observe(outcome);
+    }
+
+    fn session_end(&mut self, summary: &SessionSummary, _me: &SeatView) -> Stance {
+        self.seat.sync(summary.session);
+        self.learn();
+        Stance::Stay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, EOM, HUMAN};
+    use plenary_core::strategy::Decision;
+
+    fn decide(l: &mut Learner, session: u32, item: u32, x: f64) -> Vote {
+        let mut c = testkit::ctx(item, 3, Phase::Decision, Some(x));
+        c.session = session;
+        l.vote(&c, &testkit::view(0.6))
+    }
+
+    #[test]
+    fn tightens_after_a_session_of_bad_deals() {
+        let mut prefs = testkit::prefs_west();
+        // Election observation: ideal 60, red line 25, salience 0.7, sq 50.
+        prefs[EOM as usize].ideal = 60.0;
+        let b = testkit::brief(0, false, &prefs);
+        // Human declaration: ideal 80, red line 25, sq 40; 57.5 is 0.9 red lines away.
+        let mut fresh = Learner::new(&b);
+        assert_eq!(decide(&mut fresh, 0, HUMAN, 57.5), Vote::Yes);
+
+        let mut l = Learner::new(&b);
+        // Session 0: it accepts 36 on election observation (24 from its ideal, within
+        // the red line, but worse than the status quo) and the deal is adopted.
+        assert_eq!(decide(&mut l, 0, EOM, 36.0), Vote::Yes);
+        l.outcome(&testkit::outcome(
+            0,
+            EOM,
+            Decision::Adopted,
+            36.0,
+            &[0, 0, 0],
+        ));
+        assert_eq!(
+            l.session_end(&testkit::summary(0, -9.8), &testkit::view(0.5)),
+            Stance::Stay
+        );
+        assert!(
+            l.threshold(Dimension::Human) < 0.9,
+            "{}",
+            l.threshold(Dimension::Human)
+        );
+        assert_eq!(
+            l.threshold(Dimension::General),
+            1.0,
+            "other dimensions untouched"
+        );
+        // Session 1: the proposal it accepted in session 0 on the human declaration is
+        // now refused.
+        assert_eq!(decide(&mut l, 1, HUMAN, 57.5), Vote::No);
+        assert_eq!(decide(&mut fresh, 1, HUMAN, 57.5), Vote::Yes);
+    }
+
+    #[test]
+    fn loosens_after_a_costly_blockade() {
+        let prefs = testkit::prefs_west();
+        let mut l = Learner::new(&testkit::brief(0, false, &prefs));
+        // Human declaration: sq 40; 52 is 28 from the ideal, beyond the red line (25),
+        // but better than the status quo. It objects; the item fails.
+        assert_eq!(decide(&mut l, 0, HUMAN, 52.0), Vote::No);
+        l.outcome(&testkit::outcome(
+            0,
+            HUMAN,
+            Decision::Reverted,
+            40.0,
+            &[1, 0, 0],
+        ));
+        l.session_end(&testkit::summary(0, 0.0), &testkit::view(0.5));
+        assert!(l.threshold(Dimension::Human) > 1.0);
+        assert_eq!(decide(&mut l, 1, HUMAN, 52.0), Vote::Yes);
+    }
+
+    #[test]
+    fn good_sessions_change_nothing() {
+        let prefs = testkit::prefs_west();
+        let mut l = Learner::new(&testkit::brief(0, false, &prefs));
+        assert_eq!(decide(&mut l, 0, HUMAN, 70.0), Vote::Yes);
+        l.outcome(&testkit::outcome(
+            0,
+            HUMAN,
+            Decision::Adopted,
+            70.0,
+            &[0, 0, 0],
+        ));
+        l.session_end(&testkit::summary(0, 5.0), &testkit::view(0.8));
+        assert_eq!(l.threshold(Dimension::Human), 1.0);
+    }
+
+    /// `(seat, session, thresholds)` at each session end.
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(u32, u32, [f64; 4])>>>;
+
+    /// Records a learner's thresholds at every session end of a real match.
+    struct Spy {
+        inner: Learner,
+        seen: Seen,
+    }
+
+    impl Strategy for Spy {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn position(&mut self, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
+            self.inner.position(ctx, me)
+        }
+        fn vote(&mut self, ctx: &RoundContext, me: &SeatView) -> Vote {
+            self.inner.vote(ctx, me)
+        }
+        fn outcome(&mut self, o: &ItemOutcome) {
+            self.inner.outcome(o)
+        }
+        fn session_end(&mut self, s: &SessionSummary, me: &SeatView) -> Stance {
+            let st = self.inner.session_end(s, me);
+            self.seen
+                .lock()
+                .unwrap()
+                .push((self.inner.seat.brief.seat, s.session, self.inner.k));
+            st
+        }
+    }
+
+    #[test]
+    fn learns_from_experience_in_a_real_match() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (_, design) = testkit::designs().remove(0);
+        let mut make = |b: &SeatBrief| -> Box<dyn Strategy> {
+            Box::new(Spy {
+                inner: Learner::new(b),
+                seen: seen.clone(),
+            })
+        };
+        let r = testkit::run_with(&design, 7, &mut make);
+        assert!(r.violations.is_empty());
+        let seen = seen.lock().unwrap();
+        let after_first: Vec<[f64; 4]> = seen.iter().filter(|e| e.1 == 0).map(|e| e.2).collect();
+        assert!(!after_first.is_empty());
+        // Someone changed its thresholds after session 0, and seats with different
+        // experiences ended up with different thresholds.
+        assert!(
+            after_first.iter().any(|k| *k != [1.0; 4]),
+            "{after_first:?}"
+        );
+        assert!(
+            after_first.iter().any(|k| *k != after_first[0]),
+            "{after_first:?}"
+        );
+    }
+
+    #[test]
+    fn end_to_end() {
+        testkit::end_to_end(NAME);
+    }
+}

@@ -1,0 +1,184 @@
+//! `linker`: conditions its consent on low-salience items on the item it cares most about.
+//!
+//! Behaviour: on an item whose salience is less than half that of the in-scope item of
+//! *another* dimension it cares most about, it attaches a linkage in the first
+//! positions round: its consent is conditional on that other item ending no worse than
+//! its status quo (the chair turns its yes into an objection otherwise). Blocking the
+//! budget over a human-dimension dispute is the textbook case. It links only as far as
+//! the design lets it: across dimensions when linkage is `any`, within the item's own
+//! dimension when it is `same-dimension`, not at all when it is `none`. Otherwise it is
+//! a moderate bargainer: it states its ideal and concedes linearly up to half the way
+//! to its reservation point, and accepts improvements on the status quo or anything
+//! inside a band widening from half its red line to the full red line at the deadline.
+//!
+//! Idea: issue linkage, the opposite of the paper's dissociation: "blurring the
+//! boundaries between policy areas" is one of the steps to war, and the chair raises
+//! tension between blocs whenever a cross-dimension link is accepted.
+
+use crate::common::{Seat, answer, moderate_accepts, moderate_position, yes_if};
+use plenary_core::design::Linkage;
+use plenary_core::strategy::{
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
+};
+
+/// Registry name.
+pub const NAME: &str = "linker";
+
+/// An item counts as low-salience when its salience is below this share of the
+/// salience of the item it would be linked to.
+pub const LOW_SALIENCE_RATIO: f64 = 0.5;
+
+/// The linker strategy (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Linker {
+    seat: Seat,
+}
+
+impl Linker {
+    /// A linker for the seat in `brief`.
+    pub fn new(brief: &SeatBrief) -> Linker {
+        Linker {
+            seat: Seat::new(brief),
+        }
+    }
+
+    /// The item it links `item` to, if any: the in-scope item it cares most about among
+    /// those the design lets it link to, provided `item` is of low salience next to it.
+    pub fn link_target(&self, item: u32) -> Option<u32> {
+        let b = &self.seat.brief;
+        let here = self.seat.pref(item)?;
+        let dim = self.seat.dimension(item)?;
+        let eligible = |j: usize| -> bool {
+            let info = &b.items[j];
+            j != item as usize
+                && info.in_scope
+                && match b.rules.linkage {
+                    Linkage::None => false,
+                    Linkage::SameDimension => info.dimension == dim,
+                    Linkage::Any => info.dimension != dim,
+                }
+        };
+        let best = (0..self.seat.items())
+            .filter(|&j| eligible(j))
+            .max_by(|&a, &c| {
+                b.preferences[a]
+                    .salience
+                    .total_cmp(&b.preferences[c].salience)
+                    .then(c.cmp(&a))
+            })?;
+        (here.salience < LOW_SALIENCE_RATIO * b.preferences[best].salience).then_some(best as u32)
+    }
+}
+
+impl Strategy for Linker {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        self.seat.sync(ctx.session);
+        let n = self.seat.items();
+        let Some(p) = self.seat.pref(ctx.item) else {
+            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+        };
+        let x = moderate_position(&p, self.seat.anchor(ctx), self.seat.time(ctx));
+        let link = if ctx.round == 0 {
+            self.link_target(ctx.item)
+        } else {
+            None
+        };
+        answer(x, p.salience, link, ctx.item, n)
+    }
+
+    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        self.seat.sync(ctx.session);
+        let v = if ctx.phase == Phase::Package {
+            self.seat.package_vote()
+        } else {
+            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => yes_if(moderate_accepts(
+                    &p,
+                    x,
+                    self.seat.sq(ctx.item),
+                    self.seat.time(ctx),
+                )),
+                _ => Vote::Abstain,
+            }
+        };
+        self.seat.record_vote(ctx, v);
+        v
+    }
+
+    fn outcome(&mut self, outcome: &ItemOutcome) {
+        self.seat.observe(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, CLIMATE, HUMAN, SMM, VIENNA};
+
+    #[test]
+    fn links_a_low_salience_item_to_its_top_item_of_another_dimension() {
+        let prefs = testkit::prefs_west();
+        let b = testkit::brief(0, false, &prefs);
+        let mut l = Linker::new(&b);
+        let me = testkit::view(0.7);
+        // Climate (economic, salience 0.2) -> Vienna (politico-military, 0.9; the first of
+        // the two items at 0.9).
+        let a = l.position(&testkit::ctx(CLIMATE, 0, Phase::Positions, None), &me);
+        assert_eq!(a.link, Some(VIENNA));
+        assert_ne!(
+            b.items[VIENNA as usize].dimension,
+            b.items[CLIMATE as usize].dimension
+        );
+        // Not on items it cares about.
+        let a = l.position(&testkit::ctx(SMM, 0, Phase::Positions, None), &me);
+        assert_eq!(a.link, None);
+        let a = l.position(&testkit::ctx(HUMAN, 0, Phase::Positions, None), &me);
+        assert_eq!(a.link, None);
+        // Only in the first round (the only one the chair reads links in).
+        let a = l.position(&testkit::ctx(CLIMATE, 1, Phase::Positions, Some(30.0)), &me);
+        assert_eq!(a.link, None);
+    }
+
+    #[test]
+    fn respects_the_design_linkage_policy() {
+        let prefs = testkit::prefs_west();
+        let mut b = testkit::brief(0, false, &prefs);
+        b.rules.linkage = Linkage::None;
+        assert_eq!(Linker::new(&b).link_target(CLIMATE), None);
+        b.rules.linkage = Linkage::SameDimension;
+        // The only other economic item does not exist: nothing to link to.
+        assert_eq!(Linker::new(&b).link_target(CLIMATE), None);
+        // Low-salience human item? The human items are 0.8 and 0.7: not low.
+        assert_eq!(Linker::new(&b).link_target(HUMAN), None);
+    }
+
+    #[test]
+    fn links_in_a_real_match_only_where_the_design_allows() {
+        for (label, design) in testkit::designs() {
+            let mut make = |b: &SeatBrief| -> Box<dyn Strategy> { Box::new(Linker::new(b)) };
+            let r = testkit::run_with(&design, 3, &mut make);
+            let items = r.sessions.iter().flat_map(|s| s.items.iter());
+            let (links, refused) =
+                items.fold((0, 0), |a, i| (a.0 + i.links, a.1 + i.refused_links));
+            assert_eq!(
+                refused, 0,
+                "{label}: it never offers a link the design refuses"
+            );
+            if label == "osce-like" {
+                assert!(links > 0, "{label}: no link accepted");
+            }
+            if label == "conference" {
+                assert_eq!(links, 0, "{label}: linkage is off");
+            }
+        }
+    }
+
+    #[test]
+    fn end_to_end() {
+        testkit::end_to_end(NAME);
+    }
+}

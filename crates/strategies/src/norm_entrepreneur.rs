@@ -1,0 +1,171 @@
+//! `norm-entrepreneur`: pushes the human dimension by overstating its demands.
+//!
+//! Behaviour: on human-dimension items it states a position beyond its ideal, 60% of
+//! its red line further away from the status quo (normally: higher, more commitments),
+//! with full salience, to pull the salience-weighted compromise towards the norm. It
+//! accepts a human-dimension proposal only when it moves policy from the status quo
+//! towards its ideal (a strict gain), or sits within one point of the ideal: standing
+//! still or backsliding on commitments is not acceptable. On the other dimensions it is
+//! a moderate bargainer (linear concession up to half the way to its reservation point;
+//! accepts gains or anything within a band widening to the red line at the deadline).
+//! A package must not set back the human dimension and must leave it no worse off.
+//!
+//! Idea: the liberal "norm entrepreneur" of the post-1990 OSCE (Charter of Paris)
+//! that the paper describes: the West insisting that the agreed norms remain "the
+//! central point of reference", pushing the human dimension and its semi-autonomous
+//! institutions (ODIHR, RFoM) that name and shame.
+
+use crate::common::{EPS, Seat, answer, distance, moderate_accepts, moderate_position, yes_if};
+use plenary_core::model::{Dimension, Preference};
+use plenary_core::strategy::{
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
+};
+
+/// Registry name.
+pub const NAME: &str = "norm-entrepreneur";
+
+/// How far beyond its ideal it states its position on human items, as a share of its
+/// red line.
+pub const OVERSTATEMENT: f64 = 0.6;
+
+/// The norm-entrepreneur strategy (see the module docs).
+#[derive(Debug, Clone)]
+pub struct NormEntrepreneur {
+    seat: Seat,
+}
+
+impl NormEntrepreneur {
+    /// A norm entrepreneur for the seat in `brief`.
+    pub fn new(brief: &SeatBrief) -> NormEntrepreneur {
+        NormEntrepreneur {
+            seat: Seat::new(brief),
+        }
+    }
+
+    fn human(&self, item: u32) -> bool {
+        self.seat.dimension(item) == Some(Dimension::Human)
+    }
+
+    /// Whether `x` moves policy from `sq` towards the ideal (or sits at it).
+    fn advances(p: &Preference, x: f64, sq: f64) -> bool {
+        p.gain(x, sq) > EPS || distance(p, x) <= 1.0
+    }
+}
+
+impl Strategy for NormEntrepreneur {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        self.seat.sync(ctx.session);
+        let n = self.seat.items();
+        let Some(p) = self.seat.pref(ctx.item) else {
+            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+        };
+        if self.human(ctx.item) {
+            let sq = self.seat.sq(ctx.item);
+            let dir = if p.ideal < sq { -1.0 } else { 1.0 };
+            let push = (OVERSTATEMENT * p.red_line).max(5.0);
+            answer(p.ideal + dir * push, 1.0, None, ctx.item, n)
+        } else {
+            let x = moderate_position(&p, self.seat.anchor(ctx), self.seat.time(ctx));
+            answer(x, p.salience, None, ctx.item, n)
+        }
+    }
+
+    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        self.seat.sync(ctx.session);
+        let v = if ctx.phase == Phase::Package {
+            let prefs = &self.seat.brief.preferences;
+            let human_ok = self
+                .seat
+                .package()
+                .filter(|e| self.human(e.item as u32))
+                .all(|e| NormEntrepreneur::advances(&prefs[e.item], e.outcome, e.sq));
+            if human_ok {
+                self.seat.package_vote()
+            } else {
+                Vote::No
+            }
+        } else {
+            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => {
+                    let sq = self.seat.sq(ctx.item);
+                    if self.human(ctx.item) {
+                        yes_if(NormEntrepreneur::advances(&p, x, sq))
+                    } else {
+                        yes_if(moderate_accepts(&p, x, sq, self.seat.time(ctx)))
+                    }
+                }
+                _ => Vote::Abstain,
+            }
+        };
+        self.seat.record_vote(ctx, v);
+        v
+    }
+
+    fn outcome(&mut self, outcome: &ItemOutcome) {
+        self.seat.observe(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissociator::Dissociator;
+    use crate::testkit::{self, BUDGET, EOM, HUMAN};
+
+    #[test]
+    fn overstates_on_human_items_only() {
+        let prefs = testkit::prefs_west();
+        let mut ne = NormEntrepreneur::new(&testkit::brief(0, false, &prefs));
+        let me = testkit::view(0.7);
+        for item in [HUMAN, EOM] {
+            let a = ne.position(&testkit::ctx(item, 0, Phase::Positions, None), &me);
+            assert!(
+                a.position > prefs[item as usize].ideal,
+                "item {item}: {}",
+                a.position
+            );
+            assert_eq!(a.salience, 1.0);
+        }
+        // Budget (general): ideal 65, sq 50 -> moderate, never beyond the ideal.
+        let a = ne.position(&testkit::ctx(BUDGET, 0, Phase::Positions, None), &me);
+        assert_eq!(a.position, 65.0);
+        let a = ne.position(&testkit::ctx(BUDGET, 3, Phase::Positions, Some(45.0)), &me);
+        assert!(a.position < 65.0 && a.position > 45.0);
+    }
+
+    #[test]
+    fn accepts_only_progress_on_human_items() {
+        let mut prefs = testkit::prefs_west();
+        // Election observation: ideal 80, red line 25, sq 50 -> make the sq 60 by an
+        // outcome, then 58 is within the red line (22) but backsliding.
+        prefs[EOM as usize].red_line = 25.0;
+        let b = testkit::brief(0, false, &prefs);
+        let mut ne = NormEntrepreneur::new(&b);
+        let mut d = Dissociator::new(&b);
+        let o = testkit::outcome(
+            0,
+            EOM,
+            plenary_core::strategy::Decision::Adopted,
+            60.0,
+            &[0, 0, 0],
+        );
+        ne.outcome(&o);
+        d.outcome(&o);
+        let me = testkit::view(0.7);
+        let mut c = testkit::ctx(EOM, 0, Phase::Decision, Some(58.0));
+        c.session = 1;
+        assert_eq!(ne.vote(&c, &me), Vote::No);
+        assert_eq!(d.vote(&c, &me), Vote::Yes);
+        c.proposal = Some(65.0);
+        assert_eq!(ne.vote(&c, &me), Vote::Yes);
+    }
+
+    #[test]
+    fn end_to_end() {
+        testkit::end_to_end(NAME);
+    }
+}

@@ -1,0 +1,189 @@
+//! `sovereigntist`: non-intervention first; withholds and exits as legitimacy falls.
+//!
+//! Behaviour: on *intrusive* items (the human dimension, field missions, election
+//! observation and responses to alleged violations) it states its ideal but never more
+//! than the status quo, with full salience, and objects to any proposal above the status
+//! quo that lies beyond half its red line from its ideal: on internal affairs its red
+//! line is drawn tighter. Proposals at or below the status quo it accepts. On other
+//! items it decides on the merits like [`crate::dissociator`]. A package containing an
+//! intrusive item it would have objected to gets a no. At the end of each session it
+//! turns to the contestation strategies of an alienated member: it withholds its budget
+//! contribution while the institution's legitimacy in its eyes is below 0.4, and leaves
+//! when it falls below 0.15, if the design allows exit (otherwise it keeps withholding).
+//!
+//! Idea: the Helsinki Decalogue's "non-intervention in internal affairs", insisted on by
+//! the East next to human rights; and the paper's contestation strategies of States
+//! that find the institution alien: "resistance from within, the withholding of
+//! resources (such as membership fees), or even withdrawal".
+
+use crate::common::{EPS, Seat, answer, on_merits, within, yes_if};
+use plenary_core::model::{Dimension, ItemKind, Preference};
+use plenary_core::strategy::{
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance,
+    Strategy, Vote,
+};
+
+/// Registry name.
+pub const NAME: &str = "sovereigntist";
+
+/// Below this legitimacy it withholds its budget contribution.
+pub const WITHHOLD_BELOW: f64 = 0.4;
+/// Below this legitimacy it leaves (if the design allows exit).
+pub const EXIT_BELOW: f64 = 0.15;
+/// Share of its red line it tolerates above the status quo on intrusive items.
+pub const SOVEREIGN_RED_LINE: f64 = 0.5;
+
+/// The sovereigntist strategy (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Sovereigntist {
+    seat: Seat,
+}
+
+impl Sovereigntist {
+    /// A sovereigntist for the seat in `brief`.
+    pub fn new(brief: &SeatBrief) -> Sovereigntist {
+        Sovereigntist {
+            seat: Seat::new(brief),
+        }
+    }
+
+    /// Whether an item touches internal affairs.
+    pub fn intrusive(&self, item: u32) -> bool {
+        self.seat.dimension(item) == Some(Dimension::Human)
+            || matches!(
+                self.seat.kind(item),
+                Some(
+                    ItemKind::FieldMission
+                        | ItemKind::ElectionObservation
+                        | ItemKind::ViolationResponse
+                )
+            )
+    }
+
+    fn accepts_intrusive(p: &Preference, x: f64, sq: f64) -> bool {
+        x <= sq + EPS || within(p, x, SOVEREIGN_RED_LINE)
+    }
+
+    /// The stance for a legitimacy level.
+    pub fn stance_for(legitimacy: f64, exit_allowed: bool) -> Stance {
+        if !legitimacy.is_finite() {
+            return Stance::Stay;
+        }
+        if legitimacy < EXIT_BELOW && exit_allowed {
+            Stance::Exit
+        } else if legitimacy < WITHHOLD_BELOW {
+            Stance::Withhold
+        } else {
+            Stance::Stay
+        }
+    }
+}
+
+impl Strategy for Sovereigntist {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        self.seat.sync(ctx.session);
+        let n = self.seat.items();
+        let Some(p) = self.seat.pref(ctx.item) else {
+            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+        };
+        if self.intrusive(ctx.item) {
+            answer(p.ideal.min(self.seat.sq(ctx.item)), 1.0, None, ctx.item, n)
+        } else {
+            answer(p.ideal, p.salience, None, ctx.item, n)
+        }
+    }
+
+    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        self.seat.sync(ctx.session);
+        let v = if ctx.phase == Phase::Package {
+            let prefs = &self.seat.brief.preferences;
+            let sovereign = self
+                .seat
+                .package()
+                .filter(|e| self.intrusive(e.item as u32))
+                .all(|e| Sovereigntist::accepts_intrusive(&prefs[e.item], e.outcome, e.sq));
+            if sovereign {
+                self.seat.package_vote()
+            } else {
+                Vote::No
+            }
+        } else {
+            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => {
+                    let sq = self.seat.sq(ctx.item);
+                    if self.intrusive(ctx.item) {
+                        yes_if(Sovereigntist::accepts_intrusive(&p, x, sq))
+                    } else {
+                        yes_if(on_merits(&p, x, sq))
+                    }
+                }
+                _ => Vote::Abstain,
+            }
+        };
+        self.seat.record_vote(ctx, v);
+        v
+    }
+
+    fn outcome(&mut self, outcome: &ItemOutcome) {
+        self.seat.observe(outcome);
+    }
+
+    fn session_end(&mut self, _summary: &SessionSummary, me: &SeatView) -> Stance {
+        Sovereigntist::stance_for(me.legitimacy, self.seat.brief.rules.exit_allowed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissociator::Dissociator;
+    use crate::testkit::{self, BUDGET, EOM, HUMAN, SMM};
+
+    #[test]
+    fn objects_to_intervention_above_the_status_quo() {
+        let prefs = testkit::prefs_csto();
+        let b = testkit::brief(1, false, &prefs);
+        let mut s = Sovereigntist::new(&b);
+        let mut d = Dissociator::new(&b);
+        let me = testkit::view(0.5);
+        // Human declaration: ideal 25, red line 20, sq 40. 42 is within its red line
+        // (17) and the dissociator accepts it, but it is above the status quo.
+        let c = |item, x| testkit::ctx(item, 0, Phase::Decision, Some(x));
+        assert_eq!(d.vote(&c(HUMAN, 42.0), &me), Vote::Yes);
+        assert_eq!(s.vote(&c(HUMAN, 42.0), &me), Vote::No);
+        assert_eq!(s.vote(&c(HUMAN, 35.0), &me), Vote::Yes);
+        // Field mission (politico-military but intrusive): ideal 40, red line 30, sq 50.
+        assert_eq!(s.vote(&c(SMM, 60.0), &me), Vote::No);
+        assert_eq!(d.vote(&c(SMM, 60.0), &me), Vote::Yes);
+        // Budget is not intrusive: on the merits.
+        assert_eq!(s.vote(&c(BUDGET, 45.0), &me), Vote::Yes);
+        // It states at most the status quo on intrusive items, with full salience.
+        let a = s.position(&testkit::ctx(EOM, 0, Phase::Positions, None), &me);
+        assert_eq!(a.position, 30.0);
+        assert_eq!(a.salience, 1.0);
+    }
+
+    #[test]
+    fn withholds_then_exits_as_legitimacy_falls_and_only_exits_when_allowed() {
+        let prefs = testkit::prefs_csto();
+        let mut b = testkit::brief(1, false, &prefs);
+        let mut s = Sovereigntist::new(&b);
+        let sum = testkit::summary(0, -3.0);
+        assert_eq!(s.session_end(&sum, &testkit::view(0.6)), Stance::Stay);
+        assert_eq!(s.session_end(&sum, &testkit::view(0.3)), Stance::Withhold);
+        assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Exit);
+        b.rules.exit_allowed = false;
+        let mut s = Sovereigntist::new(&b);
+        assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Withhold);
+        assert_eq!(s.session_end(&sum, &testkit::view(0.0)), Stance::Withhold);
+    }
+
+    #[test]
+    fn end_to_end() {
+        testkit::end_to_end(NAME);
+    }
+}
