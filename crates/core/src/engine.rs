@@ -176,6 +176,7 @@ pub struct Match {
     refused_links: u32,
     pending_package: Vec<PendingItem>,
     package_queue: Vec<PendingItem>,
+    pts_buf: Vec<Stated>,
 
     // Question buffers.
     asked: Vec<SeatIdx>,
@@ -284,6 +285,7 @@ impl Match {
             refused_links: 0,
             pending_package: Vec::new(),
             package_queue: Vec::new(),
+            pts_buf: Vec::new(),
             asked: (0..n).collect(),
             ctx: RoundContext {
                 session: 0,
@@ -670,12 +672,10 @@ impl Match {
 
     fn ask_positions(&mut self) {
         let item = self.current_item().expect("positions need an item");
-        self.asked.clear();
-        for s in 0..self.scenario.states.len() {
-            if self.taking_part(s) {
-                self.asked.push(s);
-            }
-        }
+        let mut asked = std::mem::take(&mut self.asked);
+        asked.clear();
+        asked.extend((0..self.scenario.states.len()).filter(|&s| self.taking_part(s)));
+        self.asked = asked;
         self.refresh_views();
         self.fill_ctx(Phase::Positions, item as u32);
         self.stage = Stage::Positions;
@@ -734,7 +734,8 @@ impl Match {
         // Mediation over what was said in the room.
         let it = &self.scenario.agenda[item];
         let sq = self.in_force[item];
-        let mut pts = Vec::with_capacity(self.asked.len());
+        let mut pts = std::mem::take(&mut self.pts_buf);
+        pts.clear();
         for &s in &self.asked {
             if let Some(a) = self.stated[s] {
                 pts.push(Stated {
@@ -750,6 +751,7 @@ impl Match {
             crate::design::Mediation::MaxSupport => mediation::max_support(&pts, sq),
         };
         let _ = it;
+        self.pts_buf = pts;
         self.proposal = Some(proposal);
         self.update_signals_positions();
         self.ask_votes(Phase::Decision);
@@ -825,16 +827,24 @@ impl Match {
         }
     }
 
-    fn voters(&self, item: usize) -> Vec<SeatIdx> {
+    /// Members of the item's body taking part, written into `out` (reused across
+    /// rounds: this runs every round).
+    fn voters_into(&self, item: usize, out: &mut Vec<SeatIdx>) {
+        out.clear();
         let it = &self.scenario.agenda[item];
         let body = self
             .design
             .body_for(it.dimension, it.kind)
             .expect("in-scope item");
-        self.members(body)
-            .into_iter()
-            .filter(|&s| self.taking_part(s))
-            .collect()
+        if self.design.bodies[body].members.is_plenary() {
+            out.extend((0..self.scenario.states.len()).filter(|&s| self.taking_part(s)));
+        } else {
+            out.extend(
+                self.members(body)
+                    .into_iter()
+                    .filter(|&s| self.taking_part(s)),
+            );
+        }
     }
 
     /// Seats of a body this session: everyone for a plenary body; permanent members
@@ -867,13 +877,15 @@ impl Match {
 
     fn ask_votes(&mut self, phase: Phase) {
         let item = self.current_item();
-        self.asked = match (phase, item) {
-            (Phase::Package, _) => (0..self.scenario.states.len())
-                .filter(|&s| self.taking_part(s))
-                .collect(),
-            (_, Some(item)) => self.voters(item),
-            (_, None) => Vec::new(),
-        };
+        let mut asked = std::mem::take(&mut self.asked);
+        match (phase, item) {
+            (Phase::Package, _) | (_, None) => {
+                asked.clear();
+                asked.extend((0..self.scenario.states.len()).filter(|&s| self.taking_part(s)));
+            }
+            (_, Some(item)) => self.voters_into(item, &mut asked),
+        }
+        self.asked = asked;
         self.refresh_views();
         let item_idx = item.unwrap_or(self.scenario.agenda.len()) as u32;
         self.fill_ctx(phase, item_idx);

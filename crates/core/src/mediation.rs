@@ -57,36 +57,35 @@ pub fn nash(points: &[Stated], sq: f64) -> f64 {
     if hi - lo < 1e-9 {
         return sq;
     }
-    let objective = |x: f64| -> f64 {
+    // The objective sum_i c_i ln g_i(x) is concave on the feasible interval, so its
+    // derivative sum_i c_i g_i'(x) / g_i(x) falls as x grows: bisect on its sign. That
+    // needs no logarithms, and at a kink the bisection closes in on the kink itself.
+    let slope = |x: f64| -> f64 {
         points
             .iter()
             .filter(|p| p.salience > 0.0 && p.capability > 0.0)
-            .map(|p| p.capability * p.gain(x, sq).max(1e-300).ln())
+            .map(|p| {
+                let g = p.gain(x, sq).max(1e-300);
+                let dg = if x < p.position {
+                    p.salience
+                } else {
+                    -p.salience
+                };
+                p.capability * dg / g
+            })
             .sum()
     };
-    // The objective is concave on the feasible interval (log of concave, positive
-    // functions), so golden-section search converges to the maximum.
-    let phi = (5f64.sqrt() - 1.0) / 2.0;
     let (mut a, mut b) = (lo, hi);
-    let mut c = b - phi * (b - a);
-    let mut d = a + phi * (b - a);
-    let (mut fc, mut fd) = (objective(c), objective(d));
-    for _ in 0..80 {
-        if fc < fd {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + phi * (b - a);
-            fd = objective(d);
+    // 48 halvings of a 0..100 interval leave under 1e-12.
+    for _ in 0..48 {
+        let m = 0.5 * (a + b);
+        if slope(m) > 0.0 {
+            a = m;
         } else {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - phi * (b - a);
-            fc = objective(c);
+            b = m;
         }
     }
-    (a + b) / 2.0
+    0.5 * (a + b)
 }
 
 /// Capability-weighted support for `x` against `sq`: the weight of States that strictly

@@ -304,15 +304,20 @@ impl Seat {
             return;
         }
         if self.signals_current(ctx) {
-            let v: Vec<(usize, f64)> = ctx
-                .blocs
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.present > 0 && b.mean_position.is_finite())
-                .map(|(i, b)| (i, b.mean_position.clamp(SCALE_MIN, SCALE_MAX)))
-                .collect();
-            if !v.is_empty() {
-                self.bloc_means[i] = Some(v);
+            let spoke = |b: &&plenary_core::strategy::BlocSignal| {
+                b.present > 0 && b.mean_position.is_finite()
+            };
+            if ctx.blocs.iter().any(|b| spoke(&b)) {
+                // Reuse the slot's buffer: this runs on every vote of every seat.
+                let v = self.bloc_means[i].get_or_insert_with(Vec::new);
+                v.clear();
+                v.extend(
+                    ctx.blocs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| spoke(b))
+                        .map(|(i, b)| (i, b.mean_position.clamp(SCALE_MIN, SCALE_MAX))),
+                );
             }
         }
         if let Some(x) = Seat::proposal(ctx) {
