@@ -310,6 +310,7 @@ impl Match {
                 item: 0,
                 decision: Decision::Reverted,
                 outcome: 0.0,
+                in_force: 0.0,
                 binding: false,
                 rounds: 0,
                 objections_by_bloc: vec![0; nb],
@@ -559,9 +560,12 @@ impl Match {
         self.violations.push(Violation {
             state: self.scenario.states[seat].id.clone(),
             session: self.session,
-            item: self
-                .current_item()
-                .map(|i| self.scenario.agenda[i].id.clone()),
+            item: match self.stage {
+                Stage::Positions | Stage::Decision | Stage::Silence | Stage::Outcome => {
+                    self.current_item().map(|i| self.scenario.agenda[i].id.clone())
+                }
+                _ => None,
+            },
             round: self.round,
             phase: phase.to_string(),
             fault: f,
@@ -602,12 +606,6 @@ impl Match {
     }
 
     fn start_session(&mut self) {
-        for s in &mut self.suspended {
-            *s = false;
-        }
-        for s in &mut self.strikes {
-            *s = 0;
-        }
         for g in &mut self.session_gain {
             *g = 0.0;
         }
@@ -1284,6 +1282,7 @@ impl Match {
             item: r.index as u32,
             decision: r.decision,
             outcome: r.outcome,
+            in_force: self.in_force[r.index],
             binding: r.binding,
             rounds: r.rounds,
             objections_by_bloc: r.objections_by_bloc.clone(),
@@ -1418,6 +1417,13 @@ impl Match {
                 Ok(Stance::Stay) | Ok(Stance::Exit) => self.withholding[s] = false,
                 Err(f) => self.fault(s, "session-end", f),
             }
+        }
+        // Strikes and suspensions last for the session; the next one starts clean.
+        for s in &mut self.suspended {
+            *s = false;
+        }
+        for s in &mut self.strikes {
+            *s = 0;
         }
         if let Some(last) = self.sessions.last_mut() {
             last.exits = self

@@ -206,8 +206,13 @@ pub struct ItemOutcome {
     pub item: u32,
     /// How it ended.
     pub decision: Decision,
-    /// The policy now in force.
+    /// The outcome decided: the adopted value, or the fallback applied on deadlock
+    /// (reversion point, last budget, the ad hoc arrangement's value).
     pub outcome: f64,
+    /// The organisation's policy now in force on the item: differs from `outcome` for
+    /// non-binding decisions (partial compliance), a budget shrunk by withheld
+    /// contributions, and ad hoc arrangements (which leave it unchanged).
+    pub in_force: f64,
     /// Whether it binds.
     pub binding: bool,
     /// Rounds used.

@@ -346,10 +346,10 @@ impl Seat {
             return;
         }
         let before = self.in_force[i];
-        if o.decision != Decision::AdHoc && o.outcome.is_finite() {
-            // Ad hoc arrangements bind only those who accepted; for everyone else the
-            // policy in force stays where it was.
-            self.in_force[i] = o.outcome.clamp(SCALE_MIN, SCALE_MAX);
+        if o.in_force.is_finite() {
+            // The chair says what is in force (partial compliance, withheld budget
+            // contributions and ad hoc arrangements all make it differ from `outcome`).
+            self.in_force[i] = o.in_force.clamp(SCALE_MIN, SCALE_MAX);
         }
         if let Some(e) = self.log.iter_mut().find(|e| e.item == i) {
             e.decision = o.decision;

@@ -418,6 +418,7 @@ mod tests {
             item: rng.below(b.items.len()) as u32,
             decision: decisions[rng.below(decisions.len())],
             outcome: rng.unit() * 100.0,
+            in_force: rng.unit() * 100.0,
             binding: rng.unit() < 0.5,
             rounds: rng.below(5) as u32,
             objections_by_bloc: (0..b.blocs.len()).map(|_| rng.below(3) as u32).collect(),

@@ -178,6 +178,7 @@ pub(crate) fn outcome(
         item,
         decision,
         outcome: x,
+        in_force: x,
         binding: true,
         rounds: 4,
         objections_by_bloc: objections.to_vec(),

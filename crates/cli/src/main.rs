@@ -1,0 +1,107 @@
+//! `plenary`: the one binary of the project. Runs negotiation sessions in-process,
+//! validates scenario and design files, benchmarks the engine, and (in other modules)
+//! drives multi-process labs and tournaments.
+
+mod bench;
+mod common;
+mod conformance_cmd;
+mod remote;
+mod report;
+mod tournament_cmd;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Multilateral negotiation simulator: an OSCE-like organisation of States, each a
+/// delegation, under a chosen institutional design.
+#[derive(Debug, Parser)]
+#[command(name = "plenary", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one match in-process and print a report.
+    #[command(after_help = "Examples:\n  plenary run\n  plenary run --design path1-upgraded --seed 7\n  plenary run --scenario csce-1975 --design csce-1975\n  plenary run --strategies default=dissociator,west=linker,RUS=hardliner --json out.json\n  plenary run --scenario my-scenario.toml --design my-design.toml")]
+    Run(common::MatchArgs),
+    /// List the design presets (and scenarios) built in.
+    #[command(after_help = "Examples:\n  plenary designs\n  plenary designs --show osce-2021 > my-design.toml")]
+    Designs(common::DesignsArgs),
+    /// List the built-in delegation strategies.
+    #[command(after_help = "Example:\n  plenary strategies")]
+    Strategies,
+    /// Validate a scenario or design file.
+    #[command(after_help = "Examples:\n  plenary check my-scenario.toml\n  plenary check my-design.toml --scenario osce-2021")]
+    Check(common::CheckArgs),
+    /// Measure engine speed: decisions per second and time per session, by membership size.
+    #[command(after_help = "Examples:\n  plenary bench\n  plenary bench --sizes 57,500,5000 --matches 200")]
+    Bench(bench::BenchArgs),
+    /// Check a delegation endpoint (any language) against the plenary.v1.Delegation contract.
+    #[command(after_help = "Checks: connect, health, open-seat, position, vote-decision, vote-silence, vote-package, outcome, session-end, deadline, determinism, unknown-seat, malformed-request, close-seat, still-serving. Exits 1 if any fails.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --timeout-ms 500 --states RUS")]
+    Conformance(conformance_cmd::ConformanceArgs),
+    /// Serve one State's delegation (a built-in strategy) over gRPC, optionally registering with a chair.
+    #[command(after_help = "Prints `listening on ADDR` on stdout once bound.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050 --token $RUS_TOKEN")]
+    Delegate(remote::DelegateArgs),
+    /// Run the chair/secretariat: delegations register with it, sessions run through it.
+    #[command(after_help = "Tokens file (TOML):\n  [tokens]\n  RUS = \"3f9c...\"\n  USA = \"a71b...\"\n\nExamples:\n  plenary chair --listen 127.0.0.1:50050 --tokens tokens.toml\n  plenary chair --listen 127.0.0.1:0")]
+    Chair(remote::ChairArgs),
+    /// Print a session's events live (items, proposals, decisions, violations).
+    #[command(after_help = "Examples:\n  plenary watch http://127.0.0.1:50050\n  plenary watch http://127.0.0.1:50050 --session s1")]
+    Watch(remote::WatchArgs),
+    /// Run one match as a lab of processes: the chair plus one delegation process per State.
+    #[command(after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000")]
+    Lab(remote::LabArgs),
+    /// Run a tournament of strategies across designs (rotation, bloc-vs-bloc, evolutionary, invasion).
+    #[command(after_help = "Examples:\n  plenary tournament\n  plenary tournament --config my-tournament.toml --out results\n  plenary tournament --out results --resume\n  plenary tournament --shard 0/2 --out shard0   (and --shard 1/2 --out shard1, then plenary merge)\n  plenary tournament --bench\n  plenary tournament --print-config > my-tournament.toml")]
+    Tournament(tournament_cmd::TournamentArgs),
+    /// Combine shard outputs of a tournament into one result (identical to an unsharded run).
+    #[command(after_help = "Example:\n  plenary merge shard0 shard1 --out results")]
+    Merge(tournament_cmd::MergeArgs),
+    /// Write DIR/report.html: rankings, design comparison, tension and evolution charts (offline, no JavaScript).
+    #[command(after_help = "Example:\n  plenary report tournament-out")]
+    Report(tournament_cmd::ReportArgs),
+    /// Ready-made experiments over the tournament machinery.
+    #[command(subcommand)]
+    Experiment(tournament_cmd::Experiment),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Usage errors exit with 2 and clap's one-line reason.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    common::init_tracing();
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run(args) => common::run(&args),
+        Command::Designs(args) => common::designs(&args),
+        Command::Strategies => common::strategies(),
+        Command::Check(args) => common::check(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Conformance(args) => conformance_cmd::run(&args),
+        Command::Delegate(args) => remote::delegate(&args),
+        Command::Chair(args) => remote::chair(&args),
+        Command::Watch(args) => remote::watch(&args),
+        Command::Lab(args) => remote::lab(&args),
+        Command::Tournament(args) => tournament_cmd::tournament(&args),
+        Command::Merge(args) => tournament_cmd::merge(&args),
+        Command::Report(args) => tournament_cmd::report_cmd(&args),
+        Command::Experiment(which) => tournament_cmd::experiment(&which),
+    }
+}

@@ -1,0 +1,24 @@
+//! Generates the plenary.v1 gRPC code from `proto/` with protox (no system `protoc`) and
+//! writes the encoded file descriptor set used for server reflection.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let proto_root = manifest.join("../../proto");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    let mut c = protox::Compiler::new([&proto_root])?;
+    c.include_imports(true)
+        .include_source_info(true)
+        .open_files([
+            "plenary/v1/delegation.proto",
+            "plenary/v1/secretariat.proto",
+        ])?;
+    std::fs::write(
+        out_dir.join("plenary_descriptor.bin"),
+        c.encode_file_descriptor_set(),
+    )?;
+    tonic_prost_build::configure().compile_fds(c.file_descriptor_set())?;
+    println!("cargo:rerun-if-changed={}", proto_root.display());
+    Ok(())
+}
