@@ -7,13 +7,14 @@
 #
 #   deploy/image/build.sh            # builds target/release/plenary first if needed
 #   deploy/image/build.sh --no-build # use the binary as it is
+#   PLENARY_BIN=target/debug/plenary deploy/image/build.sh --no-build   # any other build
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 tag="${PLENARY_IMAGE:-plenary:local}"
 if [ "${1:-}" != "--no-build" ]; then
   (cd "$root" && cargo build --release -p plenary-cli)
 fi
-bin="$root/target/release/plenary"
+bin="${PLENARY_BIN:-$root/target/release/plenary}"
 [ -x "$bin" ] || { echo "build.sh: $bin not found; run cargo build --release -p plenary-cli" >&2; exit 1; }
 
 rootfs="$(mktemp -d)"

@@ -3,7 +3,9 @@
 //! drives multi-process labs and tournaments.
 
 mod bench;
+mod bench_remote;
 mod common;
+mod deploy;
 mod conformance_cmd;
 mod remote;
 mod report;
@@ -37,7 +39,10 @@ enum Command {
     #[command(after_help = "Examples:\n  plenary check my-scenario.toml\n  plenary check my-design.toml --scenario osce-2021")]
     Check(common::CheckArgs),
     /// Measure engine speed: decisions per second and time per session, by membership size.
-    #[command(after_help = "Examples:\n  plenary bench\n  plenary bench --sizes 57,500,5000 --matches 200")]
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  plenary bench\n  plenary bench --sizes 57,500,5000 --millis 3000\n  plenary bench remote --sizes 7,57 --rounds 1000"
+    )]
     Bench(bench::BenchArgs),
     /// Check a delegation endpoint (any language) against the plenary.v1.Delegation contract.
     #[command(after_help = "Checks: connect, health, open-seat, position, vote-decision, vote-silence, vote-package, outcome, session-end, deadline, determinism, unknown-seat, malformed-request, close-seat, still-serving. Exits 1 if any fails.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --timeout-ms 500 --states RUS")]
@@ -45,6 +50,9 @@ enum Command {
     /// Serve one State's delegation (a built-in strategy) over gRPC, optionally registering with a chair.
     #[command(after_help = "Prints `listening on ADDR` on stdout once bound.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050 --token $RUS_TOKEN")]
     Delegate(remote::DelegateArgs),
+    /// Serve the bare echo baseline of `plenary bench remote` (prints `listening on ADDR`).
+    #[command(hide = true)]
+    EchoServer(bench_remote::EchoServerArgs),
     /// Run the chair/secretariat: delegations register with it, sessions run through it.
     #[command(after_help = "Tokens file (TOML):\n  [tokens]\n  RUS = \"3f9c...\"\n  USA = \"a71b...\"\n\nExamples:\n  plenary chair --listen 127.0.0.1:50050 --tokens tokens.toml\n  plenary chair --listen 127.0.0.1:0")]
     Chair(remote::ChairArgs),
@@ -52,8 +60,14 @@ enum Command {
     #[command(after_help = "Examples:\n  plenary watch http://127.0.0.1:50050\n  plenary watch http://127.0.0.1:50050 --session s1")]
     Watch(remote::WatchArgs),
     /// Run one match as a lab of processes: the chair plus one delegation process per State.
-    #[command(after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000")]
+    #[command(after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000\n  plenary lab --scenario csce-1975 --external SUN=http://127.0.0.1:50061   (your own delegation plays the USSR)")]
     Lab(remote::LabArgs),
+    /// Run one match on a chair that is already running (compose, Kubernetes, your own processes).
+    #[command(after_help = "Waits until every State has registered with the chair, runs the match, prints the report of `plenary run`.\n\nExamples:\n  plenary session --chair http://127.0.0.1:50050\n  plenary session --chair http://chair:50050 --scenario csce-1975 --seed 7 --json /data/results.json")]
+    Session(remote::SessionArgs),
+    /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario.
+    #[command(after_help = "Build the image first with deploy/image/build.sh (no registry needed).\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/ && cd lab && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n  plenary deploy --target kubernetes --out k8s/ && kubectl apply -f k8s/kubernetes.json")]
+    Deploy(deploy::DeployArgs),
     /// Run a tournament of strategies across designs (rotation, bloc-vs-bloc, evolutionary, invasion).
     #[command(after_help = "Examples:\n  plenary tournament\n  plenary tournament --config my-tournament.toml --out results\n  plenary tournament --out results --resume\n  plenary tournament --shard 0/2 --out shard0   (and --shard 1/2 --out shard1, then plenary merge)\n  plenary tournament --bench\n  plenary tournament --print-config > my-tournament.toml")]
     Tournament(tournament_cmd::TournamentArgs),
@@ -96,9 +110,12 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Bench(args) => bench::run(&args),
         Command::Conformance(args) => conformance_cmd::run(&args),
         Command::Delegate(args) => remote::delegate(&args),
+        Command::EchoServer(args) => bench_remote::echo_server(&args),
         Command::Chair(args) => remote::chair(&args),
         Command::Watch(args) => remote::watch(&args),
         Command::Lab(args) => remote::lab(&args),
+        Command::Session(args) => remote::session(&args),
+        Command::Deploy(args) => deploy::run(&args),
         Command::Tournament(args) => tournament_cmd::tournament(&args),
         Command::Merge(args) => tournament_cmd::merge(&args),
         Command::Report(args) => tournament_cmd::report_cmd(&args),

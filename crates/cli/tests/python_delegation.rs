@@ -3,8 +3,9 @@
 //! `plenary delegate` processes and `delegation.py`, each registering with the chair
 //! over the Secretariat service, then a session started, run to its end and read back.
 //!
-//! `plenary lab` spawns only its own built-in delegations, so this test assembles the
-//! room from `plenary chair` and `plenary delegate` instead.
+//! The first test assembles the room from `plenary chair` and `plenary delegate` (each
+//! registering itself); the second lets `plenary lab --external` seat the Python
+//! delegation among the lab's own processes.
 //!
 //! Needs the Python example's dependencies and fails (never skips) without them:
 //! `python3 -m pip install -r examples/python-delegation/requirements.txt`.
@@ -273,6 +274,38 @@ async fn scenario() {
             .await
             .unwrap_or_else(|e| panic!("{name} no longer healthy: {e}"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_seats_the_python_delegation_with_external() {
+    require_python_deps();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.arg(example_dir().join("delegation.py")).args(["--listen", "127.0.0.1:0"]);
+    let py = spawn("python delegation", cmd).await;
+    let json = dir.path().join("lab.json");
+    let out = tokio::time::timeout(
+        MATCH_LIMIT,
+        Command::new(BIN)
+            .args(["lab", "--scenario", "csce-1975", "--brief", "--timeout-ms", "5000"])
+            .arg("--external")
+            .arg(format!("SUN={}", py.url()))
+            .arg("--json")
+            .arg(&json)
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("plenary lab --external finished in time")
+    .expect("plenary lab runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(r["complete"], true);
+    assert_eq!(r["violations"].as_array().unwrap().len(), 0, "{}", r["violations"]);
+    let sun = r["states"].as_array().unwrap().iter().find(|s| s["id"] == "SUN").unwrap();
+    assert_eq!(sun["strategy"], "external");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("external"));
 }
 
 #[tokio::test]
