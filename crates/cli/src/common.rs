@@ -157,20 +157,7 @@ pub struct DesignsArgs {
 /// `plenary designs`.
 pub fn designs(args: &DesignsArgs) -> Result<ExitCode> {
     if let Some(id) = &args.show {
-        let text = plenary_scenarios::DESIGNS
-            .iter()
-            .chain(plenary_scenarios::SCENARIOS)
-            .find(|(k, _)| k == id)
-            .map(|(_, t)| *t);
-        match text {
-            Some(t) => print!("{t}"),
-            None => bail!(
-                "no preset `{id}` (designs: {}; scenarios: {})",
-                ids(plenary_scenarios::DESIGNS),
-                ids(plenary_scenarios::SCENARIOS)
-            ),
-        }
-        return Ok(ExitCode::SUCCESS);
+        return show(plenary_scenarios::DESIGNS, "design", id);
     }
     println!("Design presets (plenary designs --show ID prints one as a template):");
     for (id, _) in plenary_scenarios::DESIGNS {
@@ -189,12 +176,39 @@ pub fn designs(args: &DesignsArgs) -> Result<ExitCode> {
             p.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
         );
     }
-    println!("\nScenarios:");
+    println!("\nScenarios: see `plenary scenarios`.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plenary scenarios`.
+pub fn scenarios(args: &DesignsArgs) -> Result<ExitCode> {
+    if let Some(id) = &args.show {
+        return show(plenary_scenarios::SCENARIOS, "scenario", id);
+    }
+    println!("Scenarios (plenary scenarios --show ID prints one as a template):");
     for (id, _) in plenary_scenarios::SCENARIOS {
         let s = plenary_scenarios::scenario(id)?;
-        println!("  {:<18} {} ({} States, {} items)", id, s.name, s.states.len(), s.agenda.len());
+        println!(
+            "  {:<18} {} ({} States in {} blocs, {} items; default design {})",
+            id,
+            s.name,
+            s.states.len(),
+            s.blocs.len(),
+            s.agenda.len(),
+            s.default_design.as_deref().unwrap_or("osce-2021")
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn show(list: &[(&str, &str)], kind: &str, id: &str) -> Result<ExitCode> {
+    match list.iter().find(|(k, _)| *k == id) {
+        Some((_, text)) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => bail!("no {kind} preset `{id}` (known: {})", ids(list)),
+    }
 }
 
 fn ids(list: &[(&str, &str)]) -> String {

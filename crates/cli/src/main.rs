@@ -29,9 +29,12 @@ enum Command {
     /// Run one match in-process and print a report.
     #[command(after_help = "Examples:\n  plenary run\n  plenary run --design path1-upgraded --seed 7\n  plenary run --scenario csce-1975 --design csce-1975\n  plenary run --strategies default=dissociator,west=linker,RUS=hardliner --json out.json\n  plenary run --scenario my-scenario.toml --design my-design.toml")]
     Run(common::MatchArgs),
-    /// List the design presets (and scenarios) built in.
+    /// List the design presets built in.
     #[command(after_help = "Examples:\n  plenary designs\n  plenary designs --show osce-2021 > my-design.toml")]
     Designs(common::DesignsArgs),
+    /// List the built-in scenarios.
+    #[command(after_help = "Examples:\n  plenary scenarios\n  plenary scenarios --show osce-2021 > my-scenario.toml")]
+    Scenarios(common::DesignsArgs),
     /// List the built-in delegation strategies.
     #[command(after_help = "Example:\n  plenary strategies")]
     Strategies,
@@ -105,6 +108,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run(args) => common::run(&args),
         Command::Designs(args) => common::designs(&args),
+        Command::Scenarios(args) => common::scenarios(&args),
         Command::Strategies => common::strategies(),
         Command::Check(args) => common::check(&args),
         Command::Bench(args) => bench::run(&args),

@@ -112,3 +112,28 @@ fn an_unwritable_json_path_still_prints_the_report() {
     assert!(text(&out.stdout).contains("== Match"), "the report comes first");
     assert!(text(&out.stderr).contains("no/such/dir/out.json"));
 }
+
+#[test]
+fn a_user_scenario_copied_from_a_preset_checks_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = plenary(&["scenarios", "--show", "csce-1975"], dir.path());
+    assert!(out.status.success());
+    // Replay a published position: the USSR's ideal and salience on one item, given
+    // explicitly instead of drawn.
+    let mut text = text(&out.stdout);
+    let first_item = text
+        .split("[[agenda]]")
+        .nth(1)
+        .and_then(|a| a.lines().find(|l| l.trim_start().starts_with("id =")))
+        .map(|l| l.split('"').nth(1).unwrap().to_string())
+        .expect("an agenda item id");
+    text.push_str(&format!(
+        "\n[[preferences]]\nstate = \"SUN\"\nitem = \"{first_item}\"\nideal = 12.5\nsalience = 0.9\n"
+    ));
+    std::fs::write(dir.path().join("mine.toml"), &text).unwrap();
+    let out = plenary(&["check", "mine.toml"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = plenary(&["run", "--scenario", "mine.toml", "--brief"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("35 States"));
+}
