@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// Design preset or file.
     #[arg(long, default_value = "osce-2021")]
     pub design: String,
+    /// Another benchmark instead of the in-process engine (`remote`: the gRPC path).
+    #[command(subcommand)]
+    pub mode: Option<crate::bench_remote::BenchMode>,
 }
 
 /// Wraps a strategy to count the answers it gives (positions and votes).
@@ -67,6 +70,9 @@ fn run_counting(p: &common::Prepared, scenario: &Arc<Scenario>, seed: u64) -> (u
 
 /// `plenary bench`.
 pub fn run(args: &BenchArgs) -> Result<ExitCode> {
+    if let Some(mode) = &args.mode {
+        return crate::bench_remote::run(mode);
+    }
     let base = common::prepare(&MatchArgs {
         scenario: "osce-2021".into(),
         design: Some(args.design.clone()),

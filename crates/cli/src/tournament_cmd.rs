@@ -59,6 +59,9 @@ pub struct TournamentArgs {
     /// strategy, serving any seat. Same seeds, same records as in-process.
     #[arg(long)]
     pub remote: bool,
+    /// Start over: discard the records already in --out.
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
 }
 
 /// Flags of `plenary merge`.
@@ -98,7 +101,7 @@ pub enum Experiment {
 #[derive(Debug, Clone, Args)]
 pub struct DesignsExperimentArgs {
     /// Matches per design.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 100)]
     pub replications: u32,
     /// Master seed.
     #[arg(long, default_value_t = crate::common::DEFAULT_SEED, env = "PLENARY_SEED")]
@@ -272,6 +275,13 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
             .map(|s| format!(", shard {}/{}", s.index, s.count))
             .unwrap_or_default(),
     );
+    if args.force {
+        let records = args.out.join(output::MATCHES);
+        if records.exists() {
+            std::fs::remove_file(&records)
+                .with_context(|| format!("removing {}", records.display()))?;
+        }
+    }
     let start = Instant::now();
     let r = if args.remote {
         let remote = Remote::start(&p, args.threads)?;

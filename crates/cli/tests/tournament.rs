@@ -129,6 +129,19 @@ fn tournament_shards_merge_resume_and_report() {
         ],
     );
     assert_eq!(files(&d.join("part")), full, "resumed run differs");
+    // --force starts over and gives the same results again.
+    ok(
+        d,
+        &[
+            "tournament",
+            "--config",
+            "t.toml",
+            "--out",
+            "part",
+            "--force",
+        ],
+    );
+    assert_eq!(files(&d.join("part")), full, "forced rerun differs");
 
     std::fs::remove_file(d.join("full/report.html")).unwrap();
     let path = ok(d, &["report", "full"]);

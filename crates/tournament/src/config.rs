@@ -1,0 +1,365 @@
+//! Tournament configuration: a TOML file (`#[serde(deny_unknown_fields)]` everywhere) or
+//! the embedded default ([`DEFAULT_CONFIG`]). Parsing and validation are pure functions:
+//! the caller reads the bytes, and every error names the file and the key path.
+//!
+//! ```toml
+//! seed = 2021                     # master seed: every match seed derives from it
+//! replications = 3                # default replications of every format
+//! strategies = ["hardliner", "conceder"]
+//! designs = ["osce-2021", "path1-upgraded"]
+//! scenarios = ["osce-2021"]
+//! neutral_blocs = ["non-aligned", "nn"]   # seat class `neutral`
+//!
+//! [rotation]                      # each strategy in each seat class against a background
+//! background = "mixed"            # or a strategy name
+//!
+//! [bloc-vs-bloc]                  # West plays A, East plays B, neutrals play C
+//! strategies = ["hardliner", "conceder"]   # optional subset for the pairs
+//! neutrals = "mediator"
+//!
+//! [evolutionary]                  # replicator dynamics over generations
+//! generations = 10
+//! matches = 2                     # matches per generation per (scenario, design)
+//! selection = 0.5                 # beta of the exponential replicator, per sd of payoff
+//! standardize = true              # payoffs divided by their sd across strategies
+//!
+//! [invasion]                      # one State plays A among residents playing B
+//! invaders = ["hardliner"]
+//! residents = ["dissociator"]
+//!
+//! [population]                    # every seat drawn from the strategies (design comparison)
+//! ```
+//!
+//! A format runs when its table is present. Each format table accepts its own
+//! `replications`, overriding the top-level value.
+
+use plenary_core::files::{FileError, FileErrors, Problems, parse_toml};
+use serde::{Deserialize, Serialize};
+
+/// The embedded default tournament (`plenary tournament` without `--config`).
+pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
+
+/// A tournament configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Master seed.
+    pub seed: u64,
+    /// Replications of every format (formats may override).
+    pub replications: u32,
+    /// Strategy names taking part.
+    pub strategies: Vec<String>,
+    /// Design presets or files.
+    pub designs: Vec<String>,
+    /// Scenario presets or files.
+    pub scenarios: Vec<String>,
+    /// Blocs whose non-leader seats form the `neutral` seat class.
+    #[serde(default = "default_neutral_blocs")]
+    pub neutral_blocs: Vec<String>,
+    /// Seat rotation format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
+    /// Bloc-vs-bloc format.
+    #[serde(
+        default,
+        rename = "bloc-vs-bloc",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bloc_vs_bloc: Option<BlocVsBloc>,
+    /// Evolutionary (ecological) format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evolutionary: Option<Evolutionary>,
+    /// Invasion format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invasion: Option<Invasion>,
+    /// Mixed-population format (every seat drawn from the strategies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<Population>,
+}
+
+fn default_neutral_blocs() -> Vec<String> {
+    vec!["non-aligned".into(), "nn".into()]
+}
+
+fn mixed() -> String {
+    "mixed".into()
+}
+
+/// `[rotation]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Replications (default: the top-level value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
+    /// Strategy of the background seats: a name, or `mixed` (each background seat
+    /// drawn uniformly from the strategies).
+    #[serde(default = "mixed")]
+    pub background: String,
+}
+
+/// `[bloc-vs-bloc]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlocVsBloc {
+    /// Replications (default: the top-level value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
+    /// Strategies paired (every ordered pair, including a strategy against itself).
+    /// Default: all strategies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategies: Option<Vec<String>>,
+    /// Strategy of every seat outside the first two blocs (C).
+    pub neutrals: String,
+}
+
+/// `[evolutionary]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evolutionary {
+    /// Generations.
+    pub generations: u32,
+    /// Matches per generation per (scenario, design).
+    pub matches: u32,
+    /// Selection strength beta of the exponential replicator: per standard deviation
+    /// of the generation's payoffs when `standardize` (the default), else per unit of
+    /// gain.
+    pub selection: f64,
+    /// Divide each generation's payoffs by their standard deviation across strategies
+    /// before the replicator step (gains differ in scale between designs).
+    #[serde(default = "yes")]
+    pub standardize: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[invasion]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invasion {
+    /// Replications (default: the top-level value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
+    /// Invading strategies (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invaders: Option<Vec<String>>,
+    /// Resident strategies (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residents: Option<Vec<String>>,
+}
+
+/// `[population]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Replications (default: the top-level value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
+}
+
+impl Config {
+    /// Parses and checks a configuration. `origin` names the file in errors;
+    /// `known_strategies` are the names the strategy registry accepts.
+    pub fn parse(
+        origin: &str,
+        text: &str,
+        known_strategies: &[&str],
+    ) -> Result<Config, FileErrors> {
+        let c: Config = parse_toml(origin, text).map_err(FileErrors::from)?;
+        c.validate(origin, known_strategies)?;
+        Ok(c)
+    }
+
+    /// The embedded default configuration.
+    pub fn default_config(known_strategies: &[&str]) -> Result<Config, FileErrors> {
+        Config::parse(
+            "embedded:default-tournament",
+            DEFAULT_CONFIG,
+            known_strategies,
+        )
+    }
+
+    /// Semantic checks (strategy names, empty lists, ranges).
+    pub fn validate(&self, origin: &str, known: &[&str]) -> Result<(), FileErrors> {
+        let mut p = Problems::new(origin);
+        let check_names = |p: &mut Problems, key: &str, names: &[String]| {
+            if names.is_empty() {
+                p.push(key.to_string(), "must not be empty");
+            }
+            for (i, n) in names.iter().enumerate() {
+                if !known.is_empty() && !known.contains(&n.as_str()) {
+                    p.push(
+                        format!("{key}[{i}]"),
+                        format!("unknown strategy `{n}` (known: {})", known.join(", ")),
+                    );
+                }
+            }
+        };
+        check_names(&mut p, "strategies", &self.strategies);
+        if self.designs.is_empty() {
+            p.push("designs", "must not be empty");
+        }
+        if self.scenarios.is_empty() {
+            p.push("scenarios", "must not be empty");
+        }
+        if self.replications == 0 {
+            p.push("replications", "must be at least 1");
+        }
+        let one = |p: &mut Problems, key: &str, name: &str| {
+            if !known.is_empty() && !known.contains(&name) {
+                p.push(
+                    key.to_string(),
+                    format!("unknown strategy `{name}` (known: {})", known.join(", ")),
+                );
+            }
+        };
+        let reps = |p: &mut Problems, key: &str, r: Option<u32>| {
+            if r == Some(0) {
+                p.push(key.to_string(), "must be at least 1");
+            }
+        };
+        if let Some(r) = &self.rotation {
+            reps(&mut p, "rotation.replications", r.replications);
+            if r.background != "mixed" {
+                one(&mut p, "rotation.background", &r.background);
+            }
+        }
+        if let Some(b) = &self.bloc_vs_bloc {
+            reps(&mut p, "bloc-vs-bloc.replications", b.replications);
+            if let Some(s) = &b.strategies {
+                check_names(&mut p, "bloc-vs-bloc.strategies", s);
+            }
+            one(&mut p, "bloc-vs-bloc.neutrals", &b.neutrals);
+        }
+        if let Some(e) = &self.evolutionary {
+            if e.generations == 0 {
+                p.push("evolutionary.generations", "must be at least 1");
+            }
+            if e.matches == 0 {
+                p.push("evolutionary.matches", "must be at least 1");
+            }
+            p.range("evolutionary.selection", e.selection, 0.0, 1e6);
+        }
+        if let Some(i) = &self.invasion {
+            reps(&mut p, "invasion.replications", i.replications);
+            if let Some(s) = &i.invaders {
+                check_names(&mut p, "invasion.invaders", s);
+            }
+            if let Some(s) = &i.residents {
+                check_names(&mut p, "invasion.residents", s);
+            }
+        }
+        if let Some(x) = &self.population {
+            reps(&mut p, "population.replications", x.replications);
+        }
+        if self.rotation.is_none()
+            && self.bloc_vs_bloc.is_none()
+            && self.evolutionary.is_none()
+            && self.invasion.is_none()
+            && self.population.is_none()
+        {
+            p.push("", "no format table: add at least one of [rotation], [bloc-vs-bloc], [evolutionary], [invasion], [population]");
+        }
+        p.finish()
+    }
+
+    /// Canonical TOML of the configuration (written to `DIR/config.toml`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("config serializes to TOML")
+    }
+
+    /// A fingerprint of the configuration (FNV-1a of its canonical JSON), stored in
+    /// every match record so that `--resume` and `merge` refuse mixed tournaments.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_string(self).expect("config serializes");
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in json.as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// Builds a [`FileError`]-style message for a problem found later (e.g. a design that
+/// does not fit a scenario), naming the config key.
+pub fn key_error(origin: &str, key: impl Into<String>, message: impl Into<String>) -> FileErrors {
+    FileErrors::from(FileError::at(origin, key, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: &[&str] = &["a", "b", "c"];
+
+    fn base() -> String {
+        "seed = 1\nreplications = 2\nstrategies = [\"a\", \"b\"]\ndesigns = [\"osce-2021\"]\nscenarios = [\"osce-2021\"]\n".into()
+    }
+
+    #[test]
+    fn parses_formats_and_round_trips() {
+        let text = base()
+            + "[rotation]\n[bloc-vs-bloc]\nneutrals = \"c\"\n[evolutionary]\ngenerations = 3\nmatches = 1\nselection = 0.5\n[invasion]\ninvaders = [\"a\"]\n[population]\nreplications = 4\n";
+        let c = Config::parse("t.toml", &text, KNOWN).unwrap();
+        assert_eq!(c.rotation.as_ref().unwrap().background, "mixed");
+        assert_eq!(c.bloc_vs_bloc.as_ref().unwrap().neutrals, "c");
+        assert_eq!(c.population.as_ref().unwrap().replications, Some(4));
+        let again = Config::parse("again", &c.to_toml(), KNOWN).unwrap();
+        assert_eq!(again, c);
+        assert_eq!(again.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn errors_name_file_and_key_path() {
+        let e = Config::parse(
+            "t.toml",
+            &(base() + "[rotation]\nbackround = \"a\"\n"),
+            KNOWN,
+        )
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("t.toml:"), "{s}");
+        assert!(
+            s.contains("rotation.backround") || s.contains("backround"),
+            "{s}"
+        );
+        assert_eq!(e.0[0].key, "rotation.backround");
+
+        let e = Config::parse(
+            "t.toml",
+            &(base() + "[evolutionary]\ngenerations = \"x\"\nmatches = 1\nselection = 1.0\n"),
+            KNOWN,
+        )
+        .unwrap_err();
+        assert_eq!(e.0[0].key, "evolutionary.generations", "{e}");
+
+        let text = base().replace("\"b\"]", "\"zz\"]") + "[bloc-vs-bloc]\nneutrals = \"qq\"\n";
+        let e = Config::parse("t.toml", &text, KNOWN).unwrap_err();
+        let keys: Vec<&str> = e.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["strategies[1]", "bloc-vs-bloc.neutrals"], "{e}");
+        assert!(
+            e.to_string()
+                .contains("t.toml: `strategies[1]`: unknown strategy `zz`"),
+            "{e}"
+        );
+
+        let e = Config::parse("t.toml", &base(), KNOWN).unwrap_err();
+        assert!(e.to_string().contains("no format table"), "{e}");
+        let e = Config::parse(
+            "t.toml",
+            &(base() + "[rotation]\nreplications = 0\n"),
+            KNOWN,
+        )
+        .unwrap_err();
+        assert_eq!(e.0[0].key, "rotation.replications");
+    }
+
+    #[test]
+    fn default_config_parses() {
+        let c = Config::default_config(&[]).unwrap();
+        assert!(c.rotation.is_some() && c.evolutionary.is_some());
+    }
+}

@@ -1,0 +1,33 @@
+//! plenary-tournament: tournaments of delegation strategies across institutional
+//! designs. See `README.md` in this crate for the formats, the sampling design and how
+//! to read the numbers.
+//!
+//! The pieces: a [`config::Config`] (TOML, or the embedded default) is planned into
+//! match specs ([`plan`]); an [`exec::Executor`] runs each spec (in-process on all
+//! cores now; a remote executor over delegation processes implements the same trait);
+//! [`run::run`] appends one JSON record per finished match to `DIR/matches.jsonl`,
+//! resumable and shardable; [`summary`] streams that file into rankings, design
+//! metrics, head-to-head and evolution tables with 95% t intervals; [`report`] renders
+//! one offline HTML file with inline SVG charts.
+//!
+//! Every match seed is `plenary_core::rng::derive(master, key)` where the key names the
+//! format, design, scenario and replication (plus the seat class in `rotation`, the
+//! resident in `invasion`, the generation in `evolutionary`), so serial, parallel,
+//! sharded and remote runs play the same matches, and every summary is computed with
+//! order-independent exact sums, so they also report the same numbers byte for byte.
+#![doc = include_str!("../README.md")]
+
+pub mod config;
+pub mod exec;
+pub mod output;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod summary;
+
+pub use config::Config;
+pub use exec::{Executor, InProcess, StrategyMaker};
+pub use plan::{Catalog, MatchSpec, Plan};
+pub use run::{RunOptions, RunReport, Shard};
+pub use summary::Summary;

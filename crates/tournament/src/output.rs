@@ -1,0 +1,402 @@
+//! The output directory: `matches.jsonl` (one JSON record per finished match, appended
+//! and flushed as each match completes), `config.toml` (the canonical configuration),
+//! and the scan that `--resume` and `merge` use (a truncated last line left by a kill is
+//! cut off; a bad line elsewhere is an error).
+
+use crate::config::Config;
+use crate::plan::{MatchSpec, Role};
+use plenary_core::MatchResult;
+use plenary_core::metrics::MatchSummary;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// File of match records.
+pub const MATCHES: &str = "matches.jsonl";
+/// File of the canonical configuration.
+pub const CONFIG: &str = "config.toml";
+
+/// One State in a match record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateRecord {
+    /// State id.
+    pub id: String,
+    /// Bloc id.
+    pub bloc: String,
+    /// Seat class (`leader`, `member`, `neutral`).
+    pub class: String,
+    /// Strategy that played the seat.
+    pub strategy: String,
+    /// Utility gain over the status quo over the match.
+    pub gain: f64,
+    /// Final legitimacy in this State's eyes.
+    pub legitimacy: f64,
+    /// Session after which it left, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exited: Option<u32>,
+}
+
+/// One finished match: its full key and seed, and compact results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Global match index.
+    pub index: u64,
+    /// Fingerprint of the tournament configuration.
+    pub tournament: String,
+    /// Master seed of the tournament.
+    pub master_seed: u64,
+    /// Format.
+    pub format: String,
+    /// Scenario spec.
+    pub scenario: String,
+    /// Design spec.
+    pub design: String,
+    /// Replication.
+    pub replication: u32,
+    /// Labels the match seed derives from.
+    pub key: Vec<String>,
+    /// Match id.
+    pub match_id: String,
+    /// Match seed.
+    pub seed: u64,
+    /// Strategies of the match by format.
+    pub role: Role,
+    /// Whether the match ran to its end.
+    pub complete: bool,
+    /// Institution metrics of the match.
+    pub summary: MatchSummary,
+    /// Per State: strategy, seat class, gain.
+    pub states: Vec<StateRecord>,
+    /// Highest bloc-pair tension after each step (initial point first).
+    pub tension: Vec<f64>,
+}
+
+impl Record {
+    /// The record of `spec`'s result.
+    pub fn new(
+        spec: &MatchSpec,
+        result: &MatchResult,
+        cfg: &Config,
+        fingerprint: &str,
+        classes: &[&str],
+    ) -> Record {
+        Record {
+            index: spec.index,
+            tournament: fingerprint.to_string(),
+            master_seed: cfg.seed,
+            format: spec.format.clone(),
+            scenario: spec.scenario.clone(),
+            design: spec.design.clone(),
+            replication: spec.replication,
+            key: spec.key.clone(),
+            match_id: spec.match_id.clone(),
+            seed: spec.seed,
+            role: spec.role.clone(),
+            complete: result.complete,
+            summary: result.summary.clone(),
+            states: result
+                .states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StateRecord {
+                    id: s.id.clone(),
+                    bloc: s.bloc.clone(),
+                    class: classes.get(i).copied().unwrap_or("member").to_string(),
+                    strategy: spec
+                        .strategies
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| s.strategy.clone()),
+                    gain: s.gain,
+                    legitimacy: s.legitimacy,
+                    exited: s.exited,
+                })
+                .collect(),
+            tension: result
+                .tension_trace
+                .iter()
+                .map(|p| p.values.iter().copied().fold(0.0, f64::max))
+                .collect(),
+        }
+    }
+
+    /// Mean gain per strategy over the seats it played: `(strategy, mean, seats)`.
+    pub fn gains_by_strategy(&self) -> BTreeMap<&str, (f64, u32)> {
+        let mut m: BTreeMap<&str, (f64, u32)> = BTreeMap::new();
+        for s in &self.states {
+            let e = m.entry(s.strategy.as_str()).or_default();
+            e.0 += s.gain;
+            e.1 += 1;
+        }
+        for v in m.values_mut() {
+            v.0 /= f64::from(v.1);
+        }
+        m
+    }
+}
+
+/// Errors of the output directory.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// An I/O error on a file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A line that is not a record (not the truncated last line).
+    #[error("{}:{line}: not a match record: {message}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Line number (1-based).
+        line: usize,
+        /// The parse error.
+        message: String,
+    },
+    /// Records of another tournament configuration.
+    #[error("{}:{line}: record of another tournament configuration ({found}, expected {expected}); use a fresh --out directory", path.display())]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// Line number.
+        line: usize,
+        /// Fingerprint found.
+        found: String,
+        /// Fingerprint expected.
+        expected: String,
+    },
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Maps an I/O error to [`OutputError::Io`] naming `path`.
+pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What a scan of `matches.jsonl` found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Indices of finished matches.
+    pub done: HashSet<u64>,
+    /// Records (kept only when asked for by the `keep` predicate).
+    pub kept: BTreeMap<u64, Record>,
+    /// Bytes cut off a truncated last line.
+    pub repaired: u64,
+}
+
+/// Reads `path` line by line, calling `each` on every record. A last line without a
+/// newline or that does not parse is a leftover of a kill: with `repair` it is cut off
+/// the file, otherwise skipped. Returns the byte length of the valid part.
+pub fn stream_records(
+    path: &Path,
+    repair: bool,
+    mut each: impl FnMut(Record) -> Result<(), OutputError>,
+) -> Result<u64, OutputError> {
+    stream_lines(path, repair, |r, _| each(r))
+}
+
+/// Like [`stream_records`], also handing over each record's line as written.
+pub fn stream_lines(
+    path: &Path,
+    repair: bool,
+    mut each: impl FnMut(Record, &str) -> Result<(), OutputError>,
+) -> Result<u64, OutputError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let total = file.metadata().map_err(io(path))?.len();
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut good: u64 = 0;
+    let mut line = 0usize;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let complete = buf.ends_with(b"\n");
+        let text = std::str::from_utf8(&buf).map_err(|e| e.to_string());
+        let parsed = text
+            .clone()
+            .and_then(|s| serde_json::from_str::<Record>(s.trim_end()).map_err(|e| e.to_string()));
+        let at_end = good + n as u64 == total;
+        match parsed {
+            Ok(r) if complete => {
+                good += n as u64;
+                each(r, text.unwrap_or_default())?;
+            }
+            Err(_) | Ok(_) if at_end => break,
+            Err(message) => {
+                return Err(OutputError::Corrupt {
+                    path: path.to_path_buf(),
+                    line,
+                    message,
+                });
+            }
+            Ok(_) => unreachable!("an incomplete line is the last line"),
+        }
+    }
+    if repair && good < total {
+        let f = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
+        f.set_len(good).map_err(io(path))?;
+    }
+    Ok(good)
+}
+
+/// Scans `DIR/matches.jsonl` for `--resume`: checks the fingerprint, repairs a
+/// truncated last line, and keeps the records `keep` asks for.
+pub fn scan(
+    dir: &Path,
+    fingerprint: &str,
+    keep: impl Fn(u64) -> bool,
+) -> Result<Scan, OutputError> {
+    let path = dir.join(MATCHES);
+    let mut s = Scan::default();
+    let before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut line = 0;
+    let good = stream_records(&path, true, |r| {
+        line += 1;
+        if r.tournament != fingerprint {
+            return Err(OutputError::Mismatch {
+                path: path.clone(),
+                line,
+                found: r.tournament.clone(),
+                expected: fingerprint.to_string(),
+            });
+        }
+        s.done.insert(r.index);
+        if keep(r.index) {
+            s.kept.insert(r.index, r);
+        }
+        Ok(())
+    })?;
+    s.repaired = before - good.min(before);
+    Ok(s)
+}
+
+/// Appends records to `matches.jsonl`, one line each, flushed per record.
+pub struct Writer {
+    path: PathBuf,
+    file: File,
+}
+
+impl Writer {
+    /// Opens `DIR/matches.jsonl` for appending (creating it).
+    pub fn open(dir: &Path) -> Result<Writer, OutputError> {
+        let path = dir.join(MATCHES);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        // A file not ending in a newline (should not happen after a scan) gets one.
+        let len = file.metadata().map_err(io(&path))?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1)).map_err(io(&path))?;
+            file.read_exact(&mut last).map_err(io(&path))?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n").map_err(io(&path))?;
+            }
+        }
+        Ok(Writer { path, file })
+    }
+
+    /// Appends one record and flushes it to the OS.
+    pub fn append(&mut self, r: &Record) -> Result<(), OutputError> {
+        let mut line = serde_json::to_string(r).map_err(|e| OutputError::Other(e.to_string()))?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(io(&self.path))?;
+        self.file.flush().map_err(io(&self.path))
+    }
+}
+
+/// Reads the canonical configuration of a tournament directory.
+pub fn read_config(dir: &Path) -> Result<Config, OutputError> {
+    let path = dir.join(CONFIG);
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    plenary_core::files::parse_toml::<Config>(&path.display().to_string(), &text)
+        .map_err(|e| OutputError::Other(e.to_string()))
+}
+
+/// Merges shard directories into `out`: checks they hold the same configuration,
+/// writes one `matches.jsonl` without duplicate indices (in input order). Returns the
+/// number of records written. Memory: one index per record.
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<u64, OutputError> {
+    if inputs.is_empty() {
+        return Err(OutputError::Other(
+            "merge needs at least one input directory".into(),
+        ));
+    }
+    let cfg = read_config(&inputs[0])?;
+    let fp = cfg.fingerprint();
+    for d in &inputs[1..] {
+        let c = read_config(d)?;
+        if c.fingerprint() != fp {
+            return Err(OutputError::Other(format!(
+                "{} holds another tournament configuration than {}",
+                d.display(),
+                inputs[0].display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let target = out.join(MATCHES);
+    for d in inputs {
+        if d.join(MATCHES) == target
+            || std::fs::canonicalize(d).ok() == std::fs::canonicalize(out).ok()
+        {
+            return Err(OutputError::Other(format!(
+                "--out {} must differ from the inputs",
+                out.display()
+            )));
+        }
+    }
+    std::fs::write(out.join(CONFIG), cfg.to_toml()).map_err(io(&out.join(CONFIG)))?;
+    let mut w = std::io::BufWriter::new(File::create(&target).map_err(io(&target))?);
+    let mut seen = HashSet::new();
+    let mut written = 0;
+    for d in inputs {
+        let path = d.join(MATCHES);
+        let mut line = 0;
+        stream_lines(&path, false, |r, text| {
+            line += 1;
+            if r.tournament != fp {
+                return Err(OutputError::Mismatch {
+                    path: path.clone(),
+                    line,
+                    found: r.tournament,
+                    expected: fp.clone(),
+                });
+            }
+            if seen.insert(r.index) {
+                // The line as written (re-serializing could only lose information).
+                w.write_all(text.as_bytes()).map_err(io(&target))?;
+                written += 1;
+            }
+            Ok(())
+        })?;
+    }
+    w.flush().map_err(io(&target))?;
+    Ok(written)
+}

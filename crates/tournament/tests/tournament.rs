@@ -1,0 +1,216 @@
+//! End-to-end properties of tournaments: determinism across thread counts, resume after
+//! a kill, shards merged into the unsharded result.
+
+mod common;
+
+use common::*;
+use plenary_tournament::output;
+use plenary_tournament::run::Shard;
+
+#[test]
+fn serial_and_parallel_runs_are_identical() {
+    let cfg = config();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ra = run_into(&cfg, a.path(), 1, false, None);
+    let rb = run_into(&cfg, b.path(), 3, false, None);
+    assert_eq!(ra.written, ra.planned);
+    assert_eq!(rb.written, rb.planned);
+    let la = sorted_lines(a.path());
+    assert_eq!(la.len() as u64, ra.planned);
+    assert_same_lines(&la, &sorted_lines(b.path()));
+    assert_eq!(summary_files(a.path()), summary_files(b.path()));
+    // Same seed, same summary again; another seed, other results.
+    let c = tempfile::tempdir().unwrap();
+    run_into(&cfg, c.path(), 2, false, None);
+    assert_eq!(summary_files(a.path()), summary_files(c.path()));
+    let mut other = cfg.clone();
+    other.seed += 1;
+    let d = tempfile::tempdir().unwrap();
+    run_into(&other, d.path(), 2, false, None);
+    assert_ne!(summary_files(a.path())[1], summary_files(d.path())[1]);
+}
+
+#[test]
+fn resume_after_truncation_skips_finished_matches() {
+    let cfg = config();
+    let full = tempfile::tempdir().unwrap();
+    let r = run_into(&cfg, full.path(), 2, false, None);
+    let text = std::fs::read_to_string(full.path().join(output::MATCHES)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // A kill after 10 records, in the middle of the 11th.
+    let keep = 10;
+    let mut cut = lines[..keep].join("\n");
+    cut.push('\n');
+    cut.push_str(&lines[keep][..lines[keep].len() / 2]);
+    let part = tempfile::tempdir().unwrap();
+    std::fs::write(part.path().join(output::MATCHES), &cut).unwrap();
+    std::fs::write(part.path().join(output::CONFIG), cfg.to_toml()).unwrap();
+    let rr = run_into(&cfg, part.path(), 2, true, None);
+    assert_eq!(rr.skipped, keep as u64);
+    assert!(rr.repaired > 0);
+    assert_eq!(rr.written, r.planned - keep as u64);
+    assert_same_lines(&sorted_lines(part.path()), &sorted_lines(full.path()));
+    assert_eq!(summary_files(part.path()), summary_files(full.path()));
+    // Resuming a finished run does nothing.
+    let again = run_into(&cfg, part.path(), 2, true, None);
+    assert_eq!(again.written, 0);
+    // Without --resume an existing directory is refused.
+    let catalog = std::sync::Arc::new(plenary_tournament::Catalog::load("x", &cfg).unwrap());
+    let plan = plenary_tournament::plan::plan(&cfg, &catalog);
+    let exec = plenary_tournament::InProcess::new(catalog.clone(), maker());
+    let opts = plenary_tournament::RunOptions {
+        out: Some(part.path().to_path_buf()),
+        resume: false,
+        shard: None,
+        limit: None,
+        progress: None,
+    };
+    let err = plenary_tournament::run::run(&cfg, &catalog, &plan, &exec, &opts).unwrap_err();
+    assert!(err.to_string().contains("--resume"), "{err}");
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_run() {
+    let cfg = config();
+    let full = tempfile::tempdir().unwrap();
+    let r = run_into(&cfg, full.path(), 2, false, None);
+    let s0 = tempfile::tempdir().unwrap();
+    let s1 = tempfile::tempdir().unwrap();
+    let r0 = run_into(
+        &cfg,
+        s0.path(),
+        1,
+        false,
+        Some(Shard::parse("0/2").unwrap()),
+    );
+    let r1 = run_into(
+        &cfg,
+        s1.path(),
+        2,
+        false,
+        Some(Shard::parse("1/2").unwrap()),
+    );
+    assert_eq!(r0.written + r1.written, r.planned);
+    assert!(
+        r0.resimulated > 0,
+        "evolutionary generations need the other shard's matches"
+    );
+    let merged = tempfile::tempdir().unwrap();
+    let n = output::merge(
+        &[s0.path().to_path_buf(), s1.path().to_path_buf()],
+        merged.path(),
+    )
+    .unwrap();
+    assert_eq!(n, r.planned);
+    plenary_tournament::summary::summarize_into(merged.path()).unwrap();
+    assert_same_lines(&sorted_lines(merged.path()), &sorted_lines(full.path()));
+    for ((name, a), (_, b)) in summary_files(merged.path())
+        .into_iter()
+        .zip(summary_files(full.path()))
+    {
+        assert!(
+            a == b,
+            "{name} differs between merged shards and the unsharded run"
+        );
+    }
+}
+
+#[test]
+fn every_format_is_scored() {
+    let cfg = config();
+    let dir = tempfile::tempdir().unwrap();
+    run_into(&cfg, dir.path(), 2, false, None);
+    let s = plenary_tournament::summary::summarize(dir.path()).unwrap();
+    assert_eq!(
+        s.formats,
+        [
+            "rotation",
+            "bloc-vs-bloc",
+            "invasion",
+            "population",
+            "evolutionary"
+        ]
+    );
+    // Rotation: 3 strategies x 3 classes x 2 designs x 2 replications (csce-1975 has
+    // every class) -> each strategy 12 focal seats.
+    let rot: Vec<_> = s
+        .rankings
+        .iter()
+        .filter(|r| r.format == "rotation" && r.by == "all")
+        .collect();
+    assert_eq!(rot.len(), 3);
+    assert!(rot.iter().all(|r| r.gain.n == 12), "{rot:?}");
+    assert_eq!(
+        s.head_to_head.iter().filter(|h| h.design == "all").count(),
+        9
+    );
+    // Evolution: 2 designs x (3 generations + the next shares) x 3 strategies.
+    assert_eq!(s.evolution.len(), 2 * 4 * 3);
+    for g in 0..4 {
+        let total: f64 = s
+            .evolution
+            .iter()
+            .filter(|e| e.design == "osce-2021" && e.generation == g)
+            .map(|e| e.share)
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9);
+    }
+    let html = plenary_tournament::report::write_report(dir.path(), "test report").unwrap();
+    let page = std::fs::read_to_string(html).unwrap();
+    let tags = plenary_tournament::report::balanced(&page).unwrap();
+    // 5 ranking charts (+1 relative rotation), the design scatter, the tension chart,
+    // 2 evolution charts.
+    assert_eq!(tags["svg"], 6 + 1 + 1 + 2, "{tags:?}");
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
+    assert!(page.contains("Head to head"));
+    let text = plenary_tournament::summary::text_tables(&s);
+    assert!(text.contains("rotation: strategies ranked"), "{text}");
+}
+
+fn assert_same_lines(a: &[String], b: &[String]) {
+    assert_eq!(a.len(), b.len(), "record counts differ");
+    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+        let short = |s: &str| s.chars().take(300).collect::<String>();
+        panic!("record {i} differs:\n{}\n{}", short(&a[i]), short(&b[i]));
+    }
+}
+
+/// Speed figure for sizing (run with `--release -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn speed_osce_2021() {
+    let text = r#"
+seed = 1
+replications = 20
+strategies = ["sincere", "hard", "soft"]
+designs = ["osce-2021", "csce-1975", "path1-upgraded", "path2-conference"]
+scenarios = ["osce-2021"]
+[population]
+"#;
+    let cfg = plenary_tournament::Config::parse("speed", text, NAMES).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_into(&cfg, dir.path(), 2, false, None);
+    println!(
+        "{} matches in {:?}: {:.1} matches/s on {} threads",
+        r.written,
+        r.elapsed,
+        r.per_second(),
+        r.threads
+    );
+}
+
+#[test]
+fn unknown_designs_and_scenarios_name_their_config_key() {
+    let mut cfg = config();
+    cfg.designs.push("no-such-design".into());
+    cfg.scenarios.insert(0, "atlantis".into());
+    let e = plenary_tournament::Catalog::load("small.toml", &cfg).unwrap_err();
+    let keys: Vec<&str> = e.0.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["scenarios[0]", "designs[2]"], "{e}");
+    assert!(
+        e.to_string()
+            .contains("small.toml: `designs[2]`: unknown design `no-such-design`"),
+        "{e}"
+    );
+}
