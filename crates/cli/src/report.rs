@@ -29,13 +29,21 @@ pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
     }
     let mix: Vec<String> = mix.iter().map(|(k, v)| format!("{k} x{v}")).collect();
     let _ = writeln!(o, "{} States in {} blocs; strategies: {}", sc.states.len(), sc.blocs.len(), mix.join(", "));
+    if !brief {
+        let _ = writeln!(
+            o,
+            "Per item: sq = status quo, compr/nash = compromise-model and Nash bargaining reference\n\
+             solutions on the States' true preferences, yes/no/ab/- = final votes (no = objection,\n\
+             - = absent)."
+        );
+    }
     for s in &r.sessions {
         let _ = writeln!(o, "\n== Session {} ==", s.session + 1);
         if !brief {
             let _ = writeln!(
                 o,
-                "  {:<28} {:<14} {:<17} {:>3} {:>6} {:>7} {:>6} {:>6}  {:>11}  {}",
-                "item", "dimension", "decision", "rds", "sq", "outcome", "compr", "nash", "yes/no/ab/-", "notes"
+                "  {:<28} {:<14} {:<17} {:>3} {:>6} {:>7} {:>6} {:>6}  {:>11}  notes",
+                "item", "dimension", "decision", "rds", "sq", "outcome", "compr", "nash", "yes/no/ab/-"
             );
             for it in &s.items {
                 let mut notes = Vec::new();

@@ -283,7 +283,13 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         }
     }
     let start = Instant::now();
-    let r = if args.remote {
+    if !p.cfg.endpoints.is_empty() && !args.remote {
+        eprintln!(
+            "external delegations in the config ({}): running remotely",
+            p.cfg.endpoints.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let r = if args.remote || !p.cfg.endpoints.is_empty() {
         let remote = Remote::start(&p, args.threads)?;
         eprintln!(
             "remote: {} delegation processes ({})",
@@ -442,6 +448,7 @@ pub fn designs_experiment_config(args: &DesignsExperimentArgs) -> Result<Config>
         bloc_vs_bloc: None,
         evolutionary: None,
         invasion: None,
+        endpoints: Default::default(),
         population: Some(config::Population { replications: None }),
     };
     cfg.validate("--strategies", &known())?;
@@ -576,6 +583,13 @@ impl Remote {
         let mut children = Vec::new();
         let mut started = || -> Result<()> {
             for name in &names {
+                if let Some(url) = p.cfg.endpoints.get(name) {
+                    external_healthy(url).with_context(|| {
+                        format!("external delegation `{name}` at {url} (config `endpoints.{name}`)")
+                    })?;
+                    endpoints.insert(name.clone(), url.clone());
+                    continue;
+                }
                 let mut child = std::process::Command::new(&exe)
                     .args([
                         "delegate",
@@ -625,6 +639,28 @@ impl Remote {
         ok?;
         Ok(remote)
     }
+}
+
+/// Checks that an external delegation answers the standard health service (5 s).
+fn external_healthy(url: &str) -> Result<()> {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())?
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(5));
+        let channel = endpoint.connect().await.context("cannot connect")?;
+        let r = HealthClient::new(channel)
+            .check(HealthCheckRequest { service: plenary_delegation::SERVICE_NAME.to_string() })
+            .await
+            .map_err(|s| anyhow::anyhow!("health check failed: {}", s.message()))?;
+        anyhow::ensure!(
+            r.into_inner().status
+                == tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+            "not SERVING"
+        );
+        Ok(())
+    })
 }
 
 impl Executor for Remote {

@@ -308,6 +308,40 @@ async fn lab_seats_the_python_delegation_with_external() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("external"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tournament_plays_the_python_delegation_as_an_external_entrant() {
+    require_python_deps();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.arg(example_dir().join("delegation.py")).args(["--listen", "127.0.0.1:0"]);
+    let py = spawn("python delegation", cmd).await;
+    let config = format!(
+        "seed = 5\nreplications = 1\nstrategies = [\"dissociator\", \"py\"]\n\
+         designs = [\"csce-1975\"]\nscenarios = [\"csce-1975\"]\n\n\
+         [invasion]\ninvaders = [\"py\"]\nresidents = [\"dissociator\"]\n\n\
+         [endpoints]\npy = \"{}\"\n",
+        py.url()
+    );
+    std::fs::write(dir.path().join("t.toml"), config).unwrap();
+    let out = tokio::time::timeout(
+        MATCH_LIMIT,
+        Command::new(BIN)
+            .args(["tournament", "--config", "t.toml", "--out", "out"])
+            .current_dir(dir.path())
+            .env("CI", "1")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the tournament finished in time")
+    .expect("plenary tournament runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = std::fs::read_to_string(dir.path().join("out/matches.jsonl")).unwrap();
+    assert!(!lines.trim().is_empty());
+    assert!(lines.contains("\"py\""), "the external strategy played: {lines:.400}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("py"));
+}
+
 #[tokio::test]
 async fn python_strategy_unit_tests_pass() {
     let mut cmd = Command::new("python3");

@@ -28,6 +28,9 @@
 //! residents = ["dissociator"]
 //!
 //! [population]                    # every seat drawn from the strategies (design comparison)
+//!
+//! [endpoints]                     # external delegations (any language), played remotely
+//! py-reciprocator = "http://127.0.0.1:50061"   # then list "py-reciprocator" in strategies
 //! ```
 //!
 //! A format runs when its table is present. Each format table accepts its own
@@ -35,6 +38,7 @@
 
 use plenary_core::files::{FileError, FileErrors, Problems, parse_toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The embedded default tournament (`plenary tournament` without `--config`).
 pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
@@ -75,6 +79,11 @@ pub struct Config {
     /// Mixed-population format (every seat drawn from the strategies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<Population>,
+    /// External delegations (strategies written by others, in any language): strategy
+    /// name = URL of a `plenary.v1.Delegation` endpoint that plays every seat given that
+    /// name. A tournament naming any runs remotely.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoints: BTreeMap<String, String>,
 }
 
 fn default_neutral_blocs() -> Vec<String> {
@@ -184,6 +193,24 @@ impl Config {
     /// Semantic checks (strategy names, empty lists, ranges).
     pub fn validate(&self, origin: &str, known: &[&str]) -> Result<(), FileErrors> {
         let mut p = Problems::new(origin);
+        for (name, url) in &self.endpoints {
+            if known.contains(&name.as_str()) {
+                p.push(
+                    format!("endpoints.{name}"),
+                    "is the name of a built-in strategy; give the external delegation its own name",
+                );
+            }
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                p.push(format!("endpoints.{name}"), format!("`{url}` is not an http:// or https:// URL"));
+            }
+        }
+        // External delegations are strategies too.
+        let with_external: Vec<&str> = known
+            .iter()
+            .copied()
+            .chain(self.endpoints.keys().map(String::as_str))
+            .collect();
+        let known: &[&str] = if known.is_empty() { known } else { &with_external };
         let check_names = |p: &mut Problems, key: &str, names: &[String]| {
             if names.is_empty() {
                 p.push(key.to_string(), "must not be empty");
@@ -297,6 +324,18 @@ mod tests {
 
     fn base() -> String {
         "seed = 1\nreplications = 2\nstrategies = [\"a\", \"b\"]\ndesigns = [\"osce-2021\"]\nscenarios = [\"osce-2021\"]\n".into()
+    }
+
+    #[test]
+    fn external_endpoints_are_strategies_with_checked_urls() {
+        let known = ["dissociator", "hardliner"];
+        let ok = "seed = 1\nreplications = 1\nstrategies = [\"dissociator\", \"mine\"]\ndesigns = [\"osce-2021\"]\nscenarios = [\"osce-2021\"]\n[rotation]\n[endpoints]\nmine = \"http://127.0.0.1:5\"\n";
+        let c = Config::parse("t.toml", ok, &known).unwrap();
+        assert_eq!(c.endpoints["mine"], "http://127.0.0.1:5");
+        let bad = ok.replace("http://127.0.0.1:5", "127.0.0.1:5").replace("mine = ", "hardliner = \"http://x\"\nmine = ");
+        let e = Config::parse("t.toml", &bad, &known).unwrap_err().to_string();
+        assert!(e.contains("`endpoints.mine`") && e.contains("not an http"), "{e}");
+        assert!(e.contains("`endpoints.hardliner`") && e.contains("built-in"), "{e}");
     }
 
     #[test]
