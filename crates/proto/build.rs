@@ -19,6 +19,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         c.encode_file_descriptor_set(),
     )?;
     tonic_prost_build::configure().compile_fds(c.file_descriptor_set())?;
+    // The benchmark's echo baseline: generated apart, so it stays out of the API's
+    // descriptor set (and out of the delegations' reflection).
+    let mut bench = protox::Compiler::new([&proto_root])?;
+    bench
+        .include_source_info(true)
+        .open_files(["plenary/bench/v1/echo.proto"])?;
+    tonic_prost_build::configure().compile_fds(bench.file_descriptor_set())?;
     println!("cargo:rerun-if-changed={}", proto_root.display());
     Ok(())
 }

@@ -469,9 +469,8 @@ fn prepare(args: &RemoteArgs, n: usize) -> Result<common::Prepared> {
         })
     };
     for id in ["osce-2021", "csce-1975"] {
-        let p = prepare(id)?;
-        if p.scenario.states.len() == n {
-            return Ok(p);
+        if plenary_scenarios::scenario(id)?.states.len() == n {
+            return prepare(id);
         }
     }
     let mut p = prepare("osce-2021")?;
@@ -748,8 +747,17 @@ pub fn run(mode: &BenchMode) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Other load on the machine skews every figure: say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| {
+            l.split_whitespace()
+                .next()
+                .map(|s| format!(", load average {s} at start"))
+        })
+        .unwrap_or_default();
     println!(
-        "remote path: {} rounds per size and endpoint kind (alternating blocks), strategy {}, one process per endpoint, one channel per endpoint, join_all fan-out{}",
+        "remote path: {} rounds per size and endpoint kind (alternating blocks), strategy {}, one process per endpoint, one channel per endpoint, join_all fan-out{load}{}",
         args.rounds,
         args.strategy,
         if cfg!(debug_assertions) {

@@ -17,6 +17,21 @@ pub mod v1 {
     tonic::include_proto!("plenary.v1");
 }
 
+/// The benchmark's echo baseline (`plenary.bench.v1`): not part of the plenary API and
+/// not in [`FILE_DESCRIPTOR_SET`].
+pub mod bench {
+    /// Generated messages, client and server of package `plenary.bench.v1`.
+    #[allow(missing_docs, clippy::all, clippy::pedantic)]
+    pub mod v1 {
+        tonic::include_proto!("plenary.bench.v1");
+    }
+
+    /// Encoded size of a message in bytes (to size echo payloads like real requests).
+    pub fn encoded_len(message: &impl prost::Message) -> usize {
+        message.encoded_len()
+    }
+}
+
 /// Encoded `FileDescriptorSet` of `plenary.v1` (with imports and source info), for
 /// gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
