@@ -5,11 +5,13 @@
 use crate::common::{self, MatchArgs};
 use anyhow::Result;
 use clap::Args;
-use plenary_core::strategy::{ItemOutcome, PositionAnswer, RoundContext, SeatView, SessionSummary, Stance, Vote};
+use plenary_core::strategy::{
+    ItemOutcome, PositionAnswer, RoundContext, SeatView, SessionSummary, Stance, Vote,
+};
 use plenary_core::{Match, MatchSetup, Scenario, Strategy};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Flags of `plenary bench`.
@@ -57,13 +59,21 @@ impl Strategy for Counting {
 
 /// Runs one match, returning (decisions answered, sessions played).
 fn run_counting(p: &common::Prepared, scenario: &Arc<Scenario>, seed: u64) -> (u64, u32) {
-    let setup = MatchSetup { match_id: format!("bench-{seed}"), seed, strategies: p.strategies.clone() };
+    let setup = MatchSetup {
+        match_id: format!("bench-{seed}"),
+        seed,
+        strategies: p.strategies.clone(),
+    };
     let m = Match::new(Arc::clone(scenario), Arc::clone(&p.design), setup);
     let count = Arc::new(AtomicU64::new(0));
     let strategies = &p.strategies;
     let result = plenary_core::run_in_process(m, &mut |b| {
-        let inner = plenary_strategies::create(&strategies[b.seat as usize], b).expect("checked in prepare");
-        Box::new(Counting { inner, count: Arc::clone(&count) })
+        let inner = plenary_strategies::create(&strategies[b.seat as usize], b)
+            .expect("checked in prepare");
+        Box::new(Counting {
+            inner,
+            count: Arc::clone(&count),
+        })
     });
     (count.load(Ordering::Relaxed), result.sessions.len() as u32)
 }
@@ -85,7 +95,8 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         "{:<26} {:>7} {:>6} {:>10} {:>14} {:>16} {:>12}",
         "membership", "States", "items", "sessions", "µs/session", "decisions/s", "ns/decision"
     );
-    let mut rows: Vec<(Arc<Scenario>, common::Prepared)> = vec![(Arc::clone(&base.scenario), base.clone())];
+    let mut rows: Vec<(Arc<Scenario>, common::Prepared)> =
+        vec![(Arc::clone(&base.scenario), base.clone())];
     for &n in &args.sizes {
         if n == base.scenario.states.len() {
             continue;
@@ -93,7 +104,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         let sc = Arc::new(Scenario::synthetic(&base.scenario, n));
         // Synthetic States cycle through the real mix, seat by seat.
         let mut p = base.clone();
-        p.strategies = (0..n).map(|i| base.strategies[i % base.strategies.len()].clone()).collect();
+        p.strategies = (0..n)
+            .map(|i| base.strategies[i % base.strategies.len()].clone())
+            .collect();
         p.scenario = Arc::clone(&sc);
         rows.push((sc, p));
     }
@@ -120,6 +133,8 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             1e9 * secs / decisions as f64
         );
     }
-    println!("\n(decisions = position and vote answers; a session = one pass over the agenda; includes drawing preferences and metrics)");
+    println!(
+        "\n(decisions = position and vote answers; a session = one pass over the agenda; includes drawing preferences and metrics)"
+    );
     Ok(ExitCode::SUCCESS)
 }

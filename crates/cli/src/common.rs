@@ -55,7 +55,10 @@ pub struct Prepared {
 impl Prepared {
     /// Match id used for a single run.
     pub fn match_id(&self) -> String {
-        format!("{}:{}:{}", self.scenario.id, self.design.design.id, self.seed)
+        format!(
+            "{}:{}:{}",
+            self.scenario.id, self.design.design.id, self.seed
+        )
     }
 
     /// The setup of the match.
@@ -81,12 +84,23 @@ pub fn prepare(args: &MatchArgs) -> Result<Prepared> {
         .with_context(|| format!("loading design `{design_spec}`"))?;
     design
         .validate_for(&design_spec, &scenario)
-        .with_context(|| format!("design `{design_spec}` does not fit scenario `{}`", scenario.id))?;
-    let spec = args.strategies.as_deref().unwrap_or(plenary_strategies::DEFAULT_MIX);
+        .with_context(|| {
+            format!(
+                "design `{design_spec}` does not fit scenario `{}`",
+                scenario.id
+            )
+        })?;
+    let spec = args
+        .strategies
+        .as_deref()
+        .unwrap_or(plenary_strategies::DEFAULT_MIX);
     let assignment = Assignment::parse(spec).context("--strategies")?;
     // The default mix names osce-2021 blocs; on other scenarios keep its default only.
     let assignment = if args.strategies.is_none() && scenario.bloc("west").is_none() {
-        Assignment { default: assignment.default.clone(), rules: Vec::new() }
+        Assignment {
+            default: assignment.default.clone(),
+            rules: Vec::new(),
+        }
     } else {
         assignment
     };
@@ -131,7 +145,8 @@ pub fn run_prepared(p: &Prepared) -> Result<MatchResult> {
 /// loses nothing that was computed: the error names the file).
 pub fn write_json(path: &std::path::Path, result: &MatchResult) -> Result<()> {
     let text = serde_json::to_string_pretty(result)?;
-    std::fs::write(path, text + "\n").with_context(|| format!("writing results to {}", path.display()))
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("writing results to {}", path.display()))
 }
 
 /// `plenary run`.
@@ -173,7 +188,11 @@ pub fn designs(args: &DesignsArgs) -> Result<ExitCode> {
             if p.naming_shaming { "on" } else { "off" },
             d.bodies.len(),
             if d.bodies.len() == 1 { "y" } else { "ies" },
-            p.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
+            p.scope
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
         );
     }
     println!("\nScenarios: see `plenary scenarios`.");
@@ -268,6 +287,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
 /// Logs go to stderr; `RUST_LOG` overrides the default (warnings, info for plenary).
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,plenary=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,plenary=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

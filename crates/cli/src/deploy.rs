@@ -172,30 +172,31 @@ pub fn kubernetes(
         })
     };
     let probe = |port: u16| json!({ "grpc": { "port": port }, "periodSeconds": 2 });
-    let deployment = |name: &str, args: Vec<String>, env: Value, port: u16, volumes: Value, mounts: Value| {
-        json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": { "name": name, "labels": labels(name) },
-            "spec": {
-                "replicas": 1,
-                "selector": { "matchLabels": { "app": name } },
-                "template": {
-                    "metadata": { "labels": labels(name) },
-                    "spec": {
-                        "containers": [{
-                            "name": name, "image": image, "imagePullPolicy": "Never",
-                            "args": args, "env": env,
-                            "ports": [{ "containerPort": port, "name": "grpc" }],
-                            "readinessProbe": probe(port),
-                            "resources": { "requests": { "cpu": "10m", "memory": "16Mi" } },
-                            "volumeMounts": mounts,
-                        }],
-                        "volumes": volumes,
+    let deployment =
+        |name: &str, args: Vec<String>, env: Value, port: u16, volumes: Value, mounts: Value| {
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": { "name": name, "labels": labels(name) },
+                "spec": {
+                    "replicas": 1,
+                    "selector": { "matchLabels": { "app": name } },
+                    "template": {
+                        "metadata": { "labels": labels(name) },
+                        "spec": {
+                            "containers": [{
+                                "name": name, "image": image, "imagePullPolicy": "Never",
+                                "args": args, "env": env,
+                                "ports": [{ "containerPort": port, "name": "grpc" }],
+                                "readinessProbe": probe(port),
+                                "resources": { "requests": { "cpu": "10m", "memory": "16Mi" } },
+                                "volumeMounts": mounts,
+                            }],
+                            "volumes": volumes,
+                        }
                     }
                 }
-            }
-        })
-    };
+            })
+        };
     let config_volume = json!([{ "name": "config", "secret": { "secretName": "plenary-tokens" } }]);
     let config_mount = json!([{ "name": "config", "mountPath": "/config", "readOnly": true }]);
     let mut items = vec![
@@ -277,9 +278,15 @@ pub fn run(args: &DeployArgs) -> Result<ExitCode> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     if args.target == Target::Kubernetes
         && (std::path::Path::new(&args.run.scenario).is_file()
-            || args.run.design.as_deref().is_some_and(|d| std::path::Path::new(d).is_file()))
+            || args
+                .run
+                .design
+                .as_deref()
+                .is_some_and(|d| std::path::Path::new(d).is_file()))
     {
-        bail!("--target kubernetes takes preset scenarios and designs only (mount your files into the image's /config yourself)");
+        bail!(
+            "--target kubernetes takes preset scenarios and designs only (mount your files into the image's /config yourself)"
+        );
     }
     let scenario = in_container(&args.run.scenario, &args.out, "scenario.toml")?;
     let design = match &args.run.design {
@@ -301,7 +308,13 @@ pub fn run(args: &DeployArgs) -> Result<ExitCode> {
         .map(|(s, strategy)| (s.id.clone(), strategy.clone(), tokens[&s.id].clone()))
         .collect();
     let chair_url = format!("http://chair:{CHAIR_PORT}");
-    let session = session_args(&args.run, &scenario, design.as_deref(), args.timeout_ms, &chair_url);
+    let session = session_args(
+        &args.run,
+        &scenario,
+        design.as_deref(),
+        args.timeout_ms,
+        &chair_url,
+    );
     let (file, doc, how) = match args.target {
         Target::Compose => {
             std::fs::write(args.out.join("tokens.toml"), &tokens_toml)
@@ -354,17 +367,39 @@ mod tests {
         let s = c["services"].as_object().unwrap();
         assert_eq!(s.len(), 4);
         let rus = &s["d-rus"];
-        let cmd: Vec<&str> = rus["command"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert!(cmd.windows(2).any(|w| w == ["--advertise", "http://d-rus:50051"]));
-        assert!(cmd.windows(2).any(|w| w == ["--register", "http://chair:50050"]));
+        let cmd: Vec<&str> = rus["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(
+            cmd.windows(2)
+                .any(|w| w == ["--advertise", "http://d-rus:50051"])
+        );
+        assert!(
+            cmd.windows(2)
+                .any(|w| w == ["--register", "http://chair:50050"])
+        );
         assert_eq!(rus["environment"]["PLENARY_TOKEN"], "t1");
         assert!(!cmd.contains(&"t1"), "tokens stay out of the command line");
     }
 
     #[test]
     fn kubernetes_lists_a_deployment_and_service_per_state_and_a_job() {
-        let k = kubernetes(&states(), "plenary:local", vec!["session".into()], 500, "[tokens]\n");
-        let kinds: Vec<&str> = k["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        let k = kubernetes(
+            &states(),
+            "plenary:local",
+            vec!["session".into()],
+            500,
+            "[tokens]\n",
+        );
+        let kinds: Vec<&str> = k["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(kinds.iter().filter(|k| **k == "Deployment").count(), 3);
         assert_eq!(kinds.iter().filter(|k| **k == "Service").count(), 3);
         assert_eq!(kinds.iter().filter(|k| **k == "Job").count(), 1);

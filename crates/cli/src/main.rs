@@ -5,8 +5,8 @@
 mod bench;
 mod bench_remote;
 mod common;
-mod deploy;
 mod conformance_cmd;
+mod deploy;
 mod remote;
 mod report;
 mod tournament_cmd;
@@ -27,19 +27,27 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run one match in-process and print a report.
-    #[command(after_help = "Examples:\n  plenary run\n  plenary run --design path1-upgraded --seed 7\n  plenary run --scenario csce-1975 --design csce-1975\n  plenary run --strategies default=dissociator,west=linker,RUS=hardliner --json out.json\n  plenary run --scenario my-scenario.toml --design my-design.toml")]
+    #[command(
+        after_help = "Examples:\n  plenary run\n  plenary run --design path1-upgraded --seed 7\n  plenary run --scenario csce-1975 --design csce-1975\n  plenary run --strategies default=dissociator,west=linker,RUS=hardliner --json out.json\n  plenary run --scenario my-scenario.toml --design my-design.toml"
+    )]
     Run(common::MatchArgs),
     /// List the design presets built in.
-    #[command(after_help = "Examples:\n  plenary designs\n  plenary designs --show osce-2021 > my-design.toml")]
+    #[command(
+        after_help = "Examples:\n  plenary designs\n  plenary designs --show osce-2021 > my-design.toml"
+    )]
     Designs(common::DesignsArgs),
     /// List the built-in scenarios.
-    #[command(after_help = "Examples:\n  plenary scenarios\n  plenary scenarios --show osce-2021 > my-scenario.toml")]
+    #[command(
+        after_help = "Examples:\n  plenary scenarios\n  plenary scenarios --show osce-2021 > my-scenario.toml"
+    )]
     Scenarios(common::DesignsArgs),
     /// List the built-in delegation strategies.
     #[command(after_help = "Example:\n  plenary strategies")]
     Strategies,
     /// Validate a scenario or design file.
-    #[command(after_help = "Examples:\n  plenary check my-scenario.toml\n  plenary check my-design.toml --scenario osce-2021")]
+    #[command(
+        after_help = "Examples:\n  plenary check my-scenario.toml\n  plenary check my-design.toml --scenario osce-2021"
+    )]
     Check(common::CheckArgs),
     /// Measure engine speed: decisions per second and time per session, by membership size.
     #[command(
@@ -48,31 +56,47 @@ enum Command {
     )]
     Bench(bench::BenchArgs),
     /// Check a delegation endpoint (any language) against the plenary.v1.Delegation contract.
-    #[command(after_help = "Checks: connect, health, open-seat, position, vote-decision, vote-silence, vote-package, outcome, session-end, deadline, determinism, unknown-seat, malformed-request, close-seat, still-serving. Exits 1 if any fails.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --timeout-ms 500 --states RUS")]
+    #[command(
+        after_help = "Checks: connect, health, open-seat, position, vote-decision, vote-silence, vote-package, outcome, session-end, deadline, determinism, unknown-seat, malformed-request, close-seat, still-serving. Exits 1 if any fails.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --timeout-ms 500 --states RUS"
+    )]
     Conformance(conformance_cmd::ConformanceArgs),
     /// Serve one State's delegation (a built-in strategy) over gRPC, optionally registering with a chair.
-    #[command(after_help = "Prints `listening on ADDR` on stdout once bound.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050 --token $RUS_TOKEN")]
+    #[command(
+        after_help = "Prints `listening on ADDR` on stdout once bound.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050 --token $RUS_TOKEN"
+    )]
     Delegate(remote::DelegateArgs),
     /// Serve the bare echo baseline of `plenary bench remote` (prints `listening on ADDR`).
     #[command(hide = true)]
     EchoServer(bench_remote::EchoServerArgs),
     /// Run the chair/secretariat: delegations register with it, sessions run through it.
-    #[command(after_help = "Tokens file (TOML):\n  [tokens]\n  RUS = \"3f9c...\"\n  USA = \"a71b...\"\n\nExamples:\n  plenary chair --listen 127.0.0.1:50050 --tokens tokens.toml\n  plenary chair --listen 127.0.0.1:0")]
+    #[command(
+        after_help = "Tokens file (TOML):\n  [tokens]\n  RUS = \"3f9c...\"\n  USA = \"a71b...\"\n\nExamples:\n  plenary chair --listen 127.0.0.1:50050 --tokens tokens.toml\n  plenary chair --listen 127.0.0.1:0"
+    )]
     Chair(remote::ChairArgs),
     /// Print a session's events live (items, proposals, decisions, violations).
-    #[command(after_help = "Examples:\n  plenary watch http://127.0.0.1:50050\n  plenary watch http://127.0.0.1:50050 --session s1")]
+    #[command(
+        after_help = "Examples:\n  plenary watch http://127.0.0.1:50050\n  plenary watch http://127.0.0.1:50050 --session s1"
+    )]
     Watch(remote::WatchArgs),
     /// Run one match as a lab of processes: the chair plus one delegation process per State.
-    #[command(after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000\n  plenary lab --scenario csce-1975 --external SUN=http://127.0.0.1:50061   (your own delegation plays the USSR)")]
+    #[command(
+        after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000\n  plenary lab --scenario csce-1975 --external SUN=http://127.0.0.1:50061   (your own delegation plays the USSR)"
+    )]
     Lab(remote::LabArgs),
     /// Run one match on a chair that is already running (compose, Kubernetes, your own processes).
-    #[command(after_help = "Waits until every State has registered with the chair, runs the match, prints the report of `plenary run`.\n\nExamples:\n  plenary session --chair http://127.0.0.1:50050\n  plenary session --chair http://chair:50050 --scenario csce-1975 --seed 7 --json /data/results.json")]
+    #[command(
+        after_help = "Waits until every State has registered with the chair, runs the match, prints the report of `plenary run`.\n\nExamples:\n  plenary session --chair http://127.0.0.1:50050\n  plenary session --chair http://chair:50050 --scenario csce-1975 --seed 7 --json /data/results.json"
+    )]
     Session(remote::SessionArgs),
     /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario.
-    #[command(after_help = "Build the image first with deploy/image/build.sh (no registry needed).\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/ && cd lab && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n  plenary deploy --target kubernetes --out k8s/ && kubectl apply -f k8s/kubernetes.json")]
+    #[command(
+        after_help = "Build the image first with deploy/image/build.sh (no registry needed).\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/ && cd lab && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n  plenary deploy --target kubernetes --out k8s/ && kubectl apply -f k8s/kubernetes.json"
+    )]
     Deploy(deploy::DeployArgs),
     /// Run a tournament of strategies across designs (rotation, bloc-vs-bloc, evolutionary, invasion).
-    #[command(after_help = "Examples:\n  plenary tournament\n  plenary tournament --config my-tournament.toml --out results\n  plenary tournament --out results --resume\n  plenary tournament --shard 0/2 --out shard0   (and --shard 1/2 --out shard1, then plenary merge)\n  plenary tournament --bench\n  plenary tournament --print-config > my-tournament.toml")]
+    #[command(
+        after_help = "Examples:\n  plenary tournament\n  plenary tournament --config my-tournament.toml --out results\n  plenary tournament --out results --resume\n  plenary tournament --shard 0/2 --out shard0   (and --shard 1/2 --out shard1, then plenary merge)\n  plenary tournament --bench\n  plenary tournament --print-config > my-tournament.toml"
+    )]
     Tournament(tournament_cmd::TournamentArgs),
     /// Combine shard outputs of a tournament into one result (identical to an unsharded run).
     #[command(after_help = "Example:\n  plenary merge shard0 shard1 --out results")]

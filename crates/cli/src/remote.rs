@@ -120,7 +120,9 @@ fn parse_external(s: &str) -> Result<(String, String), String> {
         Some((state, url)) if !state.trim().is_empty() && !url.trim().is_empty() => {
             Ok((state.trim().to_string(), url.trim().to_string()))
         }
-        _ => Err(format!("`{s}` is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)")),
+        _ => Err(format!(
+            "`{s}` is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)"
+        )),
     }
 }
 
@@ -526,7 +528,9 @@ async fn wait_healthy_url(url: &str, service: &str, timeout: Duration) -> Result
     loop {
         if let Ok(channel) = endpoint.connect().await {
             let r = HealthClient::new(channel)
-                .check(HealthCheckRequest { service: service.to_string() })
+                .check(HealthCheckRequest {
+                    service: service.to_string(),
+                })
                 .await;
             if r.is_ok_and(|r| {
                 r.into_inner().status
@@ -565,7 +569,10 @@ pub fn lab(args: &LabArgs) -> Result<ExitCode> {
     let mut p = common::prepare(&args.run)?;
     for (state, url) in &args.external {
         let seat = p.scenario.seat(state).with_context(|| {
-            format!("--external {state}={url}: `{state}` is not a State of scenario `{}`", p.scenario.id)
+            format!(
+                "--external {state}={url}: `{state}` is not a State of scenario `{}`",
+                p.scenario.id
+            )
         })?;
         tonic::transport::Endpoint::from_shared(url.clone())
             .with_context(|| format!("--external {state}={url}: not a valid URL"))?;
@@ -751,8 +758,10 @@ async fn run_on_chair(
         match attempt.await {
             Ok(x) => break x,
             Err(s)
-                if matches!(s.code(), tonic::Code::Unavailable | tonic::Code::FailedPrecondition)
-                    && start.elapsed() < wait =>
+                if matches!(
+                    s.code(),
+                    tonic::Code::Unavailable | tonic::Code::FailedPrecondition
+                ) && start.elapsed() < wait =>
             {
                 tracing::debug!(status = %s.message(), "chair not ready yet");
                 tokio::time::sleep(Duration::from_millis(200)).await;

@@ -22,13 +22,23 @@ fn decision_label(d: Decision) -> &'static str {
 pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
     let mut o = String::new();
     let sc = &p.scenario;
-    let _ = writeln!(o, "plenary: {} under design {} (seed {})", sc.name, p.design.design.name, r.seed);
+    let _ = writeln!(
+        o,
+        "plenary: {} under design {} (seed {})",
+        sc.name, p.design.design.name, r.seed
+    );
     let mut mix: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &p.strategies {
         *mix.entry(s.as_str()).or_default() += 1;
     }
     let mix: Vec<String> = mix.iter().map(|(k, v)| format!("{k} x{v}")).collect();
-    let _ = writeln!(o, "{} States in {} blocs; strategies: {}", sc.states.len(), sc.blocs.len(), mix.join(", "));
+    let _ = writeln!(
+        o,
+        "{} States in {} blocs; strategies: {}",
+        sc.states.len(),
+        sc.blocs.len(),
+        mix.join(", ")
+    );
     if !brief {
         let _ = writeln!(
             o,
@@ -43,7 +53,15 @@ pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
             let _ = writeln!(
                 o,
                 "  {:<28} {:<14} {:<17} {:>3} {:>6} {:>7} {:>6} {:>6}  {:>11}  notes",
-                "item", "dimension", "decision", "rds", "sq", "outcome", "compr", "nash", "yes/no/ab/-"
+                "item",
+                "dimension",
+                "decision",
+                "rds",
+                "sq",
+                "outcome",
+                "compr",
+                "nash",
+                "yes/no/ab/-"
             );
             for it in &s.items {
                 let mut notes = Vec::new();
@@ -113,7 +131,13 @@ pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
             100.0 * s.inclusiveness,
             100.0 * s.inclusiveness_weighted
         );
-        let _ = writeln!(o, "  tension peak {:.2}, end {:.2} ({})", s.tension.peak, s.tension.final_max, tension.join(", "));
+        let _ = writeln!(
+            o,
+            "  tension peak {:.2}, end {:.2} ({})",
+            s.tension.peak,
+            s.tension.final_max,
+            tension.join(", ")
+        );
         let _ = writeln!(
             o,
             "  welfare gain {:+.1}, satisfaction Gini {:.3}; exits {}, withholding {}",
@@ -163,12 +187,20 @@ pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
             );
         }
         if r.violations.len() > 20 {
-            let _ = writeln!(o, "  ... {} more in the JSON results", r.violations.len() - 20);
+            let _ = writeln!(
+                o,
+                "  ... {} more in the JSON results",
+                r.violations.len() - 20
+            );
         }
     }
     o
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).collect::<String>() + "~" }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "~"
+    }
 }

@@ -286,7 +286,12 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
     if !p.cfg.endpoints.is_empty() && !args.remote {
         eprintln!(
             "external delegations in the config ({}): running remotely",
-            p.cfg.endpoints.keys().cloned().collect::<Vec<_>>().join(", ")
+            p.cfg
+                .endpoints
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let r = if args.remote || !p.cfg.endpoints.is_empty() {
@@ -644,14 +649,18 @@ impl Remote {
 /// Checks that an external delegation answers the standard health service (5 s).
 fn external_healthy(url: &str) -> Result<()> {
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())?
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(5));
         let channel = endpoint.connect().await.context("cannot connect")?;
         let r = HealthClient::new(channel)
-            .check(HealthCheckRequest { service: plenary_delegation::SERVICE_NAME.to_string() })
+            .check(HealthCheckRequest {
+                service: plenary_delegation::SERVICE_NAME.to_string(),
+            })
             .await
             .map_err(|s| anyhow::anyhow!("health check failed: {}", s.message()))?;
         anyhow::ensure!(

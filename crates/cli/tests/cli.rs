@@ -29,14 +29,20 @@ fn run_without_arguments_prints_a_report_of_osce_2021() {
     assert!(report.contains("57 States"), "{report}");
     assert!(report.contains("== Session 1 =="), "{report}");
     assert!(report.contains("capacity to act"), "{report}");
-    assert!(report.contains("unified-budget") || report.contains("budget"), "{report}");
+    assert!(
+        report.contains("unified-budget") || report.contains("budget"),
+        "{report}"
+    );
 }
 
 #[test]
 fn json_results_are_byte_identical_for_the_same_seed() {
     let dir = tempfile::tempdir().unwrap();
     for (file, seed) in [("a.json", "5"), ("b.json", "5"), ("c.json", "6")] {
-        let out = plenary(&["run", "--seed", seed, "--json", file, "--brief"], dir.path());
+        let out = plenary(
+            &["run", "--seed", seed, "--json", file, "--brief"],
+            dir.path(),
+        );
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
@@ -56,8 +62,15 @@ fn every_design_preset_runs_on_its_scenario() {
         ("osce-2021", "path2-conference"),
         ("csce-1975", "csce-1975"),
     ] {
-        let out = plenary(&["run", "--scenario", scenario, "--design", design, "--brief"], dir.path());
-        assert!(out.status.success(), "{scenario}/{design}: {}", text(&out.stderr));
+        let out = plenary(
+            &["run", "--scenario", scenario, "--design", design, "--brief"],
+            dir.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{scenario}/{design}: {}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -77,7 +90,10 @@ fn check_names_the_file_the_key_and_the_problem() {
     let out = plenary(&["check", "bad.toml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.toml") && err.contains("procedure.max_rounds"), "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("procedure.max_rounds"),
+        "{err}"
+    );
 
     // The same bad file given to `run` fails before anything runs, naming it too.
     let out = plenary(&["run", "--design", "bad.toml"], dir.path());
@@ -88,17 +104,32 @@ fn check_names_the_file_the_key_and_the_problem() {
 #[test]
 fn bad_flags_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let out = plenary(&["run", "--strategies", "west=no-such-strategy"], dir.path());
+    let out = plenary(
+        &["run", "--strategies", "west=no-such-strategy"],
+        dir.path(),
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("no-such-strategy"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no-such-strategy"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = plenary(&["run", "--strategies", "atlantis=hardliner"], dir.path());
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("atlantis"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("atlantis"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = plenary(&["run", "--scenario", "missing.toml"], dir.path());
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("missing.toml"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("missing.toml"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = plenary(&["run", "--seed", "minus-one"], dir.path());
     assert_eq!(out.status.code(), Some(2), "usage errors exit with 2");
@@ -107,9 +138,15 @@ fn bad_flags_get_clear_errors() {
 #[test]
 fn an_unwritable_json_path_still_prints_the_report() {
     let dir = tempfile::tempdir().unwrap();
-    let out = plenary(&["run", "--brief", "--json", "no/such/dir/out.json"], dir.path());
+    let out = plenary(
+        &["run", "--brief", "--json", "no/such/dir/out.json"],
+        dir.path(),
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stdout).contains("== Match"), "the report comes first");
+    assert!(
+        text(&out.stdout).contains("== Match"),
+        "the report comes first"
+    );
     assert!(text(&out.stderr).contains("no/such/dir/out.json"));
 }
 
@@ -132,8 +169,16 @@ fn a_user_scenario_copied_from_a_preset_checks_and_runs() {
     ));
     std::fs::write(dir.path().join("mine.toml"), &text).unwrap();
     let out = plenary(&["check", "mine.toml"], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = plenary(&["run", "--scenario", "mine.toml", "--brief"], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("35 States"));
 }

@@ -14,7 +14,9 @@ fn repo() -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot start ({e})"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start ({e})"));
     assert!(
         out.status.success(),
         "{what} failed:\n{}\n{}",
@@ -33,7 +35,16 @@ struct Down<'a> {
 impl Drop for Down<'_> {
     fn drop(&mut self) {
         let _ = Command::new("docker-compose")
-            .args(["-p", &self.project, "-f", "compose.json", "down", "-v", "-t", "2"])
+            .args([
+                "-p",
+                &self.project,
+                "-f",
+                "compose.json",
+                "down",
+                "-v",
+                "-t",
+                "2",
+            ])
             .current_dir(self.dir)
             .output();
     }
@@ -54,14 +65,37 @@ fn compose_lab_gives_the_in_process_results() {
     );
     let lab = dir.path().join("lab");
     run(
-        Command::new(BIN).args(["deploy", "--scenario", "csce-1975", "--seed", "11", "--brief", "--image", &tag, "--out"]).arg(&lab),
+        Command::new(BIN)
+            .args([
+                "deploy",
+                "--scenario",
+                "csce-1975",
+                "--seed",
+                "11",
+                "--brief",
+                "--image",
+                &tag,
+                "--out",
+            ])
+            .arg(&lab),
         "plenary deploy",
     );
     let project = format!("plenarytest{}", std::process::id());
-    let _down = Down { dir: &lab, project: project.clone() };
+    let _down = Down {
+        dir: &lab,
+        project: project.clone(),
+    };
     let log = run(
         Command::new("timeout")
-            .args(["600", "docker-compose", "-p", &project, "-f", "compose.json", "up"])
+            .args([
+                "600",
+                "docker-compose",
+                "-p",
+                &project,
+                "-f",
+                "compose.json",
+                "up",
+            ])
             .args(["--abort-on-container-exit", "--exit-code-from", "runner"])
             .current_dir(&lab),
         "docker-compose up",
@@ -69,10 +103,25 @@ fn compose_lab_gives_the_in_process_results() {
     assert!(log.contains("== Match (3 sessions) =="), "{log}");
     let inproc = dir.path().join("inproc.json");
     run(
-        Command::new(BIN).args(["run", "--scenario", "csce-1975", "--seed", "11", "--brief", "--json"]).arg(&inproc),
+        Command::new(BIN)
+            .args([
+                "run",
+                "--scenario",
+                "csce-1975",
+                "--seed",
+                "11",
+                "--brief",
+                "--json",
+            ])
+            .arg(&inproc),
         "plenary run",
     );
     let remote = std::fs::read(lab.join("out/results.json")).expect("the runner wrote results");
-    assert!(remote == std::fs::read(&inproc).unwrap(), "containerized results differ from in-process");
-    let _ = Command::new("docker").args(["image", "rm", "-f", &tag]).output();
+    assert!(
+        remote == std::fs::read(&inproc).unwrap(),
+        "containerized results differ from in-process"
+    );
+    let _ = Command::new("docker")
+        .args(["image", "rm", "-f", &tag])
+        .output();
 }

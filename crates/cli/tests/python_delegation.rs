@@ -281,13 +281,21 @@ async fn lab_seats_the_python_delegation_with_external() {
     require_python_deps();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("python3");
-    cmd.arg(example_dir().join("delegation.py")).args(["--listen", "127.0.0.1:0"]);
+    cmd.arg(example_dir().join("delegation.py"))
+        .args(["--listen", "127.0.0.1:0"]);
     let py = spawn("python delegation", cmd).await;
     let json = dir.path().join("lab.json");
     let out = tokio::time::timeout(
         MATCH_LIMIT,
         Command::new(BIN)
-            .args(["lab", "--scenario", "csce-1975", "--brief", "--timeout-ms", "5000"])
+            .args([
+                "lab",
+                "--scenario",
+                "csce-1975",
+                "--brief",
+                "--timeout-ms",
+                "5000",
+            ])
             .arg("--external")
             .arg(format!("SUN={}", py.url()))
             .arg("--json")
@@ -299,11 +307,25 @@ async fn lab_seats_the_python_delegation_with_external() {
     .await
     .expect("plenary lab --external finished in time")
     .expect("plenary lab runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(r["complete"], true);
-    assert_eq!(r["violations"].as_array().unwrap().len(), 0, "{}", r["violations"]);
-    let sun = r["states"].as_array().unwrap().iter().find(|s| s["id"] == "SUN").unwrap();
+    assert_eq!(
+        r["violations"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["violations"]
+    );
+    let sun = r["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "SUN")
+        .unwrap();
     assert_eq!(sun["strategy"], "external");
     assert!(String::from_utf8_lossy(&out.stdout).contains("external"));
 }
@@ -313,7 +335,8 @@ async fn a_tournament_plays_the_python_delegation_as_an_external_entrant() {
     require_python_deps();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("python3");
-    cmd.arg(example_dir().join("delegation.py")).args(["--listen", "127.0.0.1:0"]);
+    cmd.arg(example_dir().join("delegation.py"))
+        .args(["--listen", "127.0.0.1:0"]);
     let py = spawn("python delegation", cmd).await;
     let config = format!(
         "seed = 5\nreplications = 1\nstrategies = [\"dissociator\", \"py\"]\n\
@@ -335,10 +358,17 @@ async fn a_tournament_plays_the_python_delegation_as_an_external_entrant() {
     .await
     .expect("the tournament finished in time")
     .expect("plenary tournament runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = std::fs::read_to_string(dir.path().join("out/matches.jsonl")).unwrap();
     assert!(!lines.trim().is_empty());
-    assert!(lines.contains("\"py\""), "the external strategy played: {lines:.400}");
+    assert!(
+        lines.contains("\"py\""),
+        "the external strategy played: {lines:.400}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("py"));
 }
 

@@ -561,9 +561,9 @@ impl Match {
             state: self.scenario.states[seat].id.clone(),
             session: self.session,
             item: match self.stage {
-                Stage::Positions | Stage::Decision | Stage::Silence | Stage::Outcome => {
-                    self.current_item().map(|i| self.scenario.agenda[i].id.clone())
-                }
+                Stage::Positions | Stage::Decision | Stage::Silence | Stage::Outcome => self
+                    .current_item()
+                    .map(|i| self.scenario.agenda[i].id.clone()),
                 _ => None,
             },
             round: self.round,

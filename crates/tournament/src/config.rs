@@ -201,7 +201,10 @@ impl Config {
                 );
             }
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                p.push(format!("endpoints.{name}"), format!("`{url}` is not an http:// or https:// URL"));
+                p.push(
+                    format!("endpoints.{name}"),
+                    format!("`{url}` is not an http:// or https:// URL"),
+                );
             }
         }
         // External delegations are strategies too.
@@ -210,7 +213,11 @@ impl Config {
             .copied()
             .chain(self.endpoints.keys().map(String::as_str))
             .collect();
-        let known: &[&str] = if known.is_empty() { known } else { &with_external };
+        let known: &[&str] = if known.is_empty() {
+            known
+        } else {
+            &with_external
+        };
         let check_names = |p: &mut Problems, key: &str, names: &[String]| {
             if names.is_empty() {
                 p.push(key.to_string(), "must not be empty");
@@ -332,10 +339,20 @@ mod tests {
         let ok = "seed = 1\nreplications = 1\nstrategies = [\"dissociator\", \"mine\"]\ndesigns = [\"osce-2021\"]\nscenarios = [\"osce-2021\"]\n[rotation]\n[endpoints]\nmine = \"http://127.0.0.1:5\"\n";
         let c = Config::parse("t.toml", ok, &known).unwrap();
         assert_eq!(c.endpoints["mine"], "http://127.0.0.1:5");
-        let bad = ok.replace("http://127.0.0.1:5", "127.0.0.1:5").replace("mine = ", "hardliner = \"http://x\"\nmine = ");
-        let e = Config::parse("t.toml", &bad, &known).unwrap_err().to_string();
-        assert!(e.contains("`endpoints.mine`") && e.contains("not an http"), "{e}");
-        assert!(e.contains("`endpoints.hardliner`") && e.contains("built-in"), "{e}");
+        let bad = ok
+            .replace("http://127.0.0.1:5", "127.0.0.1:5")
+            .replace("mine = ", "hardliner = \"http://x\"\nmine = ");
+        let e = Config::parse("t.toml", &bad, &known)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`endpoints.mine`") && e.contains("not an http"),
+            "{e}"
+        );
+        assert!(
+            e.contains("`endpoints.hardliner`") && e.contains("built-in"),
+            "{e}"
+        );
     }
 
     #[test]
