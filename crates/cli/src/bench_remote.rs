@@ -109,43 +109,6 @@ impl Echo for EchoService {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM, or (with `stdin`) when standard input closes.
-async fn stop_signal(stdin: bool) {
-    let term = async {
-        #[cfg(unix)]
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-            return;
-        }
-        std::future::pending::<()>().await
-    };
-    let eof = async {
-        if !stdin {
-            return std::future::pending::<()>().await;
-        }
-        // A plain thread: a blocking read cannot be cancelled.
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            use std::io::Read;
-            let mut buf = [0u8; 64];
-            let mut input = std::io::stdin();
-            while let Ok(n) = input.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-            }
-            let _ = tx.send(());
-        });
-        let _ = rx.await;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-        _ = eof => {}
-    }
-}
-
 /// `plenary echo-server`.
 pub fn echo_server(args: &EchoServerArgs) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -172,7 +135,10 @@ pub fn echo_server(args: &EchoServerArgs) -> Result<ExitCode> {
         tonic::transport::Server::builder()
             .add_service(health)
             .add_service(EchoServer::new(EchoService))
-            .serve_with_incoming_shutdown(incoming, stop_signal(args.exit_with_stdin))
+            .serve_with_incoming_shutdown(
+                incoming,
+                crate::remote::shutdown_signal(args.exit_with_stdin),
+            )
             .await?;
         Ok(ExitCode::SUCCESS)
     });

@@ -153,7 +153,7 @@ pub(crate) fn render_tokens(tokens: &BTreeMap<String, String>) -> String {
 }
 
 /// Resolves on SIGINT or SIGTERM, or (with `stdin`) when standard input closes.
-async fn shutdown_signal(stdin: bool) {
+pub(crate) async fn shutdown_signal(stdin: bool) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

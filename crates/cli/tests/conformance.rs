@@ -10,7 +10,6 @@ use plenary_conformance::{Options, Report};
 use plenary_core::strategy::{SeatBrief, Strategy};
 use plenary_test_support::Spawned;
 use std::future::Future;
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 use tokio::process::Command;
@@ -27,33 +26,11 @@ async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("{what}: did not finish within {TEST_LIMIT:?}"))
 }
 
-fn example_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/python-delegation")
-}
-
-/// Fails (does not skip) when python3 or the example's dependencies are missing.
-fn require_python_deps() {
-    let hint = "install the Python example's dependencies: \
-                `python3 -m pip install -r examples/python-delegation/requirements.txt`";
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import grpc, grpc_tools, grpc_health, google.protobuf",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); {hint}"));
-    assert!(
-        out.status.success(),
-        "{hint}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Spawns the Python delegation on an ephemeral port with extra `args`.
 async fn python_delegation(args: &[&str]) -> Spawned {
-    require_python_deps();
+    plenary_test_support::require_python_example();
     let mut cmd = Command::new("python3");
-    cmd.arg(example_dir().join("delegation.py"))
+    cmd.arg(plenary_test_support::python_example_dir().join("delegation.py"))
         .args(["--listen", "127.0.0.1:0"])
         .args(args);
     Spawned::start(cmd, START_LIMIT)

@@ -14,7 +14,6 @@ use plenary_proto::v1;
 use plenary_proto::v1::secretariat_client::SecretariatClient;
 use plenary_test_support::Spawned;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::process::Command;
 use tonic::transport::Channel;
@@ -32,28 +31,6 @@ const PYTHON_STATES: [&str; 2] = ["SUN", "FIN"];
 const HARDLINER_STATE: &str = "USA";
 /// Name the Python delegation reports.
 const PYTHON_STRATEGY: &str = "py-reciprocator";
-
-fn example_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/python-delegation")
-}
-
-/// Fails (does not skip) when python3 or the example's dependencies are missing.
-fn require_python_deps() {
-    let hint = "install the Python example's dependencies: \
-                `python3 -m pip install -r examples/python-delegation/requirements.txt`";
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import grpc, grpc_tools, grpc_health, google.protobuf",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); {hint}"));
-    assert!(
-        out.status.success(),
-        "{hint}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 async fn spawn(what: &str, mut cmd: Command) -> Spawned {
     cmd.kill_on_drop(true);
@@ -127,7 +104,7 @@ async fn play(chair: &mut SecretariatClient<Channel>, match_id: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_delegation_plays_a_full_match_among_rust_delegations() {
     plenary_test_support::trace_init();
-    require_python_deps();
+    plenary_test_support::require_python_example();
     tokio::time::timeout(TEST_LIMIT, scenario())
         .await
         .expect("the test did not finish in time");
@@ -152,12 +129,8 @@ async fn scenario() {
 
     // The Python delegation registers itself for its States.
     let mut cmd = Command::new("python3");
-    cmd.arg(example_dir().join("delegation.py")).args([
-        "--listen",
-        "127.0.0.1:0",
-        "--register",
-        &chair_url,
-    ]);
+    cmd.arg(plenary_test_support::python_example_dir().join("delegation.py"))
+        .args(["--listen", "127.0.0.1:0", "--register", &chair_url]);
     for s in PYTHON_STATES {
         cmd.args(["--state", s]);
     }
@@ -278,10 +251,10 @@ async fn scenario() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_seats_the_python_delegation_with_external() {
-    require_python_deps();
+    plenary_test_support::require_python_example();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("python3");
-    cmd.arg(example_dir().join("delegation.py"))
+    cmd.arg(plenary_test_support::python_example_dir().join("delegation.py"))
         .args(["--listen", "127.0.0.1:0"]);
     let py = spawn("python delegation", cmd).await;
     let json = dir.path().join("lab.json");
@@ -332,10 +305,10 @@ async fn lab_seats_the_python_delegation_with_external() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tournament_plays_the_python_delegation_as_an_external_entrant() {
-    require_python_deps();
+    plenary_test_support::require_python_example();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("python3");
-    cmd.arg(example_dir().join("delegation.py"))
+    cmd.arg(plenary_test_support::python_example_dir().join("delegation.py"))
         .args(["--listen", "127.0.0.1:0"]);
     let py = spawn("python delegation", cmd).await;
     let config = format!(
@@ -376,7 +349,7 @@ async fn a_tournament_plays_the_python_delegation_as_an_external_entrant() {
 async fn python_strategy_unit_tests_pass() {
     let mut cmd = Command::new("python3");
     cmd.args(["-m", "unittest", "-v", "test_strategy"])
-        .current_dir(example_dir())
+        .current_dir(plenary_test_support::python_example_dir())
         .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
         .await

@@ -130,3 +130,27 @@ pub async fn wait_healthy(
         "{addr} `{service}` not healthy after {timeout:?}: {last}"
     ))
 }
+
+/// The Python delegation example (`examples/python-delegation`).
+pub fn python_example_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/python-delegation")
+}
+
+/// Fails (never skips) when python3 or the Python example's dependencies are missing,
+/// saying how to install them: CI installs them, so a missing one is a real failure.
+pub fn require_python_example() {
+    let hint = "install the Python example's dependencies: \
+                `python3 -m pip install -r examples/python-delegation/requirements.txt`";
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import grpc, grpc_tools, grpc_health, google.protobuf",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); {hint}"));
+    assert!(
+        out.status.success(),
+        "{hint}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
