@@ -657,3 +657,21 @@ fn exit_lowers_inclusiveness_and_raises_tension() {
     });
     assert_eq!(r.summary.exits, 0);
 }
+
+#[test]
+fn non_binding_adoption_is_decided_but_only_partly_implemented() {
+    let text = toml_of(&design(
+        "",
+        r#"{ kind = "qualified-majority", threshold = 0.5 }"#,
+    ))
+    .replace("binding = true", "binding = false");
+    let d = Design::from_toml("t", &text).unwrap();
+    let compliance = d.dynamics.nonbinding_compliance;
+    let r = run_with(d, 1, &mut sincere);
+    let decl = &r.sessions[0].items[0];
+    assert!(decl.decided && !decl.binding, "{decl:?}");
+    assert_eq!(r.sessions[0].binding_share, 0.0);
+    // The next session starts from the status quo moved only `compliance` of the way.
+    let expected = decl.status_quo + compliance * (decl.outcome - decl.status_quo);
+    assert!((r.sessions[1].items[0].status_quo - expected).abs() < 1e-9);
+}
