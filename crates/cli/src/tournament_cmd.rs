@@ -395,6 +395,19 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
         p.plan.total,
         p.plan.total as f64 / rows[0].max(1e-9)
     );
+    // The same matches over spawned delegation processes (one per strategy, reused
+    // across matches): every question is a gRPC call, so far fewer are worth timing.
+    let n = args.bench_matches.min(4);
+    let remote = Remote::start(p, Some(cores))?;
+    let r = execute_with(p, &remote, None, false, None, Some(n))?;
+    println!(
+        "over {} delegation processes: {:>5} matches in {:>6.2} s = {:>8.1} matches/s ({:.0}x the in-process time per match)",
+        remote.endpoints.len(),
+        r.written,
+        r.elapsed.as_secs_f64(),
+        r.per_second(),
+        rows[0] / r.per_second().max(1e-9)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -606,6 +619,10 @@ impl Remote {
                         "127.0.0.1:0",
                         "--exit-with-stdin",
                     ])
+                    .env(
+                        "RUST_LOG",
+                        std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+                    )
                     .stdin(std::process::Stdio::piped())
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::inherit())
