@@ -354,7 +354,7 @@ impl Seat {
         if let Some(e) = self.log.iter_mut().find(|e| e.item == i) {
             e.decision = o.decision;
             e.outcome = o.outcome;
-            e.objections_by_bloc = o.objections_by_bloc.clone();
+            e.objections_by_bloc.clone_from(&o.objections_by_bloc);
         } else {
             self.log.push(Seen {
                 item: i,
