@@ -79,7 +79,8 @@ pub enum Absence {
 pub enum AgendaOrder {
     /// As listed in the scenario.
     AsListed,
-    /// Agenda power: items whose first proposal found the widest support go first.
+    /// Agenda power: the items that drew the fewest objections in their final round of
+    /// the last session go first (the first session keeps the listed order).
     ConsensualFirst,
 }
 
@@ -247,7 +248,8 @@ pub struct KindRule {
 pub struct Dynamics {
     /// Legitimacy lost by a State outvoted on a binding decision (x salience).
     pub outvoted: f64,
-    /// Legitimacy lost per unit of normalised distance between outcome and ideal (x salience).
+    /// Legitimacy lost when an item's outcome leaves a State worse off than the status
+    /// quo it started from (x salience, full effect at a loss of 25 scale points).
     pub distance: f64,
     /// Legitimacy gained when a decision improves on the status quo for the State.
     pub gain: f64,
@@ -336,6 +338,15 @@ impl Design {
         }
         for (i, b) in self.bodies.iter().enumerate() {
             check_rule(&mut p, &format!("bodies[{i}].rule"), &b.rule);
+            let mut seen = std::collections::BTreeSet::new();
+            for (j, id) in b.members.permanent.iter().enumerate() {
+                if !seen.insert(id) {
+                    p.push(
+                        format!("bodies[{i}].members.permanent[{j}]"),
+                        format!("`{id}` is listed twice (one State, one seat)"),
+                    );
+                }
+            }
             if b.members.permanent_veto && b.members.permanent.is_empty() {
                 p.push(
                     format!("bodies[{i}].members.permanent_veto"),

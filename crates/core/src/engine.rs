@@ -163,6 +163,7 @@ pub struct Match {
 
     // Per item: policy now in force.
     in_force: Vec<f64>,
+    ever_decided: Vec<bool>,
     last_objections: Vec<u32>,
 
     // Cursor.
@@ -274,6 +275,7 @@ impl Match {
             bloc_capability,
             tension,
             in_force,
+            ever_decided: vec![false; items],
             last_objections: vec![0; items],
             session: 0,
             order: (0..items).collect(),
@@ -446,6 +448,24 @@ impl Match {
 
     /// Hands in the answers to the pending question.
     pub fn submit(&mut self, answers: Answers) -> Result<(), EngineError> {
+        self.apply(answers)?;
+        // Questions nobody is left to answer (everyone suspended, exited or outside the
+        // body) are answered here, in a loop: a whole session of them must not recurse.
+        while self.stage != Stage::Done && self.asked.is_empty() {
+            let none = match self.stage {
+                Stage::Positions => Answers::Positions(Vec::new()),
+                Stage::Decision | Stage::Silence | Stage::Package => Answers::Votes(Vec::new()),
+                Stage::SessionEnd => Answers::Stances(Vec::new()),
+                Stage::Open | Stage::Outcome | Stage::PackageOutcome | Stage::Done => {
+                    Answers::Acks(Vec::new())
+                }
+            };
+            self.apply(none)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, answers: Answers) -> Result<(), EngineError> {
         let expected = self.asked.len();
         let got = match &answers {
             Answers::Acks(v) => v.len(),
@@ -677,9 +697,6 @@ impl Match {
         self.refresh_views();
         self.fill_ctx(Phase::Positions, item as u32);
         self.stage = Stage::Positions;
-        if self.asked.is_empty() {
-            self.take_positions(Vec::new());
-        }
     }
 
     fn validate_position(&self, item: usize, a: &PositionAnswer) -> Result<(), String> {
@@ -730,7 +747,6 @@ impl Match {
         }
         self.asked = asked;
         // Mediation over what was said in the room.
-        let it = &self.scenario.agenda[item];
         let sq = self.in_force[item];
         let mut pts = std::mem::take(&mut self.pts_buf);
         pts.clear();
@@ -748,7 +764,6 @@ impl Match {
             crate::design::Mediation::Nash => mediation::nash(&pts, sq),
             crate::design::Mediation::MaxSupport => mediation::max_support(&pts, sq),
         };
-        let _ = it;
         self.pts_buf = pts;
         self.proposal = Some(proposal);
         self.update_signals_positions();
@@ -893,9 +908,6 @@ impl Match {
             Phase::Package => Stage::Package,
             Phase::Positions => unreachable!("positions are not votes"),
         };
-        if self.asked.is_empty() {
-            self.take_votes(Vec::new());
-        }
     }
 
     /// Whether a linkage condition holds for `seat`: the linked item's policy in force
@@ -903,12 +915,16 @@ impl Match {
     fn link_satisfied(&self, seat: SeatIdx, target: usize) -> bool {
         let p = self.prefs.get(seat, target);
         let sq0 = self.scenario.agenda[target].status_quo;
-        let decided_this_match = self.items.iter().any(|r| r.index == target && r.decided)
-            || self
-                .pending_package
-                .iter()
-                .any(|p| p.result.index == target);
-        decided_this_match && p.gain(self.in_force[target], sq0) >= 0.0
+        // An item agreed into the pending package counts at the value agreed, which
+        // is not in force until the package passes.
+        if let Some(pending) = self
+            .pending_package
+            .iter()
+            .find(|p| p.result.index == target)
+        {
+            return p.gain(pending.result.outcome, sq0) >= 0.0;
+        }
+        self.ever_decided[target] && p.gain(self.in_force[target], sq0) >= 0.0
     }
 
     fn take_votes(&mut self, answers: Vec<Reply<Vote>>) {
@@ -1130,7 +1146,7 @@ impl Match {
                 result: result.clone(),
                 votes: self.votes.clone(),
             });
-            self.notify(result, false);
+            self.notify(result);
             return;
         }
         let votes = self.votes.clone();
@@ -1145,24 +1161,33 @@ impl Match {
         let dy = self.design.dynamics.clone();
         let sq = r.status_quo;
         let sq0 = sc.agenda[item].status_quo;
-        let compliance = if r.decision.decided() && !r.binding {
+        let ad_hoc = r.decision == Decision::AdHoc;
+        // What a non-binding body adopts, or its members arrange ad hoc, is only partly
+        // implemented; fallbacks on deadlock apply in full.
+        let body_binding = r
+            .body
+            .as_ref()
+            .and_then(|id| self.design.bodies.iter().find(|b| &b.id == id))
+            .is_some_and(|b| b.binding);
+        let compliance = if (r.decision.decided() || ad_hoc) && !body_binding {
             dy.nonbinding_compliance
         } else {
             1.0
         };
-        let mut effective = sq + compliance * (r.outcome - sq);
+        let effective = sq + compliance * (r.outcome - sq);
+        // Withheld contributions shrink the budget States actually get this session;
+        // the agreed level stays in force (a smaller budget needs a decision).
+        let mut felt = 1.0;
         if sc.agenda[item].kind == ItemKind::UnifiedBudget {
-            // Withheld contributions shrink the budget actually in force.
             let total: f64 = sc.states.iter().map(|s| s.capability).sum();
             let withheld: f64 = (0..sc.states.len())
                 .filter(|&s| self.withholding[s] && self.exited[s].is_none())
                 .map(|s| sc.states[s].capability)
                 .sum();
             if total > 0.0 {
-                effective *= 1.0 - dy.withholding * withheld / total;
+                felt = 1.0 - dy.withholding * withheld / total;
             }
         }
-        let ad_hoc = r.decision == Decision::AdHoc;
         let mut welfare = 0.0;
         let nb = sc.blocs.len();
         let mut bloc_yes = vec![0.0; nb];
@@ -1174,15 +1199,16 @@ impl Match {
             }
             let p = *self.prefs.get(s, item);
             let vote = votes.and_then(|v| v[s]);
-            let x = if ad_hoc {
-                if vote == Some(Vote::Yes) {
-                    r.outcome
+            let x = felt
+                * if ad_hoc {
+                    if vote == Some(Vote::Yes) {
+                        effective
+                    } else {
+                        sq + dy.ad_hoc_spillover * (effective - sq)
+                    }
                 } else {
-                    sq + dy.ad_hoc_spillover * (r.outcome - sq)
-                }
-            } else {
-                effective
-            };
+                    effective
+                };
             // Welfare is a flow: each session a State enjoys (or suffers) the policy in
             // force, measured against the status quo at the start of the match, so an
             // early agreement keeps paying and an ad hoc arrangement is not counted anew
@@ -1270,13 +1296,16 @@ impl Match {
         if !ad_hoc {
             self.in_force[item] = effective;
         }
+        if r.decided {
+            self.ever_decided[item] = true;
+        }
         self.last_objections[item] = r.no;
         self.trace_tension(Some(item));
         self.items.push(r.clone());
-        self.notify(r, true);
+        self.notify(r);
     }
 
-    fn notify(&mut self, r: ItemResult, advance: bool) {
+    fn notify(&mut self, r: ItemResult) {
         self.outcome = ItemOutcome {
             session: self.session,
             item: r.index as u32,
@@ -1288,7 +1317,6 @@ impl Match {
             objections_by_bloc: r.objections_by_bloc.clone(),
             shamed: r.shamed.clone(),
         };
-        let _ = advance;
         self.asked = (0..self.scenario.states.len())
             .filter(|&s| self.taking_part(s))
             .collect();
@@ -1297,9 +1325,6 @@ impl Match {
         } else {
             Stage::Outcome
         };
-        if self.asked.is_empty() {
-            let _ = self.submit(Answers::Acks(Vec::new()));
-        }
     }
 
     fn next_item(&mut self) {
@@ -1323,14 +1348,37 @@ impl Match {
         let asked = self.asked.clone();
         let ballots = self.ballots(&asked, None, false, None);
         let t = rules::tally(&rule, self.design.procedure.absence, &ballots);
+        let mut blockers = vec![0u32; self.scenario.blocs.len()];
+        for (seat, v) in self.votes.iter().enumerate() {
+            if *v == Some(Vote::No) {
+                blockers[self.scenario.states[seat].bloc] += 1;
+            }
+        }
         let pending = std::mem::take(&mut self.pending_package);
         let mut queue = Vec::with_capacity(pending.len());
         for mut p in pending {
             if !t.adopted {
+                let item = &self.scenario.agenda[p.result.index];
                 p.result.decision = Decision::PackageFailed;
                 p.result.decided = false;
                 p.result.binding = false;
-                p.result.outcome = self.scenario.agenda[p.result.index].reversion;
+                // The same fallback as a blocked item: a budget runs on provisional
+                // allotments where the design provides them, anything else reverts.
+                p.result.outcome = if item.kind == ItemKind::UnifiedBudget
+                    && self.design.procedure.provisional_budget
+                {
+                    p.result.status_quo
+                } else {
+                    item.reversion
+                };
+                // Who blocked is who rejected the package: that is what tension and
+                // the record see, not the item's own (unanimous) round.
+                p.votes.clone_from(&self.votes);
+                p.result.yes = t.yes;
+                p.result.no = t.no;
+                p.result.abstain = t.abstain;
+                p.result.absent = t.absent;
+                p.result.objections_by_bloc.clone_from(&blockers);
             }
             queue.push(p);
         }
@@ -1395,9 +1443,6 @@ impl Match {
         }
         self.refresh_views();
         self.stage = Stage::SessionEnd;
-        if self.asked.is_empty() {
-            self.take_stances(Vec::new());
-        }
     }
 
     fn take_stances(&mut self, answers: Vec<Reply<Stance>>) {
@@ -1425,12 +1470,30 @@ impl Match {
         for s in &mut self.strikes {
             *s = 0;
         }
+        let exits = self
+            .exited
+            .iter()
+            .filter(|e| **e == Some(self.session))
+            .count() as u32;
+        if exits > 0 {
+            // Exits belong to the session that ends with them: the tension they add and
+            // the States they take away count in its figures (and so in the match's).
+            self.trace_tension(None);
+            let redone = metrics::summarize_session(
+                self.session,
+                &self.scenario,
+                &self.items,
+                &self.legitimacy,
+                &self.exited,
+                &self.satisfaction,
+                &self.tension_trace,
+            );
+            if let Some(last) = self.sessions.last_mut() {
+                *last = redone;
+            }
+        }
         if let Some(last) = self.sessions.last_mut() {
-            last.exits = self
-                .exited
-                .iter()
-                .filter(|e| **e == Some(self.session))
-                .count() as u32;
+            last.exits = exits;
             last.withholding = self.withholding.iter().filter(|w| **w).count() as u32;
         }
         self.session += 1;

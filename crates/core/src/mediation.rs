@@ -44,6 +44,13 @@ pub fn compromise(points: &[Stated]) -> Option<f64> {
 /// other than the status quo leaves everyone at least as well off (positions on both
 /// sides of it), the solution is the status quo itself.
 pub fn nash(points: &[Stated], sq: f64) -> f64 {
+    // Nobody with weight at the table: there is no bargain to strike.
+    if !points
+        .iter()
+        .any(|p| p.salience > 0.0 && p.capability > 0.0)
+    {
+        return sq;
+    }
     // Feasible set: every State's gain >= 0, i.e. |x - p| <= |sq - p|.
     let (mut lo, mut hi) = (SCALE_MIN, SCALE_MAX);
     for p in points
@@ -228,6 +235,9 @@ mod tests {
         assert!((x - 40.0).abs() < 1e-6, "{x}");
         // Positions on both sides of the status quo: no one may lose, so sq.
         assert_eq!(nash(&[s(20.0, 1.0, 1.0), s(80.0, 1.0, 1.0)], 50.0), 50.0);
+        // Nobody with weight (no positions, or every stated salience 0): sq.
+        assert_eq!(nash(&[], 50.0), 50.0);
+        assert_eq!(nash(&[s(90.0, 0.0, 1.0), s(80.0, 0.0, 3.0)], 50.0), 50.0);
     }
 
     #[test]

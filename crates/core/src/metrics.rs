@@ -111,8 +111,9 @@ pub struct SessionResult {
     pub tension: Tension,
     /// Sum of utility gains over the status quo this session.
     pub welfare_gain: f64,
-    /// Gini coefficient of States' satisfaction (1 - salience-weighted distance of
-    /// outcomes from ideals, normalised): 0 = everyone equally served.
+    /// Gini coefficient of States' satisfaction over the match so far (1 - salience-
+    /// weighted distance of outcomes from ideals, normalised): 0 = everyone equally
+    /// served.
     pub welfare_gini: f64,
     /// States that left at the end of the session.
     pub exits: u32,
@@ -368,7 +369,17 @@ pub(crate) fn summarize_match(sessions: &[SessionResult]) -> MatchSummary {
     MatchSummary {
         capacity_to_act: mean(&|s| s.capacity_to_act),
         binding_share: mean(&|s| s.binding_share),
-        rounds_to_decision: mean(&|s| s.rounds_to_decision),
+        // Over decided items, not a mean of session means: a session that decided
+        // nothing has no rounds to decision, not zero of them.
+        rounds_to_decision: {
+            let decided = sessions.iter().flat_map(|s| &s.items).filter(|i| i.decided);
+            let (n, rounds) = decided.fold((0u32, 0u32), |(n, r), i| (n + 1, r + i.rounds));
+            if n > 0 {
+                f64::from(rounds) / f64::from(n)
+            } else {
+                0.0
+            }
+        },
         legitimacy_mean: last.map_or(0.0, |s| s.legitimacy.mean),
         legitimacy_min: last.map_or(0.0, |s| s.legitimacy.min),
         inclusiveness: last.map_or(1.0, |s| s.inclusiveness),

@@ -153,8 +153,9 @@ pub struct PositionAnswer {
     pub position: f64,
     /// Stated salience (0..1).
     pub salience: f64,
-    /// Optional linkage: consent on this item is conditional on item `link` ending no
-    /// worse than its status quo for this State.
+    /// Optional linkage: consent on this item is conditional on item `link` having been
+    /// decided in this match (or agreed into the pending package) at a point no worse
+    /// for this State than that item's status quo at the start of the match.
     pub link: Option<u32>,
 }
 
@@ -210,8 +211,8 @@ pub struct ItemOutcome {
     /// (reversion point, last budget, the ad hoc arrangement's value).
     pub outcome: f64,
     /// The organisation's policy now in force on the item: differs from `outcome` for
-    /// non-binding decisions (partial compliance), a budget shrunk by withheld
-    /// contributions, and ad hoc arrangements (which leave it unchanged).
+    /// non-binding decisions (partial compliance) and ad hoc arrangements (which leave
+    /// it unchanged).
     pub in_force: f64,
     /// Whether it binds.
     pub binding: bool,

@@ -490,6 +490,16 @@ fn package_vote_undoes_everything_when_it_fails() {
             .all(|i| i.decision == plenary_core::strategy::Decision::PackageFailed)
     );
     assert_eq!(r.summary.capacity_to_act, 0.0);
+    // The record names who rejected the package, and the blocked budget runs on
+    // provisional allotments as a blocked item would.
+    let items = &r.sessions[0].items;
+    assert!(
+        items
+            .iter()
+            .all(|i| i.no == 1 && i.objections_by_bloc == vec![0, 1]),
+        "{items:?}"
+    );
+    assert_eq!(items[1].outcome, items[1].status_quo);
     let r = run_with(d, 1, &mut |b| {
         Box::new(Yes(Sincere {
             prefs: b.preferences.clone(),
@@ -641,7 +651,10 @@ fn exit_lowers_inclusiveness_and_raises_tension() {
         ))
     });
     assert_eq!(r.sessions[0].exits, 1);
+    // The exit counts in the session it ends, and in everything after.
+    assert!((r.sessions[0].inclusiveness - 2.0 / 3.0).abs() < 1e-12);
     assert!((r.sessions[1].inclusiveness - 2.0 / 3.0).abs() < 1e-12);
+    assert!((r.summary.inclusiveness - 2.0 / 3.0).abs() < 1e-12);
     assert_eq!(r.states[2].exited, Some(0));
     let stay = run_with(d.clone(), 1, &mut sincere);
     assert!(r.sessions[1].tension.peak > stay.sessions[1].tension.peak);
@@ -674,4 +687,59 @@ fn non_binding_adoption_is_decided_but_only_partly_implemented() {
     // The next session starts from the status quo moved only `compliance` of the way.
     let expected = decl.status_quo + compliance * (decl.outcome - decl.status_quo);
     assert!((r.sessions[1].items[0].status_quo - expected).abs() < 1e-9);
+}
+
+#[test]
+fn a_room_where_everyone_is_suspended_runs_to_the_end_without_deep_recursion() {
+    // 400 items, every delegation dead: after the first strike nobody is asked, and the
+    // engine must walk the rest of the match iteratively (this ran out of a 2 MiB
+    // stack, the size of a tokio worker's, when it recursed).
+    let mut text = SCENARIO.split("[[agenda]]").next().unwrap().to_string();
+    for i in 0..400 {
+        text.push_str(&format!(
+            "[[agenda]]\nid = \"d{i}\"\ntitle = \"D{i}\"\ndimension = \"human\"\nkind = \"declaration\"\nstatus_quo = 50\n"
+        ));
+    }
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let sc = Arc::new(Scenario::from_toml("big", &text).unwrap());
+            let setup = MatchSetup {
+                match_id: "m".into(),
+                seed: 1,
+                strategies: vec![],
+            };
+            let mut m = Match::new(
+                sc,
+                Arc::new(design("strike_limit = 1", r#"{ kind = "consensus" }"#)),
+                setup,
+            );
+            use plenary_core::strategy::Fault;
+            use plenary_core::{Answers, Question};
+            loop {
+                let ans = match m.question() {
+                    Question::Done => break,
+                    Question::Open { seats } | Question::Outcome { seats, .. } => {
+                        Answers::Acks(seats.iter().map(|_| Err(Fault::Timeout)).collect())
+                    }
+                    Question::Positions { seats, .. } => {
+                        Answers::Positions(seats.iter().map(|_| Err(Fault::Timeout)).collect())
+                    }
+                    Question::Votes { seats, .. } => {
+                        Answers::Votes(seats.iter().map(|_| Err(Fault::Timeout)).collect())
+                    }
+                    Question::SessionEnd { seats, .. } => {
+                        Answers::Stances(seats.iter().map(|_| Err(Fault::Timeout)).collect())
+                    }
+                };
+                m.submit(ans).unwrap();
+            }
+            m.into_results()
+        })
+        .unwrap();
+    let r = handle.join().expect("no stack overflow");
+    assert!(r.complete);
+    assert_eq!(r.sessions.len(), 2);
+    assert_eq!(r.sessions[0].items.len(), 400);
+    assert_eq!(r.summary.capacity_to_act, 0.0, "nobody accepted anything");
 }

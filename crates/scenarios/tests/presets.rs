@@ -205,7 +205,7 @@ fn designs_encode_the_paper() {
     assert_eq!(
         osce.rule_for(body, ItemKind::ViolationResponse),
         &Rule::Consensus {
-            minus: 1,
+            minus: 0,
             exclude_accused: true
         }
     );

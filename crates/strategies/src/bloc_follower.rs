@@ -2,7 +2,7 @@
 //!
 //! Behaviour: in later positions rounds it states the position its bloc leader stated
 //! in the last round. In the first round of an item the leader has not spoken yet on
-//! it (the chair's bloc signals still describe the previous item), so it states its own
+//! it (the chair's bloc signals are still empty), so it states its own
 //! ideal moved halfway towards its bloc's mean position on this item as last seen (in
 //! an earlier session), or its ideal when it has never seen the item. In decision and
 //! silence rounds it copies the leader's last vote on this item when there is one; in

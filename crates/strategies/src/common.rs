@@ -5,8 +5,9 @@
 //! announces), this session's outcomes (the provisionally adopted items make up the
 //! package of a package vote), the bloc positions last seen on each item, and its own
 //! last vote per item. It also knows when the public signals in a [`RoundContext`] are
-//! about the current item: in the first positions round of an item the engine still
-//! shows the bloc signals of the previous item, so strategies must not read them there.
+//! about the current item: in the first positions round of an item nobody has spoken
+//! on it yet (the engine shows empty signals at the status quo), so strategies use
+//! what they remember instead.
 //!
 //! The free functions are the small pieces of negotiation logic several strategies
 //! share: scale clamping, the Faratin et al. (1998) time-dependent concession curve,
