@@ -7,6 +7,10 @@
 //! the scale, an unknown enum, the wrong match or State echoed) [`Fault::Invalid`].
 //! Answers are submitted in seat order, whatever order they arrived in.
 //!
+//! Every call carries the State's registration token (if it registered with one) in
+//! the metadata [`plenary_proto::TOKEN_METADATA`], so a delegation can refuse callers
+//! other than the chair.
+//!
 //! Seats are looked up in a shared [`Directory`]. When a delegation registers again
 //! (say, after a restart) the driver sees the new generation before the next
 //! question, replays the seat's `OpenSeat` to the new endpoint and reinstates the seat
@@ -25,8 +29,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tracing::{debug, warn};
+
+/// Longest call deadline a session may ask for, in milliseconds (one hour). Far longer
+/// deadlines cannot be sent to delegations (gRPC encodes them in at most 8 digits).
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
 /// Deadlines of the calls to delegations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +62,9 @@ pub struct SeatEndpoint {
     pub state: String,
     /// Endpoint URL, e.g. `http://127.0.0.1:50051`.
     pub endpoint: String,
+    /// Token sent with every call to the endpoint (metadata
+    /// [`plenary_proto::TOKEN_METADATA`]); `None` sends none.
+    pub token: Option<String>,
 }
 
 /// The current registration of one State.
@@ -64,6 +76,8 @@ pub struct Registration {
     pub generation: u64,
     /// Strategy name the delegation announced (may be empty).
     pub strategy: String,
+    /// The State's token, sent with every call to the endpoint (`None`: no token).
+    pub token: Option<String>,
 }
 
 /// Which endpoint plays which State: shared between the secretariat (which registers)
@@ -83,13 +97,26 @@ impl Directory {
     pub fn from_seats(seats: &[SeatEndpoint]) -> Self {
         let d = Directory::new();
         for s in seats {
-            d.register(&s.state, &s.endpoint, "");
+            d.register_with_token(&s.state, &s.endpoint, "", s.token.clone());
         }
         d
     }
 
-    /// Registers (or re-registers) `state` at `endpoint`; returns the new generation.
+    /// Registers (or re-registers) `state` at `endpoint` without a token; returns the
+    /// new generation.
     pub fn register(&self, state: &str, endpoint: &str, strategy: &str) -> u64 {
+        self.register_with_token(state, endpoint, strategy, None)
+    }
+
+    /// Registers (or re-registers) `state` at `endpoint`; every call to it carries
+    /// `token`. Returns the new generation.
+    pub fn register_with_token(
+        &self,
+        state: &str,
+        endpoint: &str,
+        strategy: &str,
+        token: Option<String>,
+    ) -> u64 {
         let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let generation = map.get(state).map_or(0, |r| r.generation) + 1;
         map.insert(
@@ -98,6 +125,7 @@ impl Directory {
                 endpoint: endpoint.to_string(),
                 generation,
                 strategy: strategy.to_string(),
+                token,
             },
         );
         generation
@@ -126,6 +154,7 @@ pub async fn run_remote(m: Match, seats: Vec<SeatEndpoint>, cfg: CallConfig) -> 
 struct Link {
     generation: u64,
     client: Option<DelegationClient<Channel>>,
+    token: Option<AsciiMetadataValue>,
 }
 
 struct Driver {
@@ -181,9 +210,17 @@ impl Driver {
                     None
                 }
             };
+            let token = reg.token.as_deref().and_then(|t| {
+                MetadataValue::try_from(t)
+                    .map_err(|_| {
+                        warn!(state = %self.states[seat], "the State's token cannot be sent as metadata");
+                    })
+                    .ok()
+            });
             self.links[seat] = Link {
                 generation: reg.generation,
                 client,
+                token,
             };
             changed.push(seat);
         }
@@ -197,6 +234,17 @@ impl Driver {
                 self.states[seat]
             ))
         })
+    }
+
+    /// A request to `seat` under the deadline, with the seat's token.
+    fn request<T>(&self, seat: usize, msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        r.set_timeout(self.cfg.timeout);
+        if let Some(t) = &self.links[seat].token {
+            r.metadata_mut()
+                .insert(plenary_proto::TOKEN_METADATA, t.clone());
+        }
+        r
     }
 
     fn echo(&self, seat: usize, match_id: &str, state: &str) -> Result<(), Fault> {
@@ -214,19 +262,13 @@ impl Driver {
             let mut client = self.client(seat)?;
             let r = call(
                 &self.cfg,
-                client.open_seat(request(&self.cfg, v1::SeatBrief::from(&brief))),
+                client.open_seat(self.request(seat, v1::SeatBrief::from(&brief))),
             )
             .await?;
             self.echo(seat, &r.match_id, &r.state)
         });
         join_all(calls).await
     }
-}
-
-fn request<T>(cfg: &CallConfig, msg: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(msg);
-    r.set_timeout(cfg.timeout);
-    r
 }
 
 /// Runs one call under the deadline and maps every failure to a [`Fault`].
@@ -295,6 +337,7 @@ pub async fn run_remote_with(
             .map(|_| Link {
                 generation: 0,
                 client: None,
+                token: None,
             })
             .collect(),
         channels: HashMap::new(),
@@ -351,7 +394,7 @@ pub async fn run_remote_with(
                     let d = &d;
                     async move {
                         let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.position(request(&d.cfg, req))).await?;
+                        let r = call(&d.cfg, client.position(d.request(seat, req))).await?;
                         d.echo(seat, &r.match_id, &r.state)?;
                         let a = PositionAnswer::try_from(&r)
                             .map_err(|e| Fault::Invalid(e.to_string()))?;
@@ -382,7 +425,7 @@ pub async fn run_remote_with(
                     let d = &d;
                     async move {
                         let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.vote(request(&d.cfg, req))).await?;
+                        let r = call(&d.cfg, client.vote(d.request(seat, req))).await?;
                         d.echo(seat, &r.match_id, &r.state)?;
                         convert::vote("vote", r.vote).map_err(|e| Fault::Invalid(e.to_string()))
                     }
@@ -417,7 +460,7 @@ pub async fn run_remote_with(
                     let d = &d;
                     async move {
                         let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.outcome(request(&d.cfg, req))).await?;
+                        let r = call(&d.cfg, client.outcome(d.request(seat, req))).await?;
                         d.echo(seat, &r.match_id, &r.state)
                     }
                 });
@@ -445,7 +488,7 @@ pub async fn run_remote_with(
                     let d = &d;
                     async move {
                         let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.session_end(request(&d.cfg, req))).await?;
+                        let r = call(&d.cfg, client.session_end(d.request(seat, req))).await?;
                         d.echo(seat, &r.match_id, &r.state)?;
                         convert::stance("stance", r.stance)
                             .map_err(|e| Fault::Invalid(e.to_string()))
@@ -508,7 +551,7 @@ async fn close_all(d: &Driver) {
             };
             async move {
                 if let Ok(mut client) = d.client(seat) {
-                    let _ = call(&d.cfg, client.close_seat(request(&d.cfg, req))).await;
+                    let _ = call(&d.cfg, client.close_seat(d.request(seat, req))).await;
                 }
             }
         });

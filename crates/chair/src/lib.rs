@@ -13,6 +13,7 @@ pub mod driver;
 pub mod service;
 
 pub use driver::{
-    CallConfig, Directory, EventSink, Registration, SeatEndpoint, run_remote, run_remote_with,
+    CallConfig, Directory, EventSink, MAX_TIMEOUT_MS, Registration, SeatEndpoint, run_remote,
+    run_remote_with,
 };
 pub use service::{ChairConfig, Error, Secretariat, Tokens, serve};

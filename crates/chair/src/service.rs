@@ -5,9 +5,11 @@
 //! rightfully). `StartSession` loads the scenario and design, checks that every State
 //! has a delegation and runs the match in the background with the remote driver;
 //! `Watch` streams the session's events (history first, then live) and `GetResults`
-//! returns the results as JSON once the match is over.
+//! returns the results as JSON once the match is over. Should the driver panic, the
+//! session still ends: `Watch` gets `Done` (not complete) and `GetResults` an error.
 
-use crate::driver::{CallConfig, Directory, run_remote_with};
+use crate::driver::{CallConfig, Directory, MAX_TIMEOUT_MS, run_remote_with};
+use futures::FutureExt;
 use plenary_core::{Match, MatchSetup};
 use plenary_proto::v1;
 use plenary_proto::v1::secretariat_server::{Secretariat as SecretariatApi, SecretariatServer};
@@ -20,7 +22,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use tracing::{info, instrument, warn};
+use tracing::{debug, info, instrument, warn};
 
 /// Full gRPC name of the secretariat service (as reported by health checks).
 pub const SERVICE_NAME: &str = "plenary.v1.Secretariat";
@@ -71,10 +73,14 @@ pub struct ChairConfig {
     pub call: CallConfig,
 }
 
+/// Events a live watcher may fall behind by before it resumes from the session log.
+const EVENT_BUFFER: usize = 1024;
+
 #[derive(Debug)]
 struct SessionLog {
     events: Vec<v1::SessionEvent>,
-    results: Option<String>,
+    /// The results JSON once the match is over, or why the session failed.
+    results: Option<Result<String, String>>,
 }
 
 #[derive(Debug)]
@@ -86,6 +92,27 @@ struct Session {
 }
 
 impl Session {
+    fn new(id: String, match_id: String, capacity: usize) -> Session {
+        Session {
+            id,
+            match_id,
+            log: Mutex::new(SessionLog {
+                events: Vec::new(),
+                results: None,
+            }),
+            tx: broadcast::channel(capacity).0,
+        }
+    }
+
+    /// Events from `seq` on (from the stored log).
+    fn events_from(&self, seq: u64) -> Vec<v1::SessionEvent> {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.events
+            .get(usize::try_from(seq).unwrap_or(usize::MAX)..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
+    }
+
     fn push(&self, event: v1::session_event::Event) {
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         let e = v1::SessionEvent {
@@ -188,7 +215,12 @@ impl SecretariatApi for Secretariat {
                 "field `endpoint` must be an http://HOST:PORT URL",
             ));
         }
-        let generation = self.directory.register(&r.state, &r.endpoint, &r.strategy);
+        // Calls to the delegation carry the token it registered with, so a delegation
+        // started with its token answers the chair only.
+        let token = (!r.token.is_empty()).then(|| r.token.clone());
+        let generation =
+            self.directory
+                .register_with_token(&r.state, &r.endpoint, &r.strategy, token);
         info!(generation, "delegation registered");
         Ok(Response::new(v1::RegisterResponse {
             ok: true,
@@ -251,10 +283,15 @@ impl SecretariatApi for Secretariat {
             r.match_id
         };
         let mut call = self.config.call;
+        if r.timeout_ms > MAX_TIMEOUT_MS {
+            return Err(Status::invalid_argument(format!(
+                "field `timeout_ms` is {} ms; at most {MAX_TIMEOUT_MS} (one hour), or 0 for the chair's default",
+                r.timeout_ms
+            )));
+        }
         if r.timeout_ms > 0 {
             call.timeout = Duration::from_millis(r.timeout_ms);
         }
-        let (tx, _) = broadcast::channel(1024);
         let session = {
             let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
             if sessions.iter().any(|s| s.match_id == match_id && !s.done()) {
@@ -263,15 +300,7 @@ impl SecretariatApi for Secretariat {
                 )));
             }
             let id = format!("s{}", self.counter.fetch_add(1, Ordering::Relaxed) + 1);
-            let session = Arc::new(Session {
-                id,
-                match_id: match_id.clone(),
-                log: Mutex::new(SessionLog {
-                    events: Vec::new(),
-                    results: None,
-                }),
-                tx,
-            });
+            let session = Arc::new(Session::new(id, match_id.clone(), EVENT_BUFFER));
             sessions.push(Arc::clone(&session));
             session
         };
@@ -295,17 +324,38 @@ impl SecretariatApi for Secretariat {
                     sink_session.push(e);
                 }
             });
-            let result = run_remote_with(m, dir, call, Some(sink)).await;
-            let json = serde_json::to_string_pretty(&result).unwrap_or_else(|e| {
-                warn!(%e, "results do not serialize");
-                String::new()
-            });
-            info!(session = %runner.id, violations = result.violations.len(), "session done");
-            runner.log.lock().unwrap_or_else(|e| e.into_inner()).results = Some(json);
-            runner.push(v1::session_event::Event::Done(v1::Done {
-                complete: result.complete,
-                violations: result.violations.len() as u32,
-            }));
+            // A panic of the driver must still end the session: otherwise watchers
+            // wait forever and the match id stays taken.
+            let run = std::panic::AssertUnwindSafe(run_remote_with(m, dir, call, Some(sink)));
+            let (results, done) = match run.catch_unwind().await {
+                Ok(result) => {
+                    let json = serde_json::to_string_pretty(&result).unwrap_or_else(|e| {
+                        warn!(%e, "results do not serialize");
+                        String::new()
+                    });
+                    info!(session = %runner.id, violations = result.violations.len(), "session done");
+                    let done = v1::Done {
+                        complete: result.complete,
+                        violations: result.violations.len() as u32,
+                    };
+                    (Ok(json), done)
+                }
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".to_string());
+                    warn!(session = %runner.id, panic = %what, "session failed: the driver panicked");
+                    let done = v1::Done {
+                        complete: false,
+                        violations: 0,
+                    };
+                    (Err(format!("the chair's driver panicked: {what}")), done)
+                }
+            };
+            runner.log.lock().unwrap_or_else(|e| e.into_inner()).results = Some(results);
+            runner.push(v1::session_event::Event::Done(done));
         });
         Ok(Response::new(v1::StartSessionResponse {
             session_id: session.id.clone(),
@@ -321,10 +371,16 @@ impl SecretariatApi for Secretariat {
         let session = self.find(&request.into_inner().session_id)?;
         let log = session.log.lock().unwrap_or_else(|e| e.into_inner());
         Ok(Response::new(match &log.results {
-            Some(json) => v1::GetResultsResponse {
+            Some(Ok(json)) => v1::GetResultsResponse {
                 done: true,
                 results_json: json.clone(),
             },
+            Some(Err(e)) => {
+                return Err(Status::internal(format!(
+                    "session `{}` failed: {e}",
+                    session.id
+                )));
+            }
             None => v1::GetResultsResponse {
                 done: false,
                 results_json: String::new(),
@@ -340,51 +396,75 @@ impl SecretariatApi for Secretariat {
         request: Request<v1::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
         let session = self.find(&request.into_inner().session_id)?;
-        let (history, mut live) = {
+        let (history, live) = {
             let log = session.log.lock().unwrap_or_else(|e| e.into_inner());
             (log.events.clone(), session.tx.subscribe())
         };
         let (out, rx) = mpsc::channel(256);
-        let mut stop = self.stop.clone();
-        tokio::spawn(async move {
-            let is_done =
-                |e: &v1::SessionEvent| matches!(e.event, Some(v1::session_event::Event::Done(_)));
-            let mut next = 0u64;
-            for e in history {
-                let done = is_done(&e);
-                next = e.seq + 1;
-                if out.send(Ok(e)).await.is_err() || done {
-                    return;
-                }
-            }
-            loop {
-                tokio::select! {
-                    _ = async { let _ = stop.wait_for(|s| *s).await; } => {
-                        let _ = out.send(Err(Status::unavailable("the chair is shutting down"))).await;
-                        return;
-                    }
-                    r = live.recv() => match r {
-                        Ok(e) if e.seq < next => {}
-                        Ok(e) => {
-                            let done = is_done(&e);
-                            next = e.seq + 1;
-                            if out.send(Ok(e)).await.is_err() || done {
-                                return;
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Lagged(k)) => {
-                            let _ = out.send(Err(Status::data_loss(format!("watcher fell {k} events behind")))).await;
-                            return;
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            }
-        });
+        tokio::spawn(forward(session, history, live, out, self.stop.clone()));
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
     }
+}
+
+/// Sends a session's events to a watcher: `history` first, then live events from
+/// `live`, until `Done` (or the watcher leaves, or the chair stops). A watcher that
+/// falls behind the live channel resumes from the session's stored log.
+async fn forward(
+    session: Arc<Session>,
+    history: Vec<v1::SessionEvent>,
+    mut live: broadcast::Receiver<v1::SessionEvent>,
+    out: mpsc::Sender<Result<v1::SessionEvent, Status>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut next = 0u64;
+    if send_from(&out, &mut next, history).await {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                let _ = out.send(Err(Status::unavailable("the chair is shutting down"))).await;
+                return;
+            }
+            r = live.recv() => match r {
+                Ok(e) => {
+                    if send_from(&out, &mut next, [e]).await {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(k)) => {
+                    debug!(session = %session.id, skipped = k, "watcher fell behind; resuming from the log");
+                    let backlog = session.events_from(next);
+                    if send_from(&out, &mut next, backlog).await {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// Sends the events numbered `next` or later, advancing `next`; true when the watch is
+/// over (`Done` sent, or the watcher left).
+async fn send_from(
+    out: &mpsc::Sender<Result<v1::SessionEvent, Status>>,
+    next: &mut u64,
+    events: impl IntoIterator<Item = v1::SessionEvent>,
+) -> bool {
+    for e in events {
+        if e.seq < *next {
+            continue;
+        }
+        let done = matches!(e.event, Some(v1::session_event::Event::Done(_)));
+        *next = e.seq + 1;
+        if out.send(Ok(e)).await.is_err() || done {
+            return true;
+        }
+    }
+    false
 }
 
 /// Serves the secretariat on `listener` until `shutdown` completes; then ends watch
@@ -451,4 +531,49 @@ pub async fn serve_secretariat(
         } => warn!("in-flight calls did not drain within the grace period"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use v1::session_event::Event;
+
+    fn end(session: u32) -> Event {
+        Event::SessionEnd(v1::SessionEnded { session, states: 1 })
+    }
+
+    #[tokio::test]
+    async fn a_lagging_watcher_resumes_from_the_log() {
+        // A live channel of 4 events: the watcher below falls far behind it.
+        let session = Arc::new(Session::new("s1".into(), "m".into(), 4));
+        session.push(end(0));
+        let (history, live) = {
+            let log = session.log.lock().unwrap();
+            (log.events.clone(), session.tx.subscribe())
+        };
+        for i in 1..40 {
+            session.push(end(i));
+        }
+        session.push(Event::Done(v1::Done {
+            complete: true,
+            violations: 0,
+        }));
+        let (out, mut rx) = mpsc::channel(256);
+        let (_stop_tx, stop) = watch::channel(false);
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            forward(Arc::clone(&session), history, live, out, stop),
+        )
+        .await
+        .expect("the watch ends at Done");
+        let mut seqs = Vec::new();
+        while let Some(e) = rx.recv().await {
+            seqs.push(e.expect("no error").seq);
+        }
+        assert_eq!(
+            seqs,
+            (0..41).collect::<Vec<u64>>(),
+            "every event once, in order"
+        );
+    }
 }

@@ -117,6 +117,7 @@ async fn remote_run_equals_in_process_run_with_one_shared_endpoint() {
         .map(|s| SeatEndpoint {
             state: s.id.clone(),
             endpoint: server.url.clone(),
+            token: None,
         })
         .collect();
     let remote = run_remote(m, seats, cfg()).await;
@@ -152,6 +153,7 @@ async fn each_delegation_receives_only_its_own_preferences() {
         .map(|(s, srv)| SeatEndpoint {
             state: s.clone(),
             endpoint: srv.url.clone(),
+            token: None,
         })
         .collect();
     let r = run_remote(m, seats, cfg()).await;
@@ -192,6 +194,7 @@ async fn invalid_answers_are_struck_and_suspended_and_the_match_completes() {
         .map(|s| SeatEndpoint {
             state: s.id.clone(),
             endpoint: server.url.clone(),
+            token: None,
         })
         .collect();
     let r = run_remote(m, seats, cfg()).await;
@@ -469,6 +472,7 @@ async fn a_delegation_that_never_answers_times_out() {
             } else {
                 server.url.clone()
             },
+            token: None,
         })
         .collect();
     let cfg = CallConfig {
@@ -571,4 +575,170 @@ async fn shutdown_ends_watch_streams_and_returns_promptly() {
         .expect("serve returns within the grace period")
         .unwrap()
         .unwrap();
+}
+
+/// Serves `sincere` admitting only callers that send `token`.
+async fn serve_with_token(token: &str) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = oneshot::channel::<()>();
+    let config = plenary_delegation::ServeConfig {
+        only_state: None,
+        token: Some(token.to_string()),
+    };
+    tokio::spawn(async move {
+        plenary_delegation::serve_with(config, sincere, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Server {
+        url: format!("http://{addr}"),
+        addr,
+        _stop: stop,
+    }
+}
+
+async fn play_to_the_end(
+    chair: &mut SecretariatClient<tonic::transport::Channel>,
+    start: v1::StartSessionRequest,
+) -> (String, Vec<v1::SessionEvent>) {
+    let started = chair.start_session(start).await.unwrap().into_inner();
+    let mut stream = chair
+        .watch(v1::WatchRequest {
+            session_id: started.session_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut events = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(e) = stream.message().await.unwrap() {
+            events.push(e);
+        }
+    })
+    .await
+    .expect("the watch ends");
+    (started.session_id, events)
+}
+
+#[tokio::test]
+async fn the_chair_sends_each_states_token_with_every_call() {
+    plenary_test_support::trace_init();
+    let states: Vec<String> = plenary_scenarios::scenario("csce-1975")
+        .unwrap()
+        .states
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let tokens = states
+        .iter()
+        .map(|s| (s.clone(), "T".to_string()))
+        .collect();
+    let (addr, _stop) = start_chair(Tokens::Required(tokens)).await;
+    let server = serve_with_token("T").await;
+    plenary_test_support::wait_healthy(addr, "", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let mut chair = SecretariatClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    for s in &states {
+        chair
+            .register(v1::RegisterRequest {
+                state: s.clone(),
+                endpoint: server.url.clone(),
+                token: "T".into(),
+                strategy: "sincere".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let (id, events) = play_to_the_end(
+        &mut chair,
+        v1::StartSessionRequest {
+            scenario: "csce-1975".into(),
+            seed: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    let violations: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Some(v1::session_event::Event::Violation(v)) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(violations.is_empty(), "{violations:?}");
+    let r = chair
+        .get_results(v1::GetResultsRequest { session_id: id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.done);
+}
+
+#[tokio::test]
+async fn huge_timeouts_are_refused_and_a_panicking_driver_still_ends_the_session() {
+    plenary_test_support::trace_init();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, rx) = oneshot::channel::<()>();
+    // A default deadline no gRPC request can carry: tonic panics sending it.
+    let config = ChairConfig {
+        tokens: Tokens::Open,
+        call: CallConfig {
+            timeout: Duration::from_secs(u64::MAX / 4),
+            ..CallConfig::default()
+        },
+    };
+    tokio::spawn(plenary_chair::serve(config, listener, async {
+        let _ = rx.await;
+    }));
+    plenary_test_support::wait_healthy(addr, "", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let server = serve(sincere).await;
+    let mut chair = SecretariatClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    for s in plenary_scenarios::scenario("csce-1975").unwrap().states {
+        chair
+            .register(v1::RegisterRequest {
+                state: s.id,
+                endpoint: server.url.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let start = |timeout_ms| v1::StartSessionRequest {
+        scenario: "csce-1975".into(),
+        match_id: "m-panic".into(),
+        timeout_ms,
+        ..Default::default()
+    };
+    let err = chair
+        .start_session(start(plenary_chair::MAX_TIMEOUT_MS + 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(err.message().contains("timeout_ms"), "{err:?}");
+
+    // 0 = the chair's default, which makes the driver panic: the session still ends.
+    let (id, events) = play_to_the_end(&mut chair, start(0)).await;
+    match events.last().and_then(|e| e.event.as_ref()) {
+        Some(v1::session_event::Event::Done(d)) => assert!(!d.complete),
+        other => panic!("the watch ends with Done, not {other:?}"),
+    }
+    let err = chair
+        .get_results(v1::GetResultsRequest { session_id: id })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Internal);
+    assert!(err.message().contains("panicked"), "{err:?}");
+    // The match id is free again.
+    chair.start_session(start(0)).await.unwrap();
 }

@@ -18,6 +18,7 @@
 //! plus health, on a current-thread runtime like `plenary delegate`.
 
 use crate::common::{self, MatchArgs};
+use crate::remote::{Proc, wait_serving};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use clap::{Args, Subcommand};
 use futures::future::join_all;
@@ -30,12 +31,9 @@ use plenary_proto::bench::v1::{EchoReply, EchoRequest};
 use plenary_proto::v1;
 use plenary_proto::v1::delegation_client::DelegationClient;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 use tonic::transport::{Channel, Endpoint};
 
 /// gRPC name of the echo service (as reported by the echo server's health service).
@@ -149,60 +147,14 @@ pub fn echo_server(args: &EchoServerArgs) -> Result<ExitCode> {
 
 // ----- processes ------------------------------------------------------------------------
 
-/// A spawned endpoint process: stopped by closing its stdin, killed when dropped.
-struct Proc {
-    child: Child,
-    addr: SocketAddr,
-    // Kept so the child's later writes to stdout never hit a closed pipe.
-    _stdout: Lines<BufReader<ChildStdout>>,
+/// Spawns one endpoint process and waits until `health_service` is SERVING.
+async fn spawn(args: &[String], health_service: &str) -> Result<Proc> {
+    let p = Proc::spawn(format!("plenary {}", args[0]), args, START_TIMEOUT).await?;
+    wait_serving(&p.url(), health_service, START_TIMEOUT).await?;
+    Ok(p)
 }
 
 impl Proc {
-    async fn spawn(args: &[String], health_service: &str) -> Result<Proc> {
-        let exe = std::env::current_exe().context("locating the plenary binary")?;
-        let mut cmd = Command::new(exe);
-        cmd.args(args)
-            .arg("--exit-with-stdin")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "warn");
-        }
-        #[cfg(unix)]
-        cmd.process_group(0);
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("spawning plenary {}", args[0]))?;
-        let mut stdout = BufReader::new(child.stdout.take().context("child stdout")?).lines();
-        let addr = tokio::time::timeout(START_TIMEOUT, async {
-            while let Some(line) = stdout.next_line().await? {
-                if let Some(a) = line.strip_prefix("listening on ") {
-                    return Ok(a.trim().parse::<SocketAddr>()?);
-                }
-            }
-            Err(anyhow!("plenary {} exited before listening", args[0]))
-        })
-        .await
-        .map_err(|_| {
-            anyhow!(
-                "plenary {} did not listen within {START_TIMEOUT:?}",
-                args[0]
-            )
-        })??;
-        wait_healthy(addr, health_service).await?;
-        Ok(Proc {
-            child,
-            addr,
-            _stdout: stdout,
-        })
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// Resident memory in MiB (VmRSS of /proc/PID/status), if readable.
     fn rss_mib(&self) -> Option<f64> {
         let pid = self.child.id()?;
@@ -228,47 +180,11 @@ impl Proc {
         }
         Some(total)
     }
-
-    /// Closes stdin (the child shuts down gracefully), waits a little, then kills.
-    async fn stop(mut self) {
-        drop(self.child.stdin.take());
-        if tokio::time::timeout(Duration::from_secs(3), self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.kill().await;
-        }
-    }
-}
-
-/// Polls `grpc.health.v1.Health` until `service` is SERVING.
-async fn wait_healthy(addr: SocketAddr, service: &str) -> Result<()> {
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let start = Instant::now();
-    let endpoint =
-        Endpoint::from_shared(format!("http://{addr}"))?.connect_timeout(Duration::from_secs(1));
-    loop {
-        if let Ok(channel) = endpoint.connect().await {
-            let r = HealthClient::new(channel)
-                .check(HealthCheckRequest {
-                    service: service.to_string(),
-                })
-                .await;
-            if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
-                return Ok(());
-            }
-        }
-        if start.elapsed() > START_TIMEOUT {
-            bail!("{addr} ({service}) not healthy after {START_TIMEOUT:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 /// Starts all `argvs` concurrently; on any failure the started ones are dropped (killed).
 async fn spawn_all(argvs: Vec<Vec<String>>, health_service: &str) -> Result<Vec<Proc>> {
-    join_all(argvs.iter().map(|argv| Proc::spawn(argv, health_service)))
+    join_all(argvs.iter().map(|argv| spawn(argv, health_service)))
         .await
         .into_iter()
         .collect()
@@ -552,7 +468,13 @@ async fn measure_size(args: &RemoteArgs, n: usize) -> Result<SizeReport> {
         spawn_all(echo_argvs, ECHO_SERVICE),
     )?;
     let r = measure_procs(args, &p, &delegations, &echoes).await;
-    join_all(delegations.into_iter().chain(echoes).map(Proc::stop)).await;
+    join_all(
+        delegations
+            .into_iter()
+            .chain(echoes)
+            .map(|p| p.stop(Duration::from_secs(3))),
+    )
+    .await;
     r
 }
 
@@ -630,6 +552,7 @@ async fn measure_procs(
         .map(|(s, d)| plenary_chair::SeatEndpoint {
             state: s.id.clone(),
             endpoint: d.url(),
+            token: None,
         })
         .collect();
     let m = Match::new(Arc::clone(&p.scenario), Arc::clone(&p.design), p.setup());

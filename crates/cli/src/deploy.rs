@@ -40,8 +40,8 @@ pub struct DeployArgs {
     /// Container image to run.
     #[arg(long, default_value = "plenary:local")]
     pub image: String,
-    /// Deadline of every call to a delegation, in milliseconds.
-    #[arg(long, default_value_t = 10_000)]
+    /// Deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    #[arg(long, default_value_t = 10_000, value_parser = crate::remote::timeout_ms())]
     pub timeout_ms: u64,
     /// What to run (scenario, design, seed, strategies as in `plenary run`; scenario
     /// and design files are copied next to the manifests and mounted at /config).
@@ -49,22 +49,51 @@ pub struct DeployArgs {
     pub run: MatchArgs,
 }
 
-/// Container-safe name of a State's delegation service (`d-rus`).
-fn service_name(state: &str) -> String {
+/// Container-safe name of a State's delegation service (`d-rus`): a DNS label
+/// (lowercase letters, digits and `-`, at most 63 characters, no `-` at either end).
+fn service_name(state: &str) -> Result<String> {
     let s: String = state
         .to_ascii_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    format!("d-{s}")
+    let name = format!("d-{}", s.trim_end_matches('-'));
+    if !s.chars().any(|c| c.is_ascii_alphanumeric()) {
+        bail!("State `{state}` has no letter or digit to name its delegation service after");
+    }
+    if name.len() > 63 {
+        bail!(
+            "State `{state}` makes a service name of {} characters (`{name}`); at most 63 fit a DNS label",
+            name.len()
+        );
+    }
+    Ok(name)
 }
 
-/// A scenario or design given as a file is copied into the deployment and referred to
-/// by its path inside the containers; a preset id is passed as it is.
+/// The service name of every State, refusing two States that would get the same one
+/// (`S_1` and `S-1`, `RUS` and `rus`): they would share one container's address.
+fn service_names<'a>(states: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    let mut names = Vec::new();
+    for state in states {
+        let name = service_name(state)?;
+        if let Some(other) = seen.insert(name.clone(), state) {
+            bail!(
+                "States `{other}` and `{state}` would both be deployed as service `{name}`; rename one of them"
+            );
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// A scenario or design given as a file is copied into the deployment's `config/`
+/// (mounted at /config) and referred to by its path inside the containers; a preset id
+/// is passed as it is.
 fn in_container(spec: &str, out: &std::path::Path, name: &str) -> Result<String> {
     let path = std::path::Path::new(spec);
     if path.is_file() {
-        let target = out.join(name);
+        let target = out.join("config").join(name);
         std::fs::copy(path, &target)
             .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
         Ok(format!("/config/{name}"))
@@ -73,13 +102,14 @@ fn in_container(spec: &str, out: &std::path::Path, name: &str) -> Result<String>
     }
 }
 
-/// The runner's `plenary session` arguments.
+/// The runner's `plenary session` arguments (`json`: where it writes the results).
 fn session_args(
     run: &MatchArgs,
     scenario: &str,
     design: Option<&str>,
     timeout_ms: u64,
     chair_url: &str,
+    json: Option<&str>,
 ) -> Vec<String> {
     let mut a = vec![
         "session".to_string(),
@@ -91,9 +121,10 @@ fn session_args(
         run.seed.to_string(),
         "--timeout-ms".into(),
         timeout_ms.to_string(),
-        "--json".into(),
-        "/out/results.json".into(),
     ];
+    if let Some(j) = json {
+        a.extend(["--json".into(), j.to_string()]);
+    }
     if let Some(d) = design {
         a.extend(["--design".into(), d.to_string()]);
     }
@@ -106,13 +137,15 @@ fn session_args(
     a
 }
 
-/// Builds the Compose project (pure: tests call it directly).
+/// Builds the Compose project (pure: tests call it directly). Scenario and design
+/// files are in `./config` (mounted at /config for the chair and the runner), the
+/// tokens in `./secrets` (mounted into the chair only).
 pub fn compose(
     states: &[(String, String, String)],
     image: &str,
     session: Vec<String>,
     timeout_ms: u64,
-) -> Value {
+) -> Result<Value> {
     let chair_url = format!("http://chair:{CHAIR_PORT}");
     let mut services = serde_json::Map::new();
     services.insert(
@@ -120,13 +153,13 @@ pub fn compose(
         json!({
             "image": image,
             "command": ["chair", "--listen", format!("0.0.0.0:{CHAIR_PORT}"),
-                        "--tokens", "/config/tokens.toml", "--timeout-ms", timeout_ms.to_string()],
-            "volumes": ["./:/config:ro"],
+                        "--tokens", "/secrets/tokens.toml", "--timeout-ms", timeout_ms.to_string()],
+            "volumes": ["./config:/config:ro", "./secrets:/secrets:ro"],
             "ports": [format!("127.0.0.1::{CHAIR_PORT}")],
         }),
     );
-    for (state, strategy, token) in states {
-        let name = service_name(state);
+    let names = service_names(states.iter().map(|(s, _, _)| s.as_str()))?;
+    for ((state, strategy, token), name) in states.iter().zip(names) {
         services.insert(
             name.clone(),
             json!({
@@ -146,23 +179,25 @@ pub fn compose(
         json!({
             "image": image,
             "command": session,
-            "volumes": ["./:/config:ro", "./out:/out"],
+            "volumes": ["./config:/config:ro", "./out:/out"],
             // Writes results into the bind-mounted ./out, owned by the host user.
             "user": "0:0",
             "depends_on": ["chair"],
         }),
     );
-    json!({ "version": "3.7", "services": services })
+    Ok(json!({ "version": "3.7", "services": services }))
 }
 
-/// Builds the Kubernetes manifests as one `List` (pure: tests call it directly).
+/// Builds the Kubernetes manifests as one `List` (pure: tests call it directly). The
+/// tokens Secret is mounted into the chair only; the runner prints its report to its
+/// log (`kubectl logs job/plenary-session`).
 pub fn kubernetes(
     states: &[(String, String, String)],
     image: &str,
     session: Vec<String>,
     timeout_ms: u64,
     tokens_toml: &str,
-) -> Value {
+) -> Result<Value> {
     let labels = |app: &str| json!({ "app.kubernetes.io/part-of": "plenary", "app": app });
     let service = |name: &str, port: u16| {
         json!({
@@ -197,8 +232,8 @@ pub fn kubernetes(
                 }
             })
         };
-    let config_volume = json!([{ "name": "config", "secret": { "secretName": "plenary-tokens" } }]);
-    let config_mount = json!([{ "name": "config", "mountPath": "/config", "readOnly": true }]);
+    let tokens_volume = json!([{ "name": "tokens", "secret": { "secretName": "plenary-tokens" } }]);
+    let tokens_mount = json!([{ "name": "tokens", "mountPath": "/secrets", "readOnly": true }]);
     let mut items = vec![
         json!({
             "apiVersion": "v1", "kind": "Secret",
@@ -212,19 +247,19 @@ pub fn kubernetes(
                 "--listen".into(),
                 format!("0.0.0.0:{CHAIR_PORT}"),
                 "--tokens".into(),
-                "/config/tokens.toml".into(),
+                "/secrets/tokens.toml".into(),
                 "--timeout-ms".into(),
                 timeout_ms.to_string(),
             ],
             json!([]),
             CHAIR_PORT,
-            config_volume.clone(),
-            config_mount.clone(),
+            tokens_volume,
+            tokens_mount,
         ),
         service("chair", CHAIR_PORT),
     ];
-    for (state, strategy, token) in states {
-        let name = service_name(state);
+    let names = service_names(states.iter().map(|(s, _, _)| s.as_str()))?;
+    for ((state, strategy, token), name) in states.iter().zip(names) {
         items.push(deployment(
             &name,
             vec![
@@ -259,23 +294,23 @@ pub fn kubernetes(
                     "containers": [{
                         "name": "runner", "image": image, "imagePullPolicy": "Never",
                         "args": session,
-                        "volumeMounts": [{ "name": "config", "mountPath": "/config", "readOnly": true },
-                                         { "name": "out", "mountPath": "/out" }],
                     }],
-                    "volumes": [{ "name": "config", "secret": { "secretName": "plenary-tokens" } },
-                                { "name": "out", "emptyDir": {} }],
                 }
             }
         }
     }));
-    json!({ "apiVersion": "v1", "kind": "List", "items": items })
+    Ok(json!({ "apiVersion": "v1", "kind": "List", "items": items }))
 }
 
 /// `plenary deploy`.
 pub fn run(args: &DeployArgs) -> Result<ExitCode> {
     let p = common::prepare(&args.run)?;
-    std::fs::create_dir_all(args.out.join("out"))
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    // Fail before writing anything if two States would share a service name.
+    service_names(p.scenario.states.iter().map(|s| s.id.as_str()))?;
+    for sub in ["out", "config", "secrets"] {
+        std::fs::create_dir_all(args.out.join(sub))
+            .with_context(|| format!("creating {}", args.out.join(sub).display()))?;
+    }
     if args.target == Target::Kubernetes
         && (std::path::Path::new(&args.run.scenario).is_file()
             || args
@@ -308,20 +343,24 @@ pub fn run(args: &DeployArgs) -> Result<ExitCode> {
         .map(|(s, strategy)| (s.id.clone(), strategy.clone(), tokens[&s.id].clone()))
         .collect();
     let chair_url = format!("http://chair:{CHAIR_PORT}");
+    // Compose bind-mounts ./out for the results file; a Kubernetes Job's files are
+    // lost with its pod, so there the runner prints the report only (to its log).
+    let json = (args.target == Target::Compose).then_some("/out/results.json");
     let session = session_args(
         &args.run,
         &scenario,
         design.as_deref(),
         args.timeout_ms,
         &chair_url,
+        json,
     );
     let (file, doc, how) = match args.target {
         Target::Compose => {
-            std::fs::write(args.out.join("tokens.toml"), &tokens_toml)
-                .context("writing tokens.toml")?;
+            std::fs::write(args.out.join("secrets/tokens.toml"), &tokens_toml)
+                .context("writing secrets/tokens.toml")?;
             (
                 "compose.json",
-                compose(&states, &args.image, session, args.timeout_ms),
+                compose(&states, &args.image, session, args.timeout_ms)?,
                 format!(
                     "deploy/image/build.sh\ncd {} && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n# results: {}/out/results.json",
                     args.out.display(),
@@ -331,9 +370,9 @@ pub fn run(args: &DeployArgs) -> Result<ExitCode> {
         }
         Target::Kubernetes => (
             "kubernetes.json",
-            kubernetes(&states, &args.image, session, args.timeout_ms, &tokens_toml),
+            kubernetes(&states, &args.image, session, args.timeout_ms, &tokens_toml)?,
             format!(
-                "deploy/image/build.sh   # then load plenary:local into your cluster's nodes\nkubectl apply -f {}/kubernetes.json && kubectl logs -f job/plenary-session",
+                "deploy/image/build.sh   # then load plenary:local into your cluster's nodes\nkubectl apply -f {}/kubernetes.json && kubectl logs -f job/plenary-session   # the report",
                 args.out.display()
             ),
         ),
@@ -363,7 +402,7 @@ mod tests {
 
     #[test]
     fn compose_has_a_chair_a_runner_and_one_registering_delegation_per_state() {
-        let c = compose(&states(), "plenary:local", vec!["session".into()], 500);
+        let c = compose(&states(), "plenary:local", vec!["session".into()], 500).unwrap();
         let s = c["services"].as_object().unwrap();
         assert_eq!(s.len(), 4);
         let rus = &s["d-rus"];
@@ -393,7 +432,8 @@ mod tests {
             vec!["session".into()],
             500,
             "[tokens]\n",
-        );
+        )
+        .unwrap();
         let kinds: Vec<&str> = k["items"]
             .as_array()
             .unwrap()
@@ -407,8 +447,86 @@ mod tests {
     }
 
     #[test]
-    fn service_names_are_dns_safe() {
-        assert_eq!(service_name("RUS"), "d-rus");
-        assert_eq!(service_name("S_001"), "d-s-001");
+    fn service_names_are_dns_labels() {
+        assert_eq!(service_name("RUS").unwrap(), "d-rus");
+        assert_eq!(service_name("S_001").unwrap(), "d-s-001");
+        assert_eq!(service_name("X_").unwrap(), "d-x", "no trailing `-`");
+        assert!(service_name("__").is_err());
+        assert_eq!(service_name(&"A".repeat(61)).unwrap().len(), 63);
+        let e = service_name(&"A".repeat(62)).unwrap_err().to_string();
+        assert!(e.contains("63"), "{e}");
+    }
+
+    #[test]
+    fn two_states_with_one_service_name_are_refused_by_name() {
+        for (a, b) in [("S_1", "S-1"), ("RUS", "rus"), ("X", "X_")] {
+            let e = service_names([a, b, "USA"]).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("`{a}`")) && e.contains(&format!("`{b}`")),
+                "{e}"
+            );
+            let states = vec![
+                (a.to_string(), "hardliner".to_string(), "t1".to_string()),
+                (b.to_string(), "hardliner".to_string(), "t2".to_string()),
+            ];
+            assert!(compose(&states, "i", vec![], 500).is_err());
+            assert!(kubernetes(&states, "i", vec![], 500, "").is_err());
+        }
+        assert_eq!(service_names(["RUS", "USA"]).unwrap(), ["d-rus", "d-usa"]);
+    }
+
+    #[test]
+    fn only_the_chair_sees_the_tokens() {
+        let c = compose(&states(), "plenary:local", vec!["session".into()], 500).unwrap();
+        let s = c["services"].as_object().unwrap();
+        let volumes = |svc: &str| s[svc]["volumes"].to_string();
+        assert!(volumes("chair").contains("./secrets:/secrets:ro"));
+        assert!(volumes("chair").contains("./config:/config:ro"));
+        assert!(
+            !volumes("runner").contains("secrets"),
+            "{}",
+            volumes("runner")
+        );
+        assert!(
+            !volumes("runner").contains("\"./:"),
+            "{}",
+            volumes("runner")
+        );
+        assert!(s["d-rus"].get("volumes").is_none());
+
+        let k = kubernetes(&states(), "plenary:local", vec!["session".into()], 500, "x").unwrap();
+        for item in k["items"].as_array().unwrap() {
+            let text = item.to_string();
+            let name = item["metadata"]["name"].as_str().unwrap();
+            let mounts_secret = text.contains("\"secretName\"");
+            let chair = name == "chair" && item["kind"] == "Deployment";
+            assert_eq!(mounts_secret, chair, "{name}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_kubernetes_runner_prints_its_report_only() {
+        let run = MatchArgs {
+            scenario: "csce-1975".into(),
+            design: None,
+            seed: 1,
+            strategies: None,
+            json: None,
+            brief: false,
+        };
+        let with = session_args(&run, "csce-1975", None, 500, "http://chair:50050", None);
+        assert!(!with.contains(&"--json".to_string()), "{with:?}");
+        let with = session_args(
+            &run,
+            "csce-1975",
+            None,
+            500,
+            "http://chair:50050",
+            Some("/out/results.json"),
+        );
+        assert!(
+            with.windows(2)
+                .any(|w| w == ["--json", "/out/results.json"])
+        );
     }
 }

@@ -27,9 +27,14 @@ use tokio::process::{Child, ChildStdout, Command};
 /// Flags of `plenary delegate`.
 #[derive(Debug, Clone, Args)]
 pub struct DelegateArgs {
-    /// The State this delegation plays (its id, e.g. RUS).
+    /// The State this delegation plays (its id, e.g. RUS). Requests for other States
+    /// are refused (PERMISSION_DENIED) unless --any-seat.
     #[arg(long, env = "PLENARY_STATE")]
     pub state: String,
+    /// Serve any State's seat (one endpoint playing many seats, as tournaments do);
+    /// --state is then only the State it registers for.
+    #[arg(long, env = "PLENARY_ANY_SEAT")]
+    pub any_seat: bool,
     /// Built-in strategy to play (see `plenary strategies`).
     #[arg(long, env = "PLENARY_STRATEGY")]
     pub strategy: String,
@@ -40,7 +45,9 @@ pub struct DelegateArgs {
     /// Register with the chair at this URL once listening.
     #[arg(long, value_name = "CHAIR_URL", requires = "token")]
     pub register: Option<String>,
-    /// The State's registration token (from the lab configuration).
+    /// The State's registration token (from the lab configuration). Every call must
+    /// then carry it in metadata `x-plenary-token` (the chair sends it), so only the
+    /// chair can open seats or read the State's preferences.
     #[arg(long, env = "PLENARY_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// URL the chair should call (default: http://ADDR of the bound listener).
@@ -61,8 +68,8 @@ pub struct ChairArgs {
     /// it anyone may register for any State.
     #[arg(long, value_name = "FILE", env = "PLENARY_TOKENS")]
     pub tokens: Option<PathBuf>,
-    /// Default deadline of every call to a delegation, in milliseconds.
-    #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS")]
+    /// Default deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
     /// Exit when standard input closes (used by `plenary lab`).
     #[arg(long, hide = true)]
@@ -85,8 +92,8 @@ pub struct LabArgs {
     /// What to run (the same flags as `plenary run`).
     #[command(flatten)]
     pub run: MatchArgs,
-    /// Deadline of every call to a delegation, in milliseconds.
-    #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS")]
+    /// Deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
     /// Seat a State with a delegation you run yourself (any language) instead of a
     /// spawned one: `STATE=URL`, repeatable. The lab registers the URL with the chair
@@ -106,12 +113,17 @@ pub struct SessionArgs {
     /// and design, so file paths must be valid where the chair runs).
     #[command(flatten)]
     pub run: MatchArgs,
-    /// Deadline of every call to a delegation, in milliseconds.
-    #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS")]
+    /// Deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
     /// How long to wait for the chair and for every State to register, in seconds.
     #[arg(long, default_value_t = 120)]
     pub wait_secs: u64,
+}
+
+/// The parser of every `--timeout-ms`: at least 1 ms, at most what the chair accepts.
+pub(crate) fn timeout_ms() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=plenary_chair::MAX_TIMEOUT_MS)
 }
 
 /// Parses `STATE=URL` of `--external`.
@@ -222,6 +234,15 @@ fn print_flush(line: &str) {
 /// `plenary delegate`.
 pub fn delegate(args: &DelegateArgs) -> Result<ExitCode> {
     plenary_strategies::check(&[args.strategy.as_str()]).context("--strategy")?;
+    if let Some(t) = &args.token
+        && tonic::metadata::AsciiMetadataValue::try_from(t.as_str()).is_err()
+    {
+        bail!("--token must be printable ASCII (it is sent as gRPC metadata)");
+    }
+    let config = plenary_delegation::ServeConfig {
+        only_state: (!args.any_seat).then(|| args.state.clone()),
+        token: args.token.clone(),
+    };
     block_on(false, async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -235,7 +256,8 @@ pub fn delegate(args: &DelegateArgs) -> Result<ExitCode> {
                 .or_else(|_| plenary_strategies::create("dissociator", brief))
                 .expect("built-in strategy")
         };
-        let mut server = tokio::spawn(plenary_delegation::serve(
+        let mut server = tokio::spawn(plenary_delegation::serve_with(
+            config,
             factory,
             listener,
             shutdown_signal(args.exit_with_stdin),
@@ -320,7 +342,7 @@ pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
     let config = plenary_chair::ChairConfig {
         tokens,
         call: plenary_chair::CallConfig {
-            timeout: Duration::from_millis(args.timeout_ms.max(1)),
+            timeout: Duration::from_millis(args.timeout_ms),
             ..Default::default()
         },
     };
@@ -425,16 +447,19 @@ pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
 
 // ----- lab ------------------------------------------------------------------------------
 
-/// A child process of the lab: killed when dropped, stopped gently by closing stdin.
-struct Proc {
+/// A child `plenary` process (of `lab` and `bench remote`): killed when dropped,
+/// stopped gently by closing its stdin.
+pub(crate) struct Proc {
     name: String,
-    child: Child,
-    addr: SocketAddr,
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
     stdout: Lines<BufReader<ChildStdout>>,
 }
 
 impl Proc {
-    async fn spawn(name: String, args: &[String], timeout: Duration) -> Result<Proc> {
+    /// Spawns `plenary ARGS --exit-with-stdin` and waits (at most `timeout`) for its
+    /// `listening on ADDR` line.
+    pub(crate) async fn spawn(name: String, args: &[String], timeout: Duration) -> Result<Proc> {
         let exe = std::env::current_exe().context("locating the plenary binary")?;
         let mut cmd = Command::new(exe);
         cmd.args(args).arg("--exit-with-stdin");
@@ -452,22 +477,34 @@ impl Proc {
         let mut child = cmd.spawn().with_context(|| format!("spawning {name}"))?;
         let out = child.stdout.take().context("child stdout")?;
         let mut stdout = BufReader::new(out).lines();
-        let addr = tokio::time::timeout(timeout, async {
+        let listening = tokio::time::timeout(timeout, async {
             while let Some(line) = stdout.next_line().await? {
                 if let Some(a) = line.strip_prefix("listening on ") {
-                    return Ok(a.trim().parse::<SocketAddr>()?);
+                    return Ok(Some(a.trim().parse::<SocketAddr>()?));
                 }
             }
-            Err(anyhow!("{name} exited before listening"))
+            Ok::<_, anyhow::Error>(None)
         })
         .await
         .map_err(|_| anyhow!("{name} did not start listening within {timeout:?}"))??;
+        let Some(addr) = listening else {
+            let status = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+            return Err(match status {
+                Ok(Ok(status)) => anyhow!("{name} exited ({status}) before listening"),
+                _ => anyhow!("{name} closed its stdout before listening"),
+            });
+        };
         Ok(Proc {
             name,
             child,
             addr,
             stdout,
         })
+    }
+
+    /// `http://ADDR`.
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     async fn wait_line(&mut self, prefix: &str, timeout: Duration) -> Result<()> {
@@ -485,7 +522,7 @@ impl Proc {
     }
 
     /// Closes stdin (the child then shuts down gracefully), waits, then kills.
-    async fn stop(mut self, grace: Duration) {
+    pub(crate) async fn stop(mut self, grace: Duration) {
         drop(self.child.stdin.take());
         if tokio::time::timeout(grace, self.child.wait())
             .await
@@ -496,66 +533,40 @@ impl Proc {
     }
 }
 
-async fn health_serving(addr: SocketAddr, service: &str) -> bool {
+/// Polls `grpc.health.v1.Health` at `url` until `service` reports SERVING, for at most
+/// `timeout` (the one readiness check of the multi-process commands).
+pub(crate) async fn wait_serving(url: &str, service: &str, timeout: Duration) -> Result<()> {
+    use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let Ok(endpoint) = tonic::transport::Endpoint::from_shared(format!("http://{addr}")) else {
-        return false;
-    };
-    let Ok(channel) = endpoint
+    let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())
+        .with_context(|| format!("`{url}` is not a valid URL"))?
         .connect_timeout(Duration::from_secs(1))
-        .connect()
-        .await
-    else {
-        return false;
-    };
-    let r = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: service.to_string(),
-        })
-        .await;
-    r.is_ok_and(|r| {
-        r.into_inner().status
-            == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    })
-}
-
-/// Polls health of a delegation given by URL until SERVING.
-async fn wait_healthy_url(url: &str, service: &str, timeout: Duration) -> Result<()> {
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())?
-        .connect_timeout(Duration::from_secs(1));
-    let start = Instant::now();
-    loop {
-        if let Ok(channel) = endpoint.connect().await {
-            let r = HealthClient::new(channel)
-                .check(HealthCheckRequest {
-                    service: service.to_string(),
-                })
-                .await;
-            if r.is_ok_and(|r| {
-                r.into_inner().status
-                    == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-            }) {
-                return Ok(());
+        .timeout(Duration::from_secs(2));
+    let mut last = String::from("no answer");
+    let poll = async {
+        loop {
+            match endpoint.connect().await {
+                Ok(channel) => {
+                    let r = HealthClient::new(channel)
+                        .check(HealthCheckRequest {
+                            service: service.to_string(),
+                        })
+                        .await;
+                    match r.map(|r| r.into_inner().status) {
+                        Ok(s) if s == ServingStatus::Serving as i32 => return,
+                        Ok(s) => last = format!("status {s}"),
+                        Err(e) => last = e.message().to_string(),
+                    }
+                }
+                Err(e) => last = e.to_string(),
             }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        if start.elapsed() > timeout {
-            bail!("{url} ({service}) not healthy after {timeout:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    match tokio::time::timeout(timeout, poll).await {
+        Ok(()) => Ok(()),
+        Err(_) => bail!("{url} ({service}) not SERVING after {timeout:?}: {last}"),
     }
-}
-
-/// Polls health until SERVING.
-async fn wait_healthy(addr: SocketAddr, service: &str, timeout: Duration) -> Result<()> {
-    let start = Instant::now();
-    while !health_serving(addr, service).await {
-        if start.elapsed() > timeout {
-            bail!("{addr} ({service}) not healthy after {timeout:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    Ok(())
 }
 
 pub(crate) fn random_token() -> String {
@@ -649,11 +660,10 @@ async fn run_lab(
         start_timeout,
     )
     .await?;
-    let chair_addr = chair.addr;
-    let chair_url = format!("http://{chair_addr}");
+    let chair_url = chair.url();
     procs.push(chair);
-    wait_healthy(
-        chair_addr,
+    wait_serving(
+        &chair_url,
         plenary_chair::service::SERVICE_NAME,
         start_timeout,
     )
@@ -687,7 +697,7 @@ async fn run_lab(
             let name = format!("delegation {}", s.id);
             async move {
                 let mut d = Proc::spawn(name, &argv, start_timeout).await?;
-                wait_healthy(d.addr, plenary_delegation::SERVICE_NAME, start_timeout).await?;
+                wait_serving(&d.url(), plenary_delegation::SERVICE_NAME, start_timeout).await?;
                 d.wait_line("registered ", start_timeout).await?;
                 Ok::<_, anyhow::Error>(d)
             }
@@ -705,7 +715,7 @@ async fn run_lab(
     // Delegations run by the user: wait until they answer health, then register them
     // under their State's token (the user never needs to see the token).
     for (state, url) in &external {
-        wait_healthy_url(url, plenary_delegation::SERVICE_NAME, start_timeout)
+        wait_serving(url, plenary_delegation::SERVICE_NAME, start_timeout)
             .await
             .with_context(|| format!("--external {state}={url}"))?;
         let generation = register(&chair_url, state, url, &tokens[*state], "external")
@@ -769,9 +779,54 @@ async fn run_on_chair(
             Err(s) => bail!("starting the session on {chair_url}: {}", s.message()),
         }
     };
+    let limit = match_limit(p, timeout_ms);
+    let json = follow(&mut c, chair_url, &started.session_id, limit).await?;
+    serde_json::from_str(&json).context("parsing the chair's results")
+}
+
+/// Follows session `id` to its end and returns its results JSON: live events while
+/// they flow; should the stream fail or end early, GetResults is polled instead (the
+/// chair finishes the session either way). Fails once `limit` has passed.
+async fn follow(
+    c: &mut SecretariatClient<tonic::transport::Channel>,
+    chair_url: &str,
+    id: &str,
+    limit: Duration,
+) -> Result<String> {
+    tokio::time::timeout(limit, async {
+        if let Err(e) = print_events(c, id).await {
+            tracing::warn!("{e:#}; polling for the results instead");
+        }
+        poll_results(c, chair_url, id).await
+    })
+    .await
+    .map_err(|_| {
+        anyhow!(
+            "session {id} on {chair_url} was not done after {limit:?}, the longest a match \
+             of this size can take with this call deadline"
+        )
+    })?
+}
+
+/// The longest a match can take on the chair: every question waits at most one call
+/// deadline (positions and votes per round, a silence or package vote, the outcome per
+/// item; the stances per session; opening and closing the seats), plus a minute.
+fn match_limit(p: &common::Prepared, timeout_ms: u64) -> Duration {
+    let sessions = u64::from(p.design.procedure.sessions.max(1));
+    let rounds = u64::from(p.design.procedure.max_rounds.max(1));
+    let items = p.scenario.agenda.len() as u64;
+    let questions = 2 + sessions * (items * (2 * rounds + 2) + 2);
+    Duration::from_millis(questions.saturating_mul(timeout_ms)) + Duration::from_secs(60)
+}
+
+/// Prints a session's violations and session ends until its `Done` event.
+async fn print_events(
+    c: &mut SecretariatClient<tonic::transport::Channel>,
+    id: &str,
+) -> Result<()> {
     let mut events = c
         .watch(v1::WatchRequest {
-            session_id: started.session_id.clone(),
+            session_id: id.to_string(),
         })
         .await
         .map_err(|s| anyhow!("watching the session: {}", s.message()))?
@@ -786,18 +841,54 @@ async fn run_on_chair(
         {
             eprintln!("{}", line.trim_start());
         }
+        if let Some(Event::Done(_)) = &e.event {
+            return Ok(());
+        }
     }
-    let r = c
-        .get_results(v1::GetResultsRequest {
-            session_id: started.session_id,
-        })
-        .await
-        .map_err(|s| anyhow!("reading results: {}", s.message()))?
-        .into_inner();
-    if !r.done {
-        bail!("the chair ended the event stream before the session was done");
+    bail!("the chair ended the event stream before the session was done")
+}
+
+/// Polls GetResults every 200 ms until the session is done; returns the results JSON.
+/// Gives up when the chair has been unreachable for 30 s or reports an error.
+async fn poll_results(
+    c: &mut SecretariatClient<tonic::transport::Channel>,
+    chair_url: &str,
+    id: &str,
+) -> Result<String> {
+    let mut unreachable_since: Option<Instant> = None;
+    loop {
+        let mut req = tonic::Request::new(v1::GetResultsRequest {
+            session_id: id.to_string(),
+        });
+        req.set_timeout(Duration::from_secs(10));
+        match c.get_results(req).await {
+            Ok(r) => {
+                let r = r.into_inner();
+                if r.done {
+                    return Ok(r.results_json);
+                }
+                unreachable_since = None;
+            }
+            Err(s)
+                if matches!(
+                    s.code(),
+                    tonic::Code::Unavailable
+                        | tonic::Code::DeadlineExceeded
+                        | tonic::Code::Cancelled
+                ) =>
+            {
+                let since = *unreachable_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > Duration::from_secs(30) {
+                    bail!(
+                        "reading the results of session {id}: {chair_url} unreachable for 30 s ({})",
+                        s.message()
+                    );
+                }
+            }
+            Err(s) => bail!("reading the results of session {id}: {}", s.message()),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    serde_json::from_str(&r.results_json).context("parsing the chair's results")
 }
 
 /// `plenary session`.
@@ -836,6 +927,103 @@ mod tests {
             parse_tokens(&render_tokens(&map)).unwrap()["AUT"],
             map["AUT"]
         );
+    }
+
+    /// A chair whose Watch stream fails at once (as a lagging watcher's did) and whose
+    /// results are done after `polls` GetResults calls (never if `None`).
+    struct FlakyChair {
+        polls: Option<u32>,
+        seen: std::sync::atomic::AtomicU32,
+    }
+
+    #[tonic::async_trait]
+    impl v1::secretariat_server::Secretariat for FlakyChair {
+        async fn register(
+            &self,
+            _: tonic::Request<v1::RegisterRequest>,
+        ) -> Result<tonic::Response<v1::RegisterResponse>, tonic::Status> {
+            Err(tonic::Status::unimplemented("register"))
+        }
+        async fn start_session(
+            &self,
+            _: tonic::Request<v1::StartSessionRequest>,
+        ) -> Result<tonic::Response<v1::StartSessionResponse>, tonic::Status> {
+            Err(tonic::Status::unimplemented("start"))
+        }
+        async fn get_results(
+            &self,
+            _: tonic::Request<v1::GetResultsRequest>,
+        ) -> Result<tonic::Response<v1::GetResultsResponse>, tonic::Status> {
+            let n = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let done = self.polls.is_some_and(|p| n >= p);
+            Ok(tonic::Response::new(v1::GetResultsResponse {
+                done,
+                results_json: if done { "{}".into() } else { String::new() },
+            }))
+        }
+        type WatchStream = std::pin::Pin<
+            Box<dyn futures::Stream<Item = Result<v1::SessionEvent, tonic::Status>> + Send>,
+        >;
+        async fn watch(
+            &self,
+            _: tonic::Request<v1::WatchRequest>,
+        ) -> Result<tonic::Response<Self::WatchStream>, tonic::Status> {
+            let events = vec![Err(tonic::Status::data_loss(
+                "watcher fell 7 events behind",
+            ))];
+            Ok(tonic::Response::new(Box::pin(futures::stream::iter(
+                events,
+            ))))
+        }
+    }
+
+    async fn flaky_chair(polls: Option<u32>) -> SecretariatClient<tonic::transport::Channel> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let chair = FlakyChair {
+            polls,
+            seen: Default::default(),
+        };
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(v1::secretariat_server::SecretariatServer::new(chair))
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+        );
+        SecretariatClient::connect(url).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_failed_event_stream_falls_back_to_polling_the_results() {
+        let mut c = flaky_chair(Some(3)).await;
+        let json = follow(&mut c, "chair", "s1", Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert_eq!(json, "{}");
+    }
+
+    #[tokio::test]
+    async fn following_a_session_that_never_ends_gives_up_at_the_limit() {
+        let mut c = flaky_chair(None).await;
+        let e = follow(&mut c, "chair", "s1", Duration::from_millis(700))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not done after"), "{e}");
+    }
+
+    #[test]
+    fn the_wait_for_a_match_grows_with_the_call_deadline() {
+        let p = common::prepare(&MatchArgs {
+            scenario: "csce-1975".into(),
+            design: None,
+            seed: 1,
+            strategies: None,
+            json: None,
+            brief: true,
+        })
+        .unwrap();
+        let (short, long) = (match_limit(&p, 10), match_limit(&p, 10_000));
+        assert!(short >= Duration::from_secs(60) && long > short + Duration::from_secs(600));
     }
 
     #[test]

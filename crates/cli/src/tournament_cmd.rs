@@ -615,6 +615,7 @@ impl Remote {
                         &any_state,
                         "--strategy",
                         name,
+                        "--any-seat",
                         "--listen",
                         "127.0.0.1:0",
                         "--exit-with-stdin",
@@ -629,17 +630,30 @@ impl Remote {
                     .spawn()
                     .with_context(|| format!("starting a delegation process for `{name}`"))?;
                 let stdout = child.stdout.take().context("delegation stdout")?;
-                children.push(child);
                 let mut line = String::new();
-                std::io::BufReader::new(stdout)
+                let read = std::io::BufReader::new(stdout)
                     .read_line(&mut line)
-                    .context("reading the delegation's address")?;
-                let addr = line.trim().strip_prefix("listening on ").with_context(|| {
-                    format!(
-                        "delegation `{name}` printed `{}` instead of its address",
-                        line.trim()
-                    )
-                })?;
+                    .context("reading the delegation's address");
+                let addr = line
+                    .trim()
+                    .strip_prefix("listening on ")
+                    .map(str::to_string);
+                let Some(addr) = addr else {
+                    // Say why: a delegation that died prints nothing.
+                    let exited = exit_status(&mut child);
+                    children.push(child);
+                    read?;
+                    match exited {
+                        Some(status) => bail!(
+                            "the delegation process for `{name}` exited ({status}) before printing its address"
+                        ),
+                        None => bail!(
+                            "the delegation process for `{name}` printed `{}` instead of its address",
+                            line.trim()
+                        ),
+                    }
+                };
+                children.push(child);
                 endpoints.insert(name.clone(), format!("http://{addr}"));
             }
             Ok(())
@@ -663,31 +677,37 @@ impl Remote {
     }
 }
 
+/// The exit status of a child whose stdout just closed (it may take a moment to exit).
+fn exit_status(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if start.elapsed() < std::time::Duration::from_secs(2) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Checks that an external delegation answers the standard health service (5 s).
 fn external_healthy(url: &str) -> Result<()> {
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async {
-        let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())?
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .timeout(std::time::Duration::from_secs(5));
-        let channel = endpoint.connect().await.context("cannot connect")?;
-        let r = HealthClient::new(channel)
-            .check(HealthCheckRequest {
-                service: plenary_delegation::SERVICE_NAME.to_string(),
-            })
-            .await
-            .map_err(|s| anyhow::anyhow!("health check failed: {}", s.message()))?;
-        anyhow::ensure!(
-            r.into_inner().status
-                == tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
-            "not SERVING"
-        );
-        Ok(())
-    })
+    rt.block_on(crate::remote::wait_serving(
+        url,
+        plenary_delegation::SERVICE_NAME,
+        std::time::Duration::from_secs(5),
+    ))
 }
+
+/// Deadline of every call in a remote tournament. Much longer than the chair's 10 s
+/// default on purpose: a tournament fails a match on any violation, and with every
+/// core busy running matches a call may wait long for its turn, so a short deadline
+/// would make the results depend on the machine's load instead of the strategies.
+const TOURNAMENT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Executor for Remote {
     fn run(&self, spec: &MatchSpec) -> Result<plenary_core::MatchResult, ExecError> {
@@ -709,6 +729,7 @@ impl Executor for Remote {
             seats.push(plenary_chair::SeatEndpoint {
                 state: st.id.clone(),
                 endpoint: endpoint.clone(),
+                token: None,
             });
         }
         let setup = plenary_core::MatchSetup {
@@ -720,7 +741,10 @@ impl Executor for Remote {
         let result = self.rt.handle().block_on(plenary_chair::run_remote(
             m,
             seats,
-            plenary_chair::CallConfig::default(),
+            plenary_chair::CallConfig {
+                timeout: TOURNAMENT_CALL_TIMEOUT,
+                ..plenary_chair::CallConfig::default()
+            },
         ));
         if let Some(v) = result.violations.first() {
             return Err(ExecError::new(

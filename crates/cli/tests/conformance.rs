@@ -108,6 +108,33 @@ async fn plenary_delegate_binary_passes() {
         let child = Spawned::start(cmd, START_LIMIT)
             .await
             .expect("plenary delegate prints `listening on ADDR`");
+        // It serves RUS only (other States are PERMISSION_DENIED).
+        let out = conformance_cli(&child.url(), &["--states", "RUS"]).await;
+        assert_all_pass(&out);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plenary_delegate_binary_serving_any_seat_passes() {
+    bounded("plenary delegate --any-seat", async {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "delegate",
+            "--state",
+            "RUS",
+            "--any-seat",
+            "--strategy",
+            "hardliner",
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", "warn");
+        }
+        let child = Spawned::start(cmd, START_LIMIT)
+            .await
+            .expect("plenary delegate prints `listening on ADDR`");
         let out = conformance_cli(&child.url(), &[]).await;
         assert_all_pass(&out);
     })

@@ -168,6 +168,7 @@ async fn scenario() {
         "delegate",
         "--state",
         "AUT",
+        "--any-seat",
         "--strategy",
         "tit-for-tat",
         "--listen",

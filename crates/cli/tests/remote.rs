@@ -450,3 +450,83 @@ async fn a_restarted_delegation_registers_again_and_plays_on() {
         r.violations
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegate_answers_only_its_state_and_only_with_its_token() {
+    trace_init();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = plenary(dir.path());
+    cmd.args([
+        "delegate",
+        "--state",
+        "AUT",
+        "--strategy",
+        "hardliner",
+        "--listen",
+        "127.0.0.1:0",
+        "--token",
+        "T",
+        "--exit-with-stdin",
+    ]);
+    let d = Spawned::start(cmd, START).await.unwrap();
+    wait_healthy(d.addr, "plenary.v1.Delegation", START)
+        .await
+        .unwrap();
+    let mut c = v1::delegation_client::DelegationClient::connect(d.url())
+        .await
+        .unwrap();
+    let brief = |state: &str| v1::SeatBrief {
+        match_id: "m".into(),
+        state: state.into(),
+        ..Default::default()
+    };
+    let with_token = |token: &str, msg: v1::SeatBrief| {
+        let mut r = tonic::Request::new(msg);
+        r.metadata_mut()
+            .insert("x-plenary-token", token.parse().unwrap());
+        r
+    };
+    // A rival without the token cannot open (or replace) the seat.
+    let e = c.open_seat(brief("AUT")).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e:?}");
+    // With the token, another State's seat is refused, naming both.
+    let e = c
+        .open_seat(with_token("T", brief("BEL")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::PermissionDenied, "{e:?}");
+    assert!(
+        e.message().contains("AUT") && e.message().contains("BEL"),
+        "{e:?}"
+    );
+    let mut q = tonic::Request::new(v1::PositionRequest {
+        match_id: "m".into(),
+        state: "AUT".into(),
+        ..Default::default()
+    });
+    q.metadata_mut()
+        .insert("x-plenary-token", "wrong".parse().unwrap());
+    let e = c.position(q).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e:?}");
+}
+
+#[test]
+fn timeouts_out_of_range_are_refused_by_every_command() {
+    for (cmd, value) in [
+        ("lab", "0"),
+        ("lab", "3600001"),
+        ("session", "0"),
+        ("chair", "18446744073709551615"),
+        ("deploy", "0"),
+    ] {
+        let mut c = std::process::Command::new(BIN);
+        c.arg(cmd).args(["--timeout-ms", value]);
+        if cmd == "session" {
+            c.args(["--chair", "http://127.0.0.1:9"]);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd} --timeout-ms {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--timeout-ms"), "{cmd}: {err}");
+    }
+}

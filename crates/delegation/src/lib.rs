@@ -30,6 +30,11 @@
 //! passes a bound listener and a shutdown future. Requests are validated: a question
 //! for a seat that was never opened is `NOT_FOUND`, a question of the wrong phase is
 //! `FAILED_PRECONDITION`, a malformed message is `INVALID_ARGUMENT` naming the field.
+//!
+//! [`serve`] answers anyone for any State. [`serve_with`] and a [`ServeConfig`] restrict
+//! that: `only_state` refuses requests naming another State (`PERMISSION_DENIED`), and
+//! `token` requires the gRPC metadata [`TOKEN_METADATA`] (which the chair sets to the
+//! State's registration token) on every call (`UNAUTHENTICATED` otherwise).
 
 use plenary_core::strategy::{Phase, SeatBrief, Strategy};
 use plenary_proto::convert::{self, ConvertError, WireEnum};
@@ -42,6 +47,7 @@ use tonic::{Request, Response, Status};
 use tracing::{debug, instrument};
 
 pub use plenary_core::strategy::StrategyFactory;
+pub use plenary_proto::TOKEN_METADATA;
 
 /// Full gRPC name of the delegation service (as reported by health checks).
 pub const SERVICE_NAME: &str = "plenary.v1.Delegation";
@@ -57,6 +63,43 @@ pub enum Error {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
+/// Who may call a served delegation (the default admits anyone for any State).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// Serve only this State: a request naming another State is `PERMISSION_DENIED`.
+    pub only_state: Option<String>,
+    /// Require the metadata [`TOKEN_METADATA`] equal to this on every Delegation call
+    /// (`UNAUTHENTICATED` otherwise). Health and reflection stay open.
+    pub token: Option<String>,
+}
+
+impl ServeConfig {
+    /// Checks a request's metadata and the State it names against this configuration.
+    fn admit(&self, metadata: &tonic::metadata::MetadataMap, state: &str) -> Result<(), Status> {
+        if let Some(token) = &self.token {
+            let given = metadata.get(TOKEN_METADATA).map(|v| v.as_bytes());
+            if !given.is_some_and(|g| constant_time_eq(g, token.as_bytes())) {
+                return Err(Status::unauthenticated(format!(
+                    "this delegation requires its State's token in metadata `{TOKEN_METADATA}`"
+                )));
+            }
+        }
+        if let Some(only) = &self.only_state
+            && !state.is_empty()
+            && state != only
+        {
+            return Err(Status::permission_denied(format!(
+                "this delegation serves only State `{only}`; the request is for State `{state}`"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 type Seat = Arc<Mutex<Box<dyn Strategy>>>;
 type SeatKey = (String, String);
 
@@ -65,6 +108,7 @@ type SeatKey = (String, String);
 pub struct DelegationService<F> {
     factory: Arc<F>,
     seats: Arc<Mutex<HashMap<SeatKey, Seat>>>,
+    config: Arc<ServeConfig>,
 }
 
 impl<F> Clone for DelegationService<F> {
@@ -72,16 +116,23 @@ impl<F> Clone for DelegationService<F> {
         DelegationService {
             factory: Arc::clone(&self.factory),
             seats: Arc::clone(&self.seats),
+            config: Arc::clone(&self.config),
         }
     }
 }
 
 impl<F: StrategyFactory + 'static> DelegationService<F> {
-    /// A service with no open seats.
+    /// A service with no open seats that answers anyone for any State.
     pub fn new(factory: F) -> Self {
+        Self::with_config(factory, ServeConfig::default())
+    }
+
+    /// A service with no open seats that admits only what `config` allows.
+    pub fn with_config(factory: F, config: ServeConfig) -> Self {
         DelegationService {
             factory: Arc::new(factory),
             seats: Arc::new(Mutex::new(HashMap::new())),
+            config: Arc::new(config),
         }
     }
 
@@ -144,6 +195,8 @@ impl<F: StrategyFactory + 'static> Delegation for DelegationService<F> {
         &self,
         request: Request<v1::SeatBrief>,
     ) -> Result<Response<v1::OpenSeatResponse>, Status> {
+        self.config
+            .admit(request.metadata(), &request.get_ref().state)?;
         let wire = request.into_inner();
         check_ids(&wire.match_id, &wire.state)?;
         let brief = SeatBrief::try_from(wire).map_err(invalid)?;
@@ -173,6 +226,8 @@ impl<F: StrategyFactory + 'static> Delegation for DelegationService<F> {
         &self,
         request: Request<v1::PositionRequest>,
     ) -> Result<Response<v1::PositionResponse>, Status> {
+        self.config
+            .admit(request.metadata(), &request.get_ref().state)?;
         let r = request.into_inner();
         let seat = self.seat(&r.match_id, &r.state)?;
         let (ctx, view) = convert::question(r.context, r.view).map_err(invalid)?;
@@ -195,6 +250,8 @@ impl<F: StrategyFactory + 'static> Delegation for DelegationService<F> {
         &self,
         request: Request<v1::VoteRequest>,
     ) -> Result<Response<v1::VoteResponse>, Status> {
+        self.config
+            .admit(request.metadata(), &request.get_ref().state)?;
         let r = request.into_inner();
         let seat = self.seat(&r.match_id, &r.state)?;
         let (ctx, view) = convert::question(r.context, r.view).map_err(invalid)?;
@@ -216,6 +273,8 @@ impl<F: StrategyFactory + 'static> Delegation for DelegationService<F> {
         &self,
         request: Request<v1::OutcomeNotice>,
     ) -> Result<Response<v1::OutcomeAck>, Status> {
+        self.config
+            .admit(request.metadata(), &request.get_ref().state)?;
         let r = request.into_inner();
         let seat = self.seat(&r.match_id, &r.state)?;
         let outcome = convert::require("outcome", r.outcome)
@@ -233,6 +292,8 @@ impl<F: StrategyFactory + 'static> Delegation for DelegationService<F> {
         &self,
         request: Request<v1::SessionEndRequest>,
     ) -> Result<Response<v1::SessionEndResponse>, Status> {
+        self.config
+            .admit(request.metadata(), &request.get_ref().state)?;
         let r = request.into_inner();
         let seat = self.seat(&r.match_id, &r.state)?;
         let summary = convert::require("summary", r.summary)
@@ -252,6 +313,8 @@ impl<F: StrategyFactory + 'static> Delegation for DelegationService<F> {
         &self,
         request: Request<v1::CloseSeatRequest>,
     ) -> Result<Response<v1::CloseSeatResponse>, Status> {
+        self.config
+            .admit(request.metadata(), &request.get_ref().state)?;
         let r = request.into_inner();
         check_ids(&r.match_id, &r.state)?;
         let removed = self
@@ -278,7 +341,22 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    serve_service(DelegationService::new(factory), listener, shutdown).await
+    serve_with(ServeConfig::default(), factory, listener, shutdown).await
+}
+
+/// [`serve`] admitting only the State and token of `config`.
+pub async fn serve_with(
+    config: ServeConfig,
+    factory: impl StrategyFactory + 'static,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    serve_service(
+        DelegationService::with_config(factory, config),
+        listener,
+        shutdown,
+    )
+    .await
 }
 
 /// [`serve`] for a service built beforehand (e.g. to inspect [`DelegationService::open_seats`]).

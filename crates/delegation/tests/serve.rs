@@ -163,3 +163,69 @@ async fn serves_health_seats_and_validates_requests() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_restricted_delegation_admits_only_its_state_with_its_token() {
+    plenary_test_support::trace_init();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = oneshot::channel::<()>();
+    let config = plenary_delegation::ServeConfig {
+        only_state: Some("RUS".into()),
+        token: Some("T".into()),
+    };
+    let server = tokio::spawn(plenary_delegation::serve_with(
+        config,
+        |_: &SeatBrief| Box::new(Fixed) as Box<dyn Strategy>,
+        listener,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    plenary_test_support::wait_healthy(addr, "", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let mut c = DelegationClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    let with_token = |token: &str, msg: v1::SeatBrief| {
+        let mut r = tonic::Request::new(msg);
+        r.metadata_mut()
+            .insert(plenary_delegation::TOKEN_METADATA, token.parse().unwrap());
+        r
+    };
+    // No token, a wrong token: UNAUTHENTICATED, whatever the State.
+    let e = c.open_seat(brief("m", "RUS")).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e:?}");
+    let e = c
+        .open_seat(with_token("t", brief("m", "RUS")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e:?}");
+    // The right token for another State: PERMISSION_DENIED, naming both.
+    let e = c
+        .open_seat(with_token("T", brief("m", "USA")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::PermissionDenied, "{e:?}");
+    assert!(e.message().contains("RUS") && e.message().contains("USA"));
+    let mut q = tonic::Request::new(v1::PositionRequest {
+        match_id: "m".into(),
+        state: "USA".into(),
+        context: ctx(v1::Phase::Positions),
+        view: Some(v1::SeatView::default()),
+    });
+    q.metadata_mut()
+        .insert(plenary_delegation::TOKEN_METADATA, "T".parse().unwrap());
+    let e = c.position(q).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::PermissionDenied, "{e:?}");
+    // Its own State with its token is served.
+    let r = c
+        .open_seat(with_token("T", brief("m", "RUS")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.state, "RUS");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

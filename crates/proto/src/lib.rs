@@ -40,3 +40,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// Largest message either side accepts (a 57-State brief is a few kB; results JSON of
 /// a long match is well under a megabyte).
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// gRPC metadata key under which the chair sends a State's registration token on every
+/// `plenary.v1.Delegation` call (a delegation started with a token requires it).
+pub const TOKEN_METADATA: &str = "x-plenary-token";
