@@ -122,23 +122,10 @@ pub fn prepare(args: &MatchArgs) -> Result<Prepared> {
 /// Runs a prepared match in-process.
 pub fn run_prepared(p: &Prepared) -> Result<MatchResult> {
     let m = Match::new(Arc::clone(&p.scenario), Arc::clone(&p.design), p.setup());
-    let strategies = p.strategies.clone();
-    let mut failure = None;
-    let result = plenary_core::run_in_process(m, &mut |brief| {
-        let name = &strategies[brief.seat as usize];
-        match plenary_strategies::create(name, brief) {
-            Ok(s) => s,
-            Err(e) => {
-                failure = Some(e.clone());
-                // Checked up front in `prepare`; unreachable for prepared matches.
-                plenary_strategies::create("dissociator", brief).expect("built-in strategy")
-            }
-        }
-    });
-    if let Some(e) = failure {
-        bail!(e);
-    }
-    Ok(result)
+    Ok(plenary_core::run_in_process(m, &mut |brief| {
+        plenary_strategies::create(&p.strategies[brief.seat as usize], brief)
+            .expect("`prepare` checked every strategy name")
+    }))
 }
 
 /// Writes results as pretty JSON (the report is printed first, so a failing write

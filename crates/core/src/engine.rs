@@ -1401,12 +1401,15 @@ impl Match {
 
     fn end_session(&mut self) {
         let sc = &self.scenario;
-        let session_items: Vec<&ItemResult> = self
-            .items
-            .iter()
-            .filter(|r| r.session == self.session)
-            .collect();
-        let decided = session_items.iter().filter(|r| r.decided).count() as u32;
+        let result = metrics::summarize_session(
+            self.session,
+            sc,
+            &self.items,
+            &self.legitimacy,
+            &self.exited,
+            &self.satisfaction,
+            &self.tension_trace,
+        );
         let nb = sc.blocs.len();
         let mut tension = Vec::new();
         for a in 0..nb {
@@ -1417,21 +1420,12 @@ impl Match {
         self.summaries = (0..sc.states.len())
             .map(|s| SessionSummary {
                 session: self.session,
-                decided,
+                decided: result.decided,
                 items: sc.agenda.len() as u32,
                 my_gain: self.session_gain[s],
                 tension: tension.clone(),
             })
             .collect();
-        let result = metrics::summarize_session(
-            self.session,
-            sc,
-            &self.items,
-            &self.legitimacy,
-            &self.exited,
-            &self.satisfaction,
-            &self.tension_trace,
-        );
         self.sessions.push(result);
         self.asked = (0..sc.states.len())
             .filter(|&s| self.exited[s].is_none())

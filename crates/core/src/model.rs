@@ -56,6 +56,11 @@ impl Dimension {
     pub fn parse(s: &str) -> Option<Dimension> {
         Dimension::ALL.into_iter().find(|d| d.as_str() == s)
     }
+
+    /// Position in [`Dimension::ALL`], for per-dimension arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 impl fmt::Display for Dimension {

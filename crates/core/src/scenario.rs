@@ -212,10 +212,6 @@ pub struct Scenario {
     pub legitimacy: Vec<f64>,
 }
 
-fn dim_index(d: Dimension) -> usize {
-    d as usize
-}
-
 impl Scenario {
     /// Parses and validates scenario text. `origin` names the file in errors.
     pub fn from_toml(origin: &str, text: &str) -> Result<Scenario, FileErrors> {
@@ -318,7 +314,7 @@ impl Scenario {
                 0.0,
                 SCALE_MAX,
             );
-            let slot = b * 4 + dim_index(pr.dimension);
+            let slot = b * 4 + pr.dimension.index();
             if slot < profiles.len() {
                 if profiles[slot].is_some() {
                     p.push(
@@ -449,7 +445,7 @@ impl Scenario {
                     continue;
                 }
                 if profiles
-                    .get(s.bloc * 4 + dim_index(it.dimension))
+                    .get(s.bloc * 4 + it.dimension.index())
                     .is_none_or(|x| x.is_none())
                 {
                     p.push(
@@ -537,7 +533,7 @@ impl Scenario {
             for (ii, item) in self.agenda.iter().enumerate() {
                 let mut rng = Stream::new(seed, &["preference", &state.id, &item.id]);
                 let seat = self.seat(&state.id).unwrap_or(0);
-                let drawn = self.profiles[state.bloc * 4 + dim_index(item.dimension)]
+                let drawn = self.profiles[state.bloc * 4 + item.dimension.index()]
                     .as_ref()
                     .map(|pr| {
                         let (shift, smul) = self.item_bloc[ii][state.bloc];

@@ -116,16 +116,6 @@ pub(crate) fn yes_if(ok: bool) -> Vote {
     if ok { Vote::Yes } else { Vote::No }
 }
 
-/// Index of a dimension in per-dimension arrays.
-pub(crate) fn dim_index(d: Dimension) -> usize {
-    match d {
-        Dimension::PoliticoMilitary => 0,
-        Dimension::EconomicEnvironmental => 1,
-        Dimension::Human => 2,
-        Dimension::General => 3,
-    }
-}
-
 /// One outcome seen this session, with the status quo the item started from.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Seen {

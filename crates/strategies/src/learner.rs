@@ -22,7 +22,7 @@
 //! model of how States' readiness to compromise in one policy area is shaped by the
 //! institution's record in that area.
 
-use crate::common::{EPS, Seat, answer, clamp_position, dim_index, reservation, within, yes_if};
+use crate::common::{EPS, Seat, answer, clamp_position, reservation, within, yes_if};
 use plenary_core::model::Dimension;
 use plenary_core::strategy::{
     ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance,
@@ -57,7 +57,7 @@ impl Learner {
 
     /// The current acceptance threshold of a dimension, as a share of the red line.
     pub fn threshold(&self, d: Dimension) -> f64 {
-        self.k[dim_index(d)]
+        self.k[d.index()]
     }
 
     fn k_of(&self, item: u32) -> f64 {
@@ -78,11 +78,11 @@ impl Learner {
             let scale = (p.salience * p.red_line).max(1e-6);
             let g = p.gain(clamp_position(e.outcome, e.sq), e.sq);
             if e.decision.decided() && mine.vote == Vote::Yes && g < -EPS {
-                delta[dim_index(d)] -= LEARNING_RATE * (-g / scale).min(1.0);
+                delta[d.index()] -= LEARNING_RATE * (-g / scale).min(1.0);
             } else if !e.decision.decided() && mine.vote == Vote::No {
                 let regret = p.gain(mine.proposal, e.sq) - g;
                 if regret > EPS {
-                    delta[dim_index(d)] += LEARNING_RATE * (regret / scale).min(1.0);
+                    delta[d.index()] += LEARNING_RATE * (regret / scale).min(1.0);
                 }
             }
         }
