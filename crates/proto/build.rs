@@ -1,4 +1,4 @@
-//! Generates the plenary.v1 gRPC code from `proto/` with protox (no system `protoc`) and
+//! Generates the plenary.v2 gRPC code from `proto/` with protox (no system `protoc`) and
 //! writes the encoded file descriptor set used for server reflection.
 
 use std::path::PathBuf;
@@ -11,8 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     c.include_imports(true)
         .include_source_info(true)
         .open_files([
-            "plenary/v1/delegation.proto",
-            "plenary/v1/secretariat.proto",
+            "plenary/v2/delegation.proto",
+            "plenary/v2/secretariat.proto",
         ])?;
     std::fs::write(
         out_dir.join("plenary_descriptor.bin"),

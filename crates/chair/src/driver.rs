@@ -1,48 +1,51 @@
-//! The remote driver: runs a [`Match`] with delegations reached over gRPC.
+//! The remote driver: runs a [`Match`] with delegations reached over `plenary.v2`.
 //!
-//! It mirrors [`plenary_core::run_in_process`] question for question. For each question
-//! every seat asked is called concurrently (one tonic [`Channel`] per endpoint, a
-//! deadline on every call); a timeout becomes [`Fault::Timeout`], a transport or
-//! server error [`Fault::Unavailable`], an answer that breaks the contract (NaN, off
-//! the scale, an unknown enum, the wrong match or State echoed) [`Fault::Invalid`].
-//! Answers are submitted in seat order, whatever order they arrived in.
+//! It mirrors [`plenary_core::run_in_process`] question for question. Every question
+//! goes to the seats asked as one envelope each, grouped by endpoint into one frame per
+//! link ([`crate::link`]); notices that need no answer (item outcomes) are not a round
+//! trip of their own: they wait in the seat's endpoint outbox and ride in front of the
+//! next question's envelope. Answers are awaited until the question's deadline and then
+//! handed to the engine in seat order, whatever order they arrived in; a missing answer
+//! is a [`Fault::Timeout`], a refusal or a broken stream a [`Fault::Unavailable`], an
+//! answer of the wrong kind a [`Fault::Invalid`]. Whether an answer's values are
+//! acceptable is the engine's call (one validator, in-process and remote).
 //!
-//! Every call carries the State's registration token (if it registered with one) in
-//! the metadata [`plenary_proto::TOKEN_METADATA`], so a delegation can refuse callers
-//! other than the chair.
-//!
-//! Seats are looked up in a shared [`Directory`]. When a delegation registers again
-//! (say, after a restart) the driver sees the new generation before the next
-//! question, replays the seat's `OpenSeat` to the new endpoint and reinstates the seat
-//! ([`Match::reinstate`]), so it takes part again from the next round.
+//! Seats recover: a seat whose `open` failed gets it again (bounded) in front of its next
+//! question, and a State whose delegation registered again (a restart) is opened on the
+//! new endpoint and reinstated. Everything the engine is fed goes through one
+//! [`Recorder`], which the chair's journal implements, so a restarted chair can rebuild
+//! the match exactly.
 
-use futures::future::join_all;
+use crate::link::{AnswerResult, Hub, Link, Outgoing};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use plenary_core::Match;
 use plenary_core::engine::{Answers, Question};
 use plenary_core::metrics::MatchResult;
-use plenary_core::strategy::{Fault, PositionAnswer, Reply, SeatBrief, Stance, Vote};
+use plenary_core::strategy::{Fault, PositionAnswer, Reply, Stance, Vote};
 use plenary_proto::convert::{self, WireEnum};
-use plenary_proto::v1;
-use plenary_proto::v1::delegation_client::DelegationClient;
-use plenary_proto::v1::session_event::Event;
+use plenary_proto::limits;
+use plenary_proto::v2;
+use plenary_proto::v2::envelope::Body;
+use plenary_proto::v2::session_event::Event;
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
-use tonic::metadata::{AsciiMetadataValue, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
-/// Longest call deadline a session may ask for, in milliseconds (one hour). Far longer
-/// deadlines cannot be sent to delegations (gRPC encodes them in at most 8 digits).
+/// Longest call deadline a session may ask for, in milliseconds (one hour).
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
-/// Deadlines of the calls to delegations.
+/// Times a seat's `open` is retried in a match before the seat is left to its faults.
+pub const MAX_OPEN_TRIES: u32 = 3;
+
+/// Deadlines of the questions to delegations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallConfig {
-    /// Deadline of every call (a late answer is a [`Fault::Timeout`]).
+    /// Deadline of every question (a late answer is a [`Fault::Timeout`]).
     pub timeout: Duration,
-    /// Deadline to establish a connection to an endpoint.
+    /// Deadline to connect to an endpoint and complete the hello.
     pub connect_timeout: Duration,
 }
 
@@ -55,505 +58,580 @@ impl Default for CallConfig {
     }
 }
 
-/// A State and the delegation endpoint that plays it.
+/// How to reach the delegation that plays a State.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeatEndpoint {
-    /// State id.
-    pub state: String,
-    /// Endpoint URL, e.g. `http://127.0.0.1:50051`.
-    pub endpoint: String,
-    /// Token sent with every call to the endpoint (metadata
-    /// [`plenary_proto::TOKEN_METADATA`]); `None` sends none.
-    pub token: Option<String>,
-}
-
-/// The current registration of one State.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registration {
+pub struct Route {
     /// Endpoint URL.
     pub endpoint: String,
-    /// How many times the State registered (1 for the first registration).
-    pub generation: u64,
-    /// Strategy name the delegation announced (may be empty).
-    pub strategy: String,
-    /// The State's token, sent with every call to the endpoint (`None`: no token).
+    /// Token sent as `x-plenary-token` on the endpoint's stream.
     pub token: Option<String>,
+    /// Changes when the State's delegation registers again.
+    pub generation: u64,
 }
 
-/// Which endpoint plays which State: shared between the secretariat (which registers)
-/// and running drivers (which look up, and notice re-registrations).
+/// Where each State's delegation is: the chair's directory of registrations, or a fixed
+/// table (tournaments).
+pub trait Routes: Send + Sync {
+    /// The current route of `state`, if any.
+    fn route(&self, state: &str) -> Option<Route>;
+    /// A number that changes whenever any route changes (lets the driver skip the scan).
+    fn version(&self) -> u64;
+}
+
+/// A fixed table of routes.
 #[derive(Debug, Clone, Default)]
-pub struct Directory {
-    inner: Arc<RwLock<HashMap<String, Registration>>>,
+pub struct FixedRoutes(pub HashMap<String, Route>);
+
+impl Routes for FixedRoutes {
+    fn route(&self, state: &str) -> Option<Route> {
+        self.0.get(state).cloned()
+    }
+    fn version(&self) -> u64 {
+        0
+    }
 }
 
-impl Directory {
-    /// An empty directory.
-    pub fn new() -> Self {
-        Directory::default()
-    }
-
-    /// A directory with a fixed endpoint per State.
-    pub fn from_seats(seats: &[SeatEndpoint]) -> Self {
-        let d = Directory::new();
-        for s in seats {
-            d.register_with_token(&s.state, &s.endpoint, "", s.token.clone());
-        }
-        d
-    }
-
-    /// Registers (or re-registers) `state` at `endpoint` without a token; returns the
-    /// new generation.
-    pub fn register(&self, state: &str, endpoint: &str, strategy: &str) -> u64 {
-        self.register_with_token(state, endpoint, strategy, None)
-    }
-
-    /// Registers (or re-registers) `state` at `endpoint`; every call to it carries
-    /// `token`. Returns the new generation.
-    pub fn register_with_token(
-        &self,
-        state: &str,
-        endpoint: &str,
-        strategy: &str,
-        token: Option<String>,
-    ) -> u64 {
-        let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let generation = map.get(state).map_or(0, |r| r.generation) + 1;
-        map.insert(
-            state.to_string(),
-            Registration {
-                endpoint: endpoint.to_string(),
-                generation,
-                strategy: strategy.to_string(),
-                token,
-            },
-        );
-        generation
-    }
-
-    /// The registration of `state`, if any.
-    pub fn get(&self, state: &str) -> Option<Registration> {
-        self.inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(state)
-            .cloned()
-    }
+/// Everything the engine is fed, in order; a journal implements it to rebuild a match
+/// after a restart. Failing to record is logged, never fatal to the match.
+pub trait Recorder: Send {
+    /// The answers to the pending question, about to be submitted.
+    fn answers(&mut self, answers: &Answers);
+    /// A seat's announced strategy name.
+    fn named(&mut self, seat: usize, name: &str);
+    /// A seat reinstated (its delegation registered again).
+    fn reinstated(&mut self, seat: usize);
 }
 
 /// Receives the events of a running match (item opened, proposal, decision,
-/// violation, session end, done).
+/// violation, session end, re-registration, done).
 pub type EventSink = Box<dyn FnMut(Event) + Send + Sync>;
 
-/// Runs `m` to its end with the delegations at `seats` (fixed endpoints).
-pub async fn run_remote(m: Match, seats: Vec<SeatEndpoint>, cfg: CallConfig) -> MatchResult {
-    run_remote_with(m, Directory::from_seats(&seats), cfg, None).await
+/// What a driver runs with.
+pub struct DriveConfig {
+    /// The links to endpoints (shared by every match of the chair or tournament).
+    pub hub: Hub,
+    /// Where each State's delegation is.
+    pub routes: Arc<dyn Routes>,
+    /// Deadlines.
+    pub call: CallConfig,
+    /// Events, if anyone listens.
+    pub sink: Option<EventSink>,
+    /// The journal, if the match is durable.
+    pub recorder: Option<Box<dyn Recorder>>,
 }
 
-/// One seat's connection: which registration it follows and its client.
-struct Link {
+/// Per-seat state of the driver.
+struct SeatLink {
+    state: String,
     generation: u64,
-    client: Option<DelegationClient<Channel>>,
-    token: Option<AsciiMetadataValue>,
+    link: Option<Link>,
+    /// Last sequence number sent to the seat (0: nothing yet; `open` is always 1).
+    seq: u64,
+    opened: bool,
+    open_tries: u32,
+    /// Notices waiting to ride with the seat's next question (or the match's end).
+    outbox: Vec<v2::Envelope>,
 }
 
 struct Driver {
-    dir: Directory,
-    cfg: CallConfig,
-    states: Vec<String>,
+    cfg: DriveConfig,
     match_id: String,
-    items: usize,
-    links: Vec<Link>,
-    channels: HashMap<String, Channel>,
-    sink: Option<EventSink>,
+    seats: Vec<SeatLink>,
+    routes_version: Option<u64>,
+    /// The seats were asked to open: a route that changes now is a re-registration.
+    started: bool,
 }
 
-impl Driver {
-    fn emit(&mut self, e: Event) {
-        if let Some(sink) = &mut self.sink {
-            sink(e);
-        }
-    }
-
-    fn channel(&mut self, endpoint: &str) -> Result<Channel, String> {
-        if let Some(c) = self.channels.get(endpoint) {
-            return Ok(c.clone());
-        }
-        let c = Endpoint::from_shared(endpoint.to_string())
-            .map_err(|e| format!("bad endpoint `{endpoint}`: {e}"))?
-            .connect_timeout(self.cfg.connect_timeout)
-            .tcp_nodelay(true)
-            .connect_lazy();
-        self.channels.insert(endpoint.to_string(), c.clone());
-        Ok(c)
-    }
-
-    /// Follows the directory: returns the seats whose registration changed (or that
-    /// registered for the first time); before the match is open they are ignored.
-    fn refresh(&mut self) -> Vec<usize> {
-        let mut changed = Vec::new();
-        for seat in 0..self.states.len() {
-            let Some(reg) = self.dir.get(&self.states[seat]) else {
-                continue;
-            };
-            if reg.generation == self.links[seat].generation {
-                continue;
-            }
-            let client = match self.channel(&reg.endpoint) {
-                Ok(c) => Some(
-                    DelegationClient::new(c)
-                        .max_decoding_message_size(plenary_proto::MAX_MESSAGE_BYTES)
-                        .max_encoding_message_size(plenary_proto::MAX_MESSAGE_BYTES),
-                ),
-                Err(e) => {
-                    warn!(state = %self.states[seat], %e, "cannot use registered endpoint");
-                    None
-                }
-            };
-            let token = reg.token.as_deref().and_then(|t| {
-                MetadataValue::try_from(t)
-                    .map_err(|_| {
-                        warn!(state = %self.states[seat], "the State's token cannot be sent as metadata");
-                    })
-                    .ok()
-            });
-            self.links[seat] = Link {
-                generation: reg.generation,
-                client,
-                token,
-            };
-            changed.push(seat);
-        }
-        changed
-    }
-
-    fn client(&self, seat: usize) -> Result<DelegationClient<Channel>, Fault> {
-        self.links[seat].client.clone().ok_or_else(|| {
-            Fault::Unavailable(format!(
-                "no delegation registered for State {}",
-                self.states[seat]
-            ))
+/// Runs `m` to its end and returns its results. The match always completes: a seat
+/// that cannot answer is recorded as a violation (and suspended past the design's strike
+/// limit).
+pub async fn run_match(mut m: Match, cfg: DriveConfig) -> MatchResult {
+    let seats = m
+        .scenario()
+        .states
+        .iter()
+        .map(|s| SeatLink {
+            state: s.id.clone(),
+            generation: 0,
+            link: None,
+            seq: 0,
+            opened: false,
+            open_tries: 0,
+            outbox: Vec::new(),
         })
-    }
-
-    /// A request to `seat` under the deadline, with the seat's token.
-    fn request<T>(&self, seat: usize, msg: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(msg);
-        r.set_timeout(self.cfg.timeout);
-        if let Some(t) = &self.links[seat].token {
-            r.metadata_mut()
-                .insert(plenary_proto::TOKEN_METADATA, t.clone());
-        }
-        r
-    }
-
-    fn echo(&self, seat: usize, match_id: &str, state: &str) -> Result<(), Fault> {
-        if match_id != self.match_id || state != self.states[seat] {
-            return Err(Fault::Invalid(format!(
-                "answer names match `{match_id}` and State `{state}`, expected `{}` and `{}`",
-                self.match_id, self.states[seat]
-            )));
-        }
-        Ok(())
-    }
-
-    async fn open(&self, seats: &[usize], briefs: Vec<SeatBrief>) -> Vec<Reply<()>> {
-        let calls = seats.iter().zip(briefs).map(|(&seat, brief)| async move {
-            let mut client = self.client(seat)?;
-            let r = call(
-                &self.cfg,
-                client.open_seat(self.request(seat, v1::SeatBrief::from(&brief))),
-            )
-            .await?;
-            self.echo(seat, &r.match_id, &r.state)
-        });
-        join_all(calls).await
-    }
-}
-
-/// Runs one call under the deadline and maps every failure to a [`Fault`].
-async fn call<T>(
-    cfg: &CallConfig,
-    fut: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-) -> Result<T, Fault> {
-    match tokio::time::timeout(cfg.timeout, fut).await {
-        Err(_) => Err(Fault::Timeout),
-        Ok(Ok(r)) => Ok(r.into_inner()),
-        Ok(Err(s)) if s.code() == tonic::Code::DeadlineExceeded => Err(Fault::Timeout),
-        // tonic enforces the request's own deadline client-side as CANCELLED.
-        Ok(Err(s))
-            if s.code() == tonic::Code::Cancelled && s.message().contains("Timeout expired") =>
-        {
-            Err(Fault::Timeout)
-        }
-        Ok(Err(s)) => Err(Fault::Unavailable(format!(
-            "{:?}: {}",
-            s.code(),
-            s.message()
-        ))),
-    }
-}
-
-fn fault_kind(f: &Fault) -> (&'static str, String) {
-    match f {
-        Fault::Timeout => ("timeout", String::new()),
-        Fault::Unavailable(d) => ("unavailable", d.clone()),
-        Fault::Invalid(d) => ("invalid", d.clone()),
-    }
-}
-
-/// Checks a position beyond its wire form: the link must name another item.
-fn check_position(item: u32, items: usize, a: PositionAnswer) -> Reply<PositionAnswer> {
-    if let Some(l) = a.link {
-        if l as usize >= items {
-            return Err(Fault::Invalid(format!(
-                "field `link` names unknown item {l}"
-            )));
-        }
-        if l == item {
-            return Err(Fault::Invalid("field `link` names the item itself".into()));
-        }
-    }
-    Ok(a)
-}
-
-/// Runs `m` to its end with the delegations in `dir`, following re-registrations,
-/// and reports events to `sink`. The session always completes: a seat that cannot
-/// answer is recorded as a violation (and suspended past the design's strike limit).
-pub async fn run_remote_with(
-    mut m: Match,
-    dir: Directory,
-    cfg: CallConfig,
-    sink: Option<EventSink>,
-) -> MatchResult {
-    let states: Vec<String> = m.scenario().states.iter().map(|s| s.id.clone()).collect();
-    let n = states.len();
+        .collect();
     let mut d = Driver {
-        dir,
-        cfg,
         match_id: m.match_id().to_string(),
-        items: m.scenario().agenda.len(),
-        links: (0..n)
-            .map(|_| Link {
-                generation: 0,
-                client: None,
-                token: None,
-            })
-            .collect(),
-        channels: HashMap::new(),
-        states,
-        sink,
+        cfg,
+        seats,
+        routes_version: None,
+        started: false,
     };
-    let mut opened = false;
-    loop {
-        let changed = d.refresh();
-        if opened && !changed.is_empty() {
-            // Re-registered delegations get their seat again and take part from the
-            // next round.
-            let briefs = changed.iter().map(|&s| m.brief(s)).collect();
-            let acks = d.open(&changed, briefs).await;
-            for (&seat, ack) in changed.iter().zip(acks) {
-                match ack {
-                    Ok(()) => {
-                        debug!(state = %d.states[seat], "seat replayed after re-registration");
-                        m.reinstate(seat);
-                    }
-                    Err(f) => warn!(state = %d.states[seat], ?f, "replaying OpenSeat failed"),
-                }
-            }
-        }
-        let (phase, session, asked, answers) = match m.question() {
-            Question::Done => break,
-            Question::Open { seats } => {
-                let seats = seats.to_vec();
-                let briefs = seats.iter().map(|&s| m.brief(s)).collect();
-                let acks = d.open(&seats, briefs).await;
-                opened = true;
-                ("open", 0, seats, Answers::Acks(acks))
-            }
-            Question::Positions { ctx, seats, views } => {
-                let seats = seats.to_vec();
-                if ctx.round == 0 {
-                    let it = &m.scenario().agenda[ctx.item as usize];
-                    d.emit(Event::ItemOpened(v1::ItemOpened {
-                        session: ctx.session,
-                        item: ctx.item,
-                        item_id: it.id.clone(),
-                        title: it.title.clone(),
-                    }));
-                }
-                let wire_ctx = v1::RoundContext::from(ctx);
-                let item = ctx.item;
-                let calls = seats.iter().map(|&seat| {
-                    let req = v1::PositionRequest {
-                        match_id: d.match_id.clone(),
-                        state: d.states[seat].clone(),
-                        context: Some(wire_ctx.clone()),
-                        view: Some((&views[seat]).into()),
-                    };
-                    let d = &d;
-                    async move {
-                        let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.position(d.request(seat, req))).await?;
-                        d.echo(seat, &r.match_id, &r.state)?;
-                        let a = PositionAnswer::try_from(&r)
-                            .map_err(|e| Fault::Invalid(e.to_string()))?;
-                        check_position(item, d.items, a)
-                    }
-                });
-                let answers = join_all(calls).await;
-                ("positions", ctx.session, seats, Answers::Positions(answers))
-            }
-            Question::Votes { ctx, seats, views } => {
-                let seats = seats.to_vec();
-                d.emit(Event::Proposal(v1::ProposalMade {
-                    session: ctx.session,
-                    item: ctx.item,
-                    round: ctx.round,
-                    phase: ctx.phase.wire(),
-                    value: ctx.proposal,
-                    voters: seats.len() as u32,
-                }));
-                let wire_ctx = v1::RoundContext::from(ctx);
-                let calls = seats.iter().map(|&seat| {
-                    let req = v1::VoteRequest {
-                        match_id: d.match_id.clone(),
-                        state: d.states[seat].clone(),
-                        context: Some(wire_ctx.clone()),
-                        view: Some((&views[seat]).into()),
-                    };
-                    let d = &d;
-                    async move {
-                        let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.vote(d.request(seat, req))).await?;
-                        d.echo(seat, &r.match_id, &r.state)?;
-                        convert::vote("vote", r.vote).map_err(|e| Fault::Invalid(e.to_string()))
-                    }
-                });
-                let answers: Vec<Reply<Vote>> = join_all(calls).await;
-                let phase = match ctx.phase {
-                    plenary_core::strategy::Phase::Silence => "silence",
-                    plenary_core::strategy::Phase::Package => "package",
-                    _ => "decision",
-                };
-                (phase, ctx.session, seats, Answers::Votes(answers))
-            }
-            Question::Outcome { outcome, seats } => {
-                let seats = seats.to_vec();
-                let wire = v1::ItemOutcome::from(outcome);
-                let item_id = m
-                    .scenario()
-                    .agenda
-                    .get(outcome.item as usize)
-                    .map(|i| i.id.clone())
-                    .unwrap_or_default();
-                d.emit(Event::Decision(v1::DecisionMade {
-                    item_id,
-                    outcome: Some(wire.clone()),
-                }));
-                let calls = seats.iter().map(|&seat| {
-                    let req = v1::OutcomeNotice {
-                        match_id: d.match_id.clone(),
-                        state: d.states[seat].clone(),
-                        outcome: Some(wire.clone()),
-                    };
-                    let d = &d;
-                    async move {
-                        let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.outcome(d.request(seat, req))).await?;
-                        d.echo(seat, &r.match_id, &r.state)
-                    }
-                });
-                let answers = join_all(calls).await;
-                ("outcome", outcome.session, seats, Answers::Acks(answers))
-            }
-            Question::SessionEnd {
-                summaries,
-                seats,
-                views,
-            } => {
-                let seats = seats.to_vec();
-                let session = summaries.first().map_or(0, |s| s.session);
-                d.emit(Event::SessionEnd(v1::SessionEnded {
-                    session,
-                    states: seats.len() as u32,
-                }));
-                let calls = seats.iter().map(|&seat| {
-                    let req = v1::SessionEndRequest {
-                        match_id: d.match_id.clone(),
-                        state: d.states[seat].clone(),
-                        summary: Some((&summaries[seat]).into()),
-                        view: Some((&views[seat]).into()),
-                    };
-                    let d = &d;
-                    async move {
-                        let mut client = d.client(seat)?;
-                        let r = call(&d.cfg, client.session_end(d.request(seat, req))).await?;
-                        d.echo(seat, &r.match_id, &r.state)?;
-                        convert::stance("stance", r.stance)
-                            .map_err(|e| Fault::Invalid(e.to_string()))
-                    }
-                });
-                let answers: Vec<Reply<Stance>> = join_all(calls).await;
-                ("session-end", session, seats, Answers::Stances(answers))
-            }
-        };
-        let faults: Vec<(usize, Fault)> = faults_of(&asked, &answers);
-        m.submit(answers)
-            .expect("the remote driver answers every seat it is asked, in seat order");
-        for (seat, f) in faults {
-            let (fault, detail) = fault_kind(&f);
-            warn!(state = %d.states[seat], phase, fault, %detail, "violation");
-            let suspended = m.is_suspended(seat);
-            d.emit(Event::Violation(v1::ViolationRecorded {
-                state: d.states[seat].clone(),
-                session,
-                phase: phase.to_string(),
-                fault: fault.to_string(),
-                detail,
-                suspended,
-            }));
-        }
-    }
-    close_all(&d).await;
+    d.play(&mut m).await;
+    d.close_all().await;
     let result = m.into_results();
-    d.emit(Event::Done(v1::Done {
+    d.emit(Event::Done(v2::Done {
         complete: result.complete,
         violations: result.violations.len() as u32,
     }));
     result
 }
 
-fn faults_of(asked: &[usize], answers: &Answers) -> Vec<(usize, Fault)> {
-    fn errs<T>(asked: &[usize], v: &[Reply<T>]) -> Vec<(usize, Fault)> {
-        asked
-            .iter()
-            .zip(v)
-            .filter_map(|(&s, r)| r.as_ref().err().map(|f| (s, f.clone())))
+impl Driver {
+    fn emit(&mut self, e: Event) {
+        if let Some(sink) = &mut self.cfg.sink {
+            sink(e);
+        }
+    }
+
+    /// Follows the routes: a State whose registration changed gets the new endpoint and
+    /// must be opened there. Returns the seats that changed after having been opened.
+    fn refresh(&mut self) -> Vec<usize> {
+        let v = self.cfg.routes.version();
+        if self.routes_version == Some(v) {
+            return Vec::new();
+        }
+        self.routes_version = Some(v);
+        let mut moved = Vec::new();
+        for (i, s) in self.seats.iter_mut().enumerate() {
+            let Some(r) = self.cfg.routes.route(&s.state) else {
+                continue;
+            };
+            if r.generation == s.generation && s.link.is_some() {
+                continue;
+            }
+            let was_open = self.started;
+            s.generation = r.generation;
+            s.link = Some(self.cfg.hub.link(&r.endpoint, r.token.as_deref()));
+            s.opened = false;
+            s.open_tries = 0;
+            // Notices meant for the old endpoint are of no use to the new one.
+            s.outbox.clear();
+            if was_open {
+                moved.push(i);
+            }
+        }
+        moved
+    }
+
+    async fn play(&mut self, m: &mut Match) {
+        loop {
+            for seat in self.refresh() {
+                let generation = self.seats[seat].generation;
+                let endpoint = self.seats[seat]
+                    .link
+                    .as_ref()
+                    .map(|l| l.endpoint().to_string())
+                    .unwrap_or_default();
+                debug!(state = %self.seats[seat].state, generation, "delegation registered again; reopening its seat");
+                m.reinstate(seat);
+                if let Some(r) = &mut self.cfg.recorder {
+                    r.reinstated(seat);
+                }
+                self.emit(Event::Reregistered(v2::SeatReregistered {
+                    state: self.seats[seat].state.clone(),
+                    generation,
+                    endpoint,
+                }));
+            }
+            let (session, answers) = match m.question() {
+                Question::Done => return,
+                Question::Open { seats } => {
+                    let seats = seats.to_vec();
+                    self.started = true;
+                    let replies = self.ask(m, &seats, |_| None).await;
+                    let acks = replies.into_iter().map(|r| r.map(|_| ())).collect();
+                    (0, Answers::Acks(acks))
+                }
+                Question::Positions { ctx, seats, views } => {
+                    let seats = seats.to_vec();
+                    if ctx.round == 0 {
+                        let it = &m.scenario().agenda[ctx.item as usize];
+                        let e = Event::ItemOpened(v2::ItemOpened {
+                            session: ctx.session,
+                            item: ctx.item,
+                            item_id: it.id.clone(),
+                            title: it.title.clone(),
+                        });
+                        self.emit(e);
+                    }
+                    let wire_ctx = v2::RoundContext::from(ctx);
+                    let views = views.to_vec();
+                    let session = ctx.session;
+                    let replies = self
+                        .ask(m, &seats, |seat| {
+                            Some(Body::Position(v2::PositionQuestion {
+                                context: Some(wire_ctx.clone()),
+                                view: Some((&views[seat]).into()),
+                            }))
+                        })
+                        .await;
+                    let answers = replies
+                        .into_iter()
+                        .map(|r| {
+                            r.and_then(|a| match a {
+                                v2::answer::Body::Position(p) => Ok(PositionAnswer::from(&p)),
+                                other => Err(wrong_kind("position", &other)),
+                            })
+                        })
+                        .collect();
+                    (session, Answers::Positions(answers))
+                }
+                Question::Votes { ctx, seats, views } => {
+                    let seats = seats.to_vec();
+                    self.emit(Event::Proposal(v2::ProposalMade {
+                        session: ctx.session,
+                        item: ctx.item,
+                        round: ctx.round,
+                        phase: ctx.phase.wire(),
+                        value: ctx.proposal,
+                        voters: seats.len() as u32,
+                    }));
+                    let wire_ctx = v2::RoundContext::from(ctx);
+                    let views = views.to_vec();
+                    let session = ctx.session;
+                    let replies = self
+                        .ask(m, &seats, |seat| {
+                            Some(Body::Vote(v2::VoteQuestion {
+                                context: Some(wire_ctx.clone()),
+                                view: Some((&views[seat]).into()),
+                            }))
+                        })
+                        .await;
+                    let answers: Vec<Reply<Vote>> = replies
+                        .into_iter()
+                        .map(|r| {
+                            r.and_then(|a| match a {
+                                v2::answer::Body::Vote(v) => convert::vote("vote.vote", v.vote)
+                                    .map_err(|e| Fault::Invalid(e.to_string())),
+                                other => Err(wrong_kind("vote", &other)),
+                            })
+                        })
+                        .collect();
+                    (session, Answers::Votes(answers))
+                }
+                Question::Outcome { outcome, seats } => {
+                    let seats = seats.to_vec();
+                    let wire = v2::ItemOutcome::from(outcome);
+                    let item_id = m
+                        .scenario()
+                        .agenda
+                        .get(outcome.item as usize)
+                        .map(|i| i.id.clone())
+                        .unwrap_or_default();
+                    self.emit(Event::Decision(v2::DecisionMade {
+                        item_id,
+                        outcome: Some(wire.clone()),
+                    }));
+                    // A notice: it rides with the seat's next question; nothing to wait for.
+                    for &seat in &seats {
+                        self.notice(seat, Body::Outcome(wire.clone()));
+                    }
+                    let acks = seats.iter().map(|_| Ok(())).collect();
+                    (outcome.session, Answers::Acks(acks))
+                }
+                Question::SessionEnd {
+                    summaries,
+                    seats,
+                    views,
+                } => {
+                    let seats = seats.to_vec();
+                    let session = summaries.first().map_or(0, |s| s.session);
+                    self.emit(Event::SessionEnd(v2::SessionEnded {
+                        session,
+                        states: seats.len() as u32,
+                    }));
+                    let summaries = summaries.to_vec();
+                    let views = views.to_vec();
+                    let replies = self
+                        .ask(m, &seats, |seat| {
+                            Some(Body::SessionEnd(v2::SessionEndQuestion {
+                                summary: Some((&summaries[seat]).into()),
+                                view: Some((&views[seat]).into()),
+                            }))
+                        })
+                        .await;
+                    let answers: Vec<Reply<Stance>> = replies
+                        .into_iter()
+                        .map(|r| {
+                            r.and_then(|a| match a {
+                                v2::answer::Body::Stance(s) => {
+                                    convert::stance("stance.stance", s.stance)
+                                        .map_err(|e| Fault::Invalid(e.to_string()))
+                                }
+                                other => Err(wrong_kind("stance", &other)),
+                            })
+                        })
+                        .collect();
+                    (session, Answers::Stances(answers))
+                }
+            };
+            if let Some(r) = &mut self.cfg.recorder {
+                r.answers(&answers);
+            }
+            let before = m.violations().len();
+            m.submit(answers)
+                .expect("the remote driver answers every seat it is asked, in seat order");
+            // Every violation the engine recorded, including answers it judged invalid.
+            let new: Vec<v2::ViolationRecorded> = m.violations()[before..]
+                .iter()
+                .map(|v| {
+                    let (fault, detail) = fault_kind(&v.fault);
+                    warn!(state = %v.state, phase = %v.phase, fault, %detail, "violation");
+                    v2::ViolationRecorded {
+                        state: v.state.clone(),
+                        session,
+                        phase: v.phase.clone(),
+                        fault: fault.to_string(),
+                        detail,
+                        suspended: v.suspended,
+                    }
+                })
+                .collect();
+            for v in new {
+                self.emit(Event::Violation(v));
+            }
+        }
+    }
+
+    fn envelope(&mut self, seat: usize, body: Body, deadline_ms: u32) -> v2::Envelope {
+        let s = &mut self.seats[seat];
+        s.seq += 1;
+        v2::Envelope {
+            match_id: self.match_id.clone(),
+            state: s.state.clone(),
+            seq: s.seq,
+            deadline_ms,
+            body: Some(body),
+        }
+    }
+
+    fn notice(&mut self, seat: usize, body: Body) {
+        if self.seats[seat].link.is_none() {
+            return;
+        }
+        let env = self.envelope(seat, body, 0);
+        self.seats[seat].outbox.push(env);
+    }
+
+    fn open_envelope(&self, m: &Match, seat: usize, deadline_ms: u32) -> v2::Envelope {
+        v2::Envelope {
+            match_id: self.match_id.clone(),
+            state: self.seats[seat].state.clone(),
+            seq: 1,
+            deadline_ms,
+            body: Some(Body::Open(v2::SeatBrief::from(&m.brief(seat)))),
+        }
+    }
+
+    /// Asks `seats` one question (`body(seat)`; `None` asks only for the open) and
+    /// returns each seat's answer body in `seats` order. Seats not yet opened on their
+    /// endpoint get their `open` in the same frame, in front of the question.
+    async fn ask(
+        &mut self,
+        m: &mut Match,
+        seats: &[usize],
+        body: impl Fn(usize) -> Option<Body>,
+    ) -> Vec<Result<v2::answer::Body, Fault>> {
+        let timeout = self.cfg.call.timeout;
+        let deadline_ms = u32::try_from(timeout.as_millis())
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let mut frames: HashMap<String, (Link, Vec<Outgoing>)> = HashMap::new();
+        let mut waits: Vec<(usize, Option<oneshot::Receiver<AnswerResult>>, bool)> =
+            Vec::with_capacity(seats.len());
+        let mut opens: Vec<(usize, oneshot::Receiver<AnswerResult>)> = Vec::new();
+        let mut out: Vec<Option<Result<v2::answer::Body, Fault>>> = vec![None; seats.len()];
+        for (k, &seat) in seats.iter().enumerate() {
+            let Some(link) = self.seats[seat].link.clone() else {
+                out[k] = Some(Err(Fault::Unavailable(format!(
+                    "no delegation registered for State {}",
+                    self.seats[seat].state
+                ))));
+                continue;
+            };
+            let entry = frames
+                .entry(link.endpoint().to_string())
+                .or_insert_with(|| (link.clone(), Vec::new()));
+            for env in std::mem::take(&mut self.seats[seat].outbox) {
+                entry.1.push(Outgoing { env, answer: None });
+            }
+            let question = body(seat);
+            let only_open = question.is_none();
+            let needs_open = only_open
+                || (!self.seats[seat].opened && self.seats[seat].open_tries < MAX_OPEN_TRIES);
+            if needs_open {
+                self.seats[seat].open_tries += 1;
+                let (tx, rx) = oneshot::channel();
+                let env = self.open_envelope(m, seat, deadline_ms);
+                self.seats[seat].seq = self.seats[seat].seq.max(1);
+                entry.1.push(Outgoing {
+                    env,
+                    answer: Some(tx),
+                });
+                if only_open {
+                    waits.push((k, Some(rx), true));
+                    continue;
+                }
+                opens.push((seat, rx));
+            }
+            let Some(b) = question else { continue };
+            let env = self.envelope(seat, b, deadline_ms);
+            let (tx, rx) = oneshot::channel();
+            frames
+                .get_mut(link.endpoint())
+                .expect("inserted above")
+                .1
+                .push(Outgoing {
+                    env,
+                    answer: Some(tx),
+                });
+            waits.push((k, Some(rx), false));
+        }
+        // Send in a fixed order (the frames' contents never depend on it, but logs do).
+        let mut frames: Vec<(String, (Link, Vec<Outgoing>))> = frames.into_iter().collect();
+        frames.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, (link, batch)) in frames {
+            link.send(batch).await;
+        }
+        // Await every answer until the deadline; what is missing then timed out.
+        // A deadline beyond the clock's range means "wait as long as it takes".
+        let now = tokio::time::Instant::now();
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
+        let mut pending: FuturesUnordered<_> = waits
+            .into_iter()
+            .map(|(k, rx, is_open)| async move {
+                let r = match rx {
+                    Some(rx) => rx.await.unwrap_or_else(|_| {
+                        Err(Fault::Unavailable(
+                            "the link to the endpoint stopped".into(),
+                        ))
+                    }),
+                    None => Err(Fault::Timeout),
+                };
+                (k, r, is_open)
+            })
+            .collect();
+        let mut open_pending: FuturesUnordered<_> = opens
+            .into_iter()
+            .map(|(seat, rx)| async move {
+                let r = rx.await.unwrap_or_else(|_| {
+                    Err(Fault::Unavailable(
+                        "the link to the endpoint stopped".into(),
+                    ))
+                });
+                (seat, r)
+            })
+            .collect();
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        while !pending.is_empty() || !open_pending.is_empty() {
+            tokio::select! {
+                Some((k, r, is_open)) = pending.next(), if !pending.is_empty() => {
+                    let seat = seats[k];
+                    out[k] = Some(if is_open {
+                        self.opened(m, seat, r).map(|name| v2::answer::Body::Opened(v2::Opened { strategy: name }))
+                    } else {
+                        self.answer_body(seat, r)
+                    });
+                }
+                Some((seat, r)) = open_pending.next(), if !open_pending.is_empty() => {
+                    if let Err(f) = self.opened(m, seat, r) {
+                        debug!(state = %self.seats[seat].state, ?f, "reopening the seat failed");
+                    }
+                }
+                _ = &mut sleep => break,
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or(Err(Fault::Timeout)))
             .collect()
     }
-    match answers {
-        Answers::Acks(v) => errs(asked, v),
-        Answers::Positions(v) => errs(asked, v),
-        Answers::Votes(v) => errs(asked, v),
-        Answers::Stances(v) => errs(asked, v),
+
+    /// Takes an `opened` answer: the seat is open and named; errors are faults.
+    fn opened(&mut self, m: &mut Match, seat: usize, r: AnswerResult) -> Result<String, Fault> {
+        let body = self.answer_body(seat, r)?;
+        let name = match body {
+            v2::answer::Body::Opened(o) => o.strategy,
+            other => return Err(wrong_kind("opened", &other)),
+        };
+        if name.is_empty() || name.len() > limits::MAX_STRATEGY_BYTES {
+            return Err(Fault::Invalid(format!(
+                "field `opened.strategy` must be 1..={} bytes; got {} bytes",
+                limits::MAX_STRATEGY_BYTES,
+                name.len()
+            )));
+        }
+        self.seats[seat].opened = true;
+        m.name_strategy(seat, &name);
+        if let Some(r) = &mut self.cfg.recorder {
+            r.named(seat, &name);
+        }
+        Ok(name)
+    }
+
+    /// The body of an answer, or the fault it amounts to. A refusal saying the seat is
+    /// not open makes the driver open it again before the seat's next question.
+    fn answer_body(&mut self, seat: usize, r: AnswerResult) -> Result<v2::answer::Body, Fault> {
+        match r?.body {
+            Some(v2::answer::Body::Refusal(refusal)) => {
+                let code = tonic::Code::from_i32(refusal.code);
+                if code == tonic::Code::NotFound {
+                    self.seats[seat].opened = false;
+                }
+                Err(Fault::Unavailable(format!(
+                    "the delegation refused the question: {code:?}: {}",
+                    limits::truncate(&refusal.message, limits::MAX_REFUSAL_BYTES)
+                )))
+            }
+            Some(b) => Ok(b),
+            None => Err(Fault::Invalid("the answer has no body".into())),
+        }
+    }
+
+    /// Sends the outboxes and a close to every seat that has a link (best effort: the
+    /// match is over either way).
+    async fn close_all(&mut self) {
+        let mut frames: HashMap<String, (Link, Vec<Outgoing>)> = HashMap::new();
+        for seat in 0..self.seats.len() {
+            let Some(link) = self.seats[seat].link.clone() else {
+                continue;
+            };
+            let close = self.envelope(seat, Body::Close(v2::CloseSeat {}), 0);
+            let entry = frames
+                .entry(link.endpoint().to_string())
+                .or_insert_with(|| (link, Vec::new()));
+            for env in std::mem::take(&mut self.seats[seat].outbox)
+                .into_iter()
+                .chain([close])
+            {
+                entry.1.push(Outgoing { env, answer: None });
+            }
+        }
+        for (_, (link, batch)) in frames {
+            link.send(batch).await;
+        }
     }
 }
 
-/// Closes every seat that has a client (best effort: the match is over either way).
-async fn close_all(d: &Driver) {
-    let calls = (0..d.states.len())
-        .filter(|&s| d.links[s].client.is_some())
-        .map(|seat| {
-            let req = v1::CloseSeatRequest {
-                match_id: d.match_id.clone(),
-                state: d.states[seat].clone(),
-            };
-            async move {
-                if let Ok(mut client) = d.client(seat) {
-                    let _ = call(&d.cfg, client.close_seat(d.request(seat, req))).await;
-                }
-            }
-        });
-    join_all(calls).await;
+fn wrong_kind(expected: &str, got: &v2::answer::Body) -> Fault {
+    let got = match got {
+        v2::answer::Body::Opened(_) => "opened",
+        v2::answer::Body::Position(_) => "position",
+        v2::answer::Body::Vote(_) => "vote",
+        v2::answer::Body::Stance(_) => "stance",
+        v2::answer::Body::Refusal(_) => "refusal",
+    };
+    Fault::Invalid(format!("expected a `{expected}` answer, got `{got}`"))
+}
+
+/// The kind and detail of a fault, as events and logs show them.
+pub fn fault_kind(f: &Fault) -> (&'static str, String) {
+    match f {
+        Fault::Timeout => ("timeout", String::new()),
+        Fault::Unavailable(d) => ("unavailable", d.clone()),
+        Fault::Invalid(d) => ("invalid", d.clone()),
+    }
 }

@@ -1,19 +1,21 @@
-//! plenary-chair: the chair and secretariat of a multi-process lab.
+//! plenary-chair: the chair and secretariat of plenary's remote path.
 //!
-//! [`driver`] runs a [`plenary_core::Match`] against delegations reached over gRPC: the
-//! remote twin of [`plenary_core::run_in_process`]. It fans every question out to the
-//! seats asked concurrently, with a deadline on each call, turns every failure into a
-//! [`plenary_core::strategy::Fault`] and hands the answers back in seat order, so the
-//! results never depend on which delegation answered first and the session always
-//! completes. [`service`] is the `plenary.v1.Secretariat` gRPC service: delegations
-//! register with their State's token, clients start sessions, read results and watch
-//! events live.
+//! [`link`] keeps one `plenary.v2.Delegation/Play` stream per delegation endpoint and
+//! batches every seat's envelopes for that endpoint, across matches, into one frame.
+//! [`driver`] runs a [`plenary_core::Match`] over those links: the remote twin of
+//! [`plenary_core::run_in_process`], with per-question deadlines, notices riding on
+//! questions, seats that recover, and answers handed to the engine in seat order so the
+//! results never depend on who answered first. [`service`] is the
+//! `plenary.v2.Secretariat` gRPC service: delegations register with their State's
+//! token, operators start sessions, anyone reads results and watches events live.
 
 pub mod driver;
+pub mod link;
 pub mod service;
 
 pub use driver::{
-    CallConfig, Directory, EventSink, MAX_TIMEOUT_MS, Registration, SeatEndpoint, run_remote,
-    run_remote_with,
+    CallConfig, DriveConfig, EventSink, FixedRoutes, MAX_TIMEOUT_MS, Recorder, Route, Routes,
+    run_match,
 };
-pub use service::{ChairConfig, Error, Secretariat, Tokens, serve};
+pub use link::{Hub, LinkConfig};
+pub use service::{ChairConfig, Directory, Error, Secretariat, Tokens, serve};

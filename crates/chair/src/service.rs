@@ -1,33 +1,38 @@
-//! The `plenary.v1.Secretariat` service: registration, sessions, results and events.
+//! The `plenary.v2.Secretariat` service: registration, sessions, results and events.
 //!
 //! Delegations register the endpoint that plays a State with that State's token (a
-//! wrong token is `PERMISSION_DENIED`, and the State stays with whoever registered it
-//! rightfully). `StartSession` loads the scenario and design, checks that every State
-//! has a delegation and runs the match in the background with the remote driver;
-//! `Watch` streams the session's events (history first, then live) and `GetResults`
-//! returns the results as JSON once the match is over. Should the driver panic, the
-//! session still ends: `Watch` gets `Done` (not complete) and `GetResults` an error.
+//! wrong token is `PERMISSION_DENIED`) and keep the registration stream open; a new
+//! registration for the State replaces the old one, which is told (`Replaced`), logged
+//! at the default level and recorded in the session's events. `StartSession` takes a
+//! preset id or inline TOML (the chair never opens a file a caller names), resolves the
+//! match plan, checks that every State has a delegation and runs the match in the
+//! background with the remote driver; `Watch` streams the session's events (history
+//! first, then live) and `GetResults` returns the results as JSON once the match is
+//! over. Finished sessions beyond [`ChairConfig::keep_finished`] leave memory, oldest
+//! first. Should the driver panic, the session still ends: `Watch` gets `Done` (not
+//! complete) and `GetResults` an error.
 
-use crate::driver::{CallConfig, Directory, MAX_TIMEOUT_MS, run_remote_with};
+use crate::driver::{CallConfig, DriveConfig, MAX_TIMEOUT_MS, Route, Routes, run_match};
+use crate::link::{Hub, LinkConfig};
 use futures::FutureExt;
-use plenary_core::{Match, MatchSetup};
-use plenary_proto::v1;
-use plenary_proto::v1::secretariat_server::{Secretariat as SecretariatApi, SecretariatServer};
-use std::collections::HashMap;
+use plenary_proto::limits;
+use plenary_proto::v2;
+use plenary_proto::v2::secretariat_server::{Secretariat as SecretariatApi, SecretariatServer};
+use plenary_scenarios::{MatchPlan, PlanRequest, Source, Strategies};
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::{debug, info, instrument, warn};
 
-/// Full gRPC name of the secretariat service (as reported by health checks).
-pub const SERVICE_NAME: &str = "plenary.v1.Secretariat";
+pub use plenary_proto::SECRETARIAT_SERVICE as SERVICE_NAME;
 
-/// Why serving stopped.
+/// Why serving stopped (or could not start).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The gRPC server failed.
@@ -36,12 +41,25 @@ pub enum Error {
     /// The reflection service could not be built from the descriptor set.
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The listener's address could not be read.
+    #[error("listener: {0}")]
+    Listener(#[from] std::io::Error),
+    /// The chair would listen beyond loopback without the tokens that protect it.
+    #[error(
+        "refusing to listen on {addr} (beyond loopback) without {missing}: anyone who can reach it could take a State's seat or start sessions; give --tokens and --operator-token, or listen on 127.0.0.1"
+    )]
+    Insecure {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// What is missing.
+        missing: &'static str,
+    },
 }
 
 /// Who may register for which State.
 #[derive(Debug, Clone, Default)]
 pub enum Tokens {
-    /// Anyone may register for any State (development only).
+    /// Anyone may register for any State (development on loopback only).
     #[default]
     Open,
     /// Only the holder of a State's token may register for it; States without a token
@@ -65,20 +83,118 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// How the chair runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ChairConfig {
     /// Registration tokens per State.
     pub tokens: Tokens,
-    /// Default deadlines of calls to delegations.
+    /// Token an operator must send (metadata `x-plenary-operator-token`) to start
+    /// sessions; `None` lets anyone who reaches the chair start them (loopback only).
+    pub operator_token: Option<String>,
+    /// Default deadlines of questions to delegations.
     pub call: CallConfig,
+    /// Finished sessions kept in memory for GetResults and Watch (older ones are
+    /// dropped, oldest first; running sessions are always kept).
+    pub keep_finished: usize,
+}
+
+impl Default for ChairConfig {
+    fn default() -> Self {
+        ChairConfig {
+            tokens: Tokens::Open,
+            operator_token: None,
+            call: CallConfig::default(),
+            keep_finished: 64,
+        }
+    }
 }
 
 /// Events a live watcher may fall behind by before it resumes from the session log.
 const EVENT_BUFFER: usize = 1024;
 
+/// One State's registration.
+#[derive(Debug)]
+struct Entry {
+    endpoint: String,
+    token: Option<String>,
+    generation: u64,
+    /// Tells the registration's stream it was replaced.
+    replaced: Option<oneshot::Sender<v2::Replaced>>,
+}
+
+/// Which endpoint plays which State: shared between the secretariat (which registers)
+/// and running drivers (which follow re-registrations).
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    inner: Arc<Mutex<HashMap<String, Entry>>>,
+    version: Arc<AtomicU64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Directory {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Directory::default()
+    }
+
+    /// Registers (or re-registers) `state` at `endpoint`; the stream of the registration
+    /// it replaces (if any) is told. Returns the new generation and a receiver that fires
+    /// when this registration is replaced in turn.
+    pub fn register(
+        &self,
+        state: &str,
+        endpoint: &str,
+        token: Option<String>,
+    ) -> (u64, oneshot::Receiver<v2::Replaced>) {
+        let (tx, rx) = oneshot::channel();
+        let mut map = lock(&self.inner);
+        let generation = map.get(state).map_or(0, |e| e.generation) + 1;
+        let old = map.insert(
+            state.to_string(),
+            Entry {
+                endpoint: endpoint.to_string(),
+                token,
+                generation,
+                replaced: Some(tx),
+            },
+        );
+        self.version.fetch_add(1, Ordering::AcqRel);
+        if let Some(mut old) = old
+            && let Some(tx) = old.replaced.take()
+        {
+            let _ = tx.send(v2::Replaced {
+                generation,
+                endpoint: endpoint.to_string(),
+            });
+        }
+        (generation, rx)
+    }
+
+    /// Whether `state` is registered.
+    pub fn contains(&self, state: &str) -> bool {
+        lock(&self.inner).contains_key(state)
+    }
+}
+
+impl Routes for Directory {
+    fn route(&self, state: &str) -> Option<Route> {
+        lock(&self.inner).get(state).map(|e| Route {
+            endpoint: e.endpoint.clone(),
+            token: e.token.clone(),
+            generation: e.generation,
+        })
+    }
+
+    fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+}
+
 #[derive(Debug)]
 struct SessionLog {
-    events: Vec<v1::SessionEvent>,
+    events: Vec<v2::SessionEvent>,
     /// The results JSON once the match is over, or why the session failed.
     results: Option<Result<String, String>>,
 }
@@ -87,15 +203,19 @@ struct SessionLog {
 struct Session {
     id: String,
     match_id: String,
+    scenario: String,
+    design: String,
     log: Mutex<SessionLog>,
-    tx: broadcast::Sender<v1::SessionEvent>,
+    tx: broadcast::Sender<v2::SessionEvent>,
 }
 
 impl Session {
-    fn new(id: String, match_id: String, capacity: usize) -> Session {
+    fn new(id: String, plan: &MatchPlan, capacity: usize) -> Session {
         Session {
             id,
-            match_id,
+            match_id: plan.match_id.clone(),
+            scenario: plan.scenario.id.clone(),
+            design: plan.design.design.id.clone(),
             log: Mutex::new(SessionLog {
                 events: Vec::new(),
                 results: None,
@@ -105,17 +225,17 @@ impl Session {
     }
 
     /// Events from `seq` on (from the stored log).
-    fn events_from(&self, seq: u64) -> Vec<v1::SessionEvent> {
-        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+    fn events_from(&self, seq: u64) -> Vec<v2::SessionEvent> {
+        let log = lock(&self.log);
         log.events
             .get(usize::try_from(seq).unwrap_or(usize::MAX)..)
             .map(<[_]>::to_vec)
             .unwrap_or_default()
     }
 
-    fn push(&self, event: v1::session_event::Event) {
-        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        let e = v1::SessionEvent {
+    fn push(&self, event: v2::session_event::Event) {
+        let mut log = lock(&self.log);
+        let e = v2::SessionEvent {
             session_id: self.id.clone(),
             seq: log.events.len() as u64,
             event: Some(event),
@@ -127,32 +247,41 @@ impl Session {
     }
 
     fn done(&self) -> bool {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .results
-            .is_some()
+        lock(&self.log).results.is_some()
     }
 }
 
-/// The secretariat: the State directory, the tokens and the sessions.
+/// The secretariat: the State directory, the tokens, the links and the sessions.
 #[derive(Clone)]
 pub struct Secretariat {
     directory: Directory,
     config: Arc<ChairConfig>,
-    sessions: Arc<Mutex<Vec<Arc<Session>>>>,
-    counter: Arc<AtomicU64>,
+    hub: Hub,
+    chair_id: Arc<str>,
+    sessions: Arc<Mutex<VecDeque<Arc<Session>>>>,
     stop: watch::Receiver<bool>,
 }
 
+fn random_id(prefix: &str) -> String {
+    format!("{prefix}{:012x}", rand::random::<u64>() >> 16)
+}
+
 impl Secretariat {
-    /// A secretariat with no registrations. Watch streams end when `stop` turns true.
+    /// A secretariat with no registrations. Streams end when `stop` turns true.
     pub fn new(config: ChairConfig, stop: watch::Receiver<bool>) -> Self {
+        let chair_id: Arc<str> = random_id("chair-").into();
+        let hub = Hub::new(
+            LinkConfig {
+                connect_timeout: config.call.connect_timeout,
+            },
+            &chair_id,
+        );
         Secretariat {
             directory: Directory::new(),
             config: Arc::new(config),
-            sessions: Arc::new(Mutex::new(Vec::new())),
-            counter: Arc::new(AtomicU64::new(0)),
+            hub,
+            chair_id,
+            sessions: Arc::new(Mutex::new(VecDeque::new())),
             stop,
         }
     }
@@ -165,14 +294,14 @@ impl Secretariat {
     /// The tonic server of this service, with plenary's message size limits.
     pub fn into_server(self) -> SecretariatServer<Self> {
         SecretariatServer::new(self)
-            .max_decoding_message_size(plenary_proto::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(plenary_proto::MAX_MESSAGE_BYTES)
+            .max_decoding_message_size(limits::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(limits::MAX_MESSAGE_BYTES)
     }
 
     fn find(&self, id: &str) -> Result<Arc<Session>, Status> {
-        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let sessions = lock(&self.sessions);
         let found = if id.is_empty() {
-            sessions.last()
+            sessions.back()
         } else {
             sessions.iter().find(|s| s.id == id)
         };
@@ -180,25 +309,85 @@ impl Secretariat {
             if id.is_empty() {
                 Status::not_found("no session has been started")
             } else {
-                Status::not_found(format!("no session `{id}`"))
+                Status::not_found(format!("no session {}", limits::prefix(id)))
             }
         })
     }
+
+    /// Drops the oldest finished sessions beyond the configured number.
+    fn evict(&self) {
+        let mut sessions = lock(&self.sessions);
+        let mut finished = sessions.iter().filter(|s| s.done()).count();
+        let keep = self.config.keep_finished;
+        sessions.retain(|s| {
+            if finished > keep && s.done() {
+                finished -= 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    fn plan(&self, r: &v2::StartSessionRequest) -> Result<MatchPlan, Status> {
+        let source = |field: &str, id: &str, text: &str| -> Result<Option<Source>, Status> {
+            match (id.is_empty(), text.is_empty()) {
+                (false, false) => Err(Status::invalid_argument(format!(
+                    "give `{field}` or `{field}_toml`, not both"
+                ))),
+                (true, true) => Ok(None),
+                (false, true) => {
+                    limits::check_id(field, id).map_err(Status::invalid_argument)?;
+                    Ok(Some(Source::Preset(id.to_string())))
+                }
+                (true, false) => {
+                    if text.len() > limits::MAX_INLINE_TOML_BYTES {
+                        return Err(Status::invalid_argument(format!(
+                            "field `{field}_toml` is {} bytes; at most {}",
+                            text.len(),
+                            limits::MAX_INLINE_TOML_BYTES
+                        )));
+                    }
+                    Ok(Some(Source::Inline {
+                        origin: format!("{field}_toml"),
+                        text: text.to_string(),
+                    }))
+                }
+            }
+        };
+        let scenario = source("scenario", &r.scenario, &r.scenario_toml)?.ok_or_else(|| {
+            Status::invalid_argument("field `scenario` (or `scenario_toml`) is empty")
+        })?;
+        let design = source("design", &r.design, &r.design_toml)?;
+        if !r.match_id.is_empty() {
+            limits::check_id("match_id", &r.match_id).map_err(Status::invalid_argument)?;
+        }
+        MatchPlan::resolve(PlanRequest {
+            scenario,
+            design,
+            seed: r.seed,
+            strategies: Strategies::Announced,
+            match_id: (!r.match_id.is_empty()).then(|| r.match_id.clone()),
+        })
+        .map_err(|e| Status::invalid_argument(limits::truncate(&e.to_string(), 4096).to_string()))
+    }
 }
 
-type EventStream = Pin<Box<dyn Stream<Item = Result<v1::SessionEvent, Status>> + Send>>;
+type EventStream = Pin<Box<dyn Stream<Item = Result<v2::SessionEvent, Status>> + Send>>;
+type RegistrationStream = Pin<Box<dyn Stream<Item = Result<v2::RegistrationEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl SecretariatApi for Secretariat {
-    #[instrument(skip_all, fields(state = %request.get_ref().state, endpoint = %request.get_ref().endpoint))]
+    type RegisterStream = RegistrationStream;
+
+    #[instrument(skip_all, fields(state = %limits::truncate(&request.get_ref().state, 64)))]
     async fn register(
         &self,
-        request: Request<v1::RegisterRequest>,
-    ) -> Result<Response<v1::RegisterResponse>, Status> {
+        request: Request<v2::RegisterRequest>,
+    ) -> Result<Response<Self::RegisterStream>, Status> {
         let r = request.into_inner();
-        if r.state.is_empty() {
-            return Err(Status::invalid_argument("field `state` is empty"));
-        }
+        limits::check_id("state", &r.state).map_err(Status::invalid_argument)?;
+        limits::check_token("token", &r.token).map_err(Status::invalid_argument)?;
         if !self.config.tokens.admits(&r.state, &r.token) {
             warn!("registration refused: wrong token");
             return Err(Status::permission_denied(format!(
@@ -206,172 +395,153 @@ impl SecretariatApi for Secretariat {
                 r.state
             )));
         }
-        let uri: tonic::codegen::http::Uri = r
-            .endpoint
-            .parse()
-            .map_err(|e| Status::invalid_argument(format!("field `endpoint` is not a URL: {e}")))?;
-        if !matches!(uri.scheme_str(), Some("http")) || uri.host().is_none() {
-            return Err(Status::invalid_argument(
-                "field `endpoint` must be an http://HOST:PORT URL",
-            ));
-        }
+        limits::check_endpoint("endpoint", &r.endpoint).map_err(Status::invalid_argument)?;
         // Calls to the delegation carry the token it registered with, so a delegation
         // started with its token answers the chair only.
         let token = (!r.token.is_empty()).then(|| r.token.clone());
-        let generation =
-            self.directory
-                .register_with_token(&r.state, &r.endpoint, &r.strategy, token);
-        info!(generation, "delegation registered");
-        Ok(Response::new(v1::RegisterResponse {
-            ok: true,
-            generation,
-        }))
+        let replacing = self.directory.contains(&r.state);
+        let (generation, replaced) = self.directory.register(&r.state, &r.endpoint, token);
+        if replacing {
+            // A second registration of a State is a restart, or someone else holding its
+            // token: either way the operator should see it.
+            warn!(generation, endpoint = %r.endpoint, "State registered again: its seats move to the new endpoint");
+        } else {
+            info!(generation, endpoint = %r.endpoint, "delegation registered");
+        }
+        let (tx, rx) = mpsc::channel(2);
+        let first = v2::RegistrationEvent {
+            event: Some(v2::registration_event::Event::Registered(v2::Registered {
+                generation,
+                chair_id: self.chair_id.to_string(),
+            })),
+        };
+        let mut stop = self.stop.clone();
+        tokio::spawn(async move {
+            if tx.send(Ok(first)).await.is_err() {
+                return;
+            }
+            tokio::select! {
+                r = replaced => {
+                    if let Ok(rep) = r {
+                        let _ = tx.send(Ok(v2::RegistrationEvent {
+                            event: Some(v2::registration_event::Event::Replaced(rep)),
+                        })).await;
+                    }
+                }
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => {}
+                _ = tx.closed() => {}
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 
-    #[instrument(skip_all, fields(scenario = %request.get_ref().scenario, design = %request.get_ref().design, seed = request.get_ref().seed))]
+    #[instrument(skip_all, fields(scenario = %limits::truncate(&request.get_ref().scenario, 64), seed = request.get_ref().seed))]
     async fn start_session(
         &self,
-        request: Request<v1::StartSessionRequest>,
-    ) -> Result<Response<v1::StartSessionResponse>, Status> {
-        let r = request.into_inner();
-        let scenario = plenary_scenarios::load_scenario(&r.scenario)
-            .map_err(|e| Status::invalid_argument(format!("scenario `{}`: {e}", r.scenario)))?;
-        let design_spec = if r.design.is_empty() {
-            scenario
-                .default_design
-                .clone()
-                .unwrap_or_else(|| "osce-2021".to_string())
-        } else {
-            r.design.clone()
-        };
-        let design = plenary_scenarios::load_design(&design_spec)
-            .map_err(|e| Status::invalid_argument(format!("design `{design_spec}`: {e}")))?;
-        design.validate_for(&design_spec, &scenario).map_err(|e| {
-            Status::invalid_argument(format!(
-                "design `{design_spec}` does not fit the scenario: {e}"
-            ))
-        })?;
-        let n = scenario.states.len();
-        let mut missing = Vec::new();
-        let mut registered = Vec::with_capacity(n);
-        for s in &scenario.states {
-            match self.directory.get(&s.id) {
-                Some(reg) => registered.push(reg.strategy),
-                None => missing.push(s.id.clone()),
+        request: Request<v2::StartSessionRequest>,
+    ) -> Result<Response<v2::StartSessionResponse>, Status> {
+        if let Some(op) = &self.config.operator_token {
+            let given = request
+                .metadata()
+                .get(plenary_proto::OPERATOR_TOKEN_METADATA)
+                .map(|v| v.as_bytes());
+            if !given.is_some_and(|g| constant_time_eq(g, op.as_bytes())) {
+                return Err(Status::unauthenticated(format!(
+                    "starting a session needs the operator token in metadata `{}`",
+                    plenary_proto::OPERATOR_TOKEN_METADATA
+                )));
             }
         }
-        if !missing.is_empty() {
-            return Err(Status::failed_precondition(format!(
-                "{} of {n} States have no registered delegation: {}",
-                missing.len(),
-                missing.join(", ")
-            )));
-        }
-        let strategies = if r.strategies.is_empty() {
-            registered
-        } else if r.strategies.len() == n {
-            r.strategies
-        } else {
-            return Err(Status::invalid_argument(format!(
-                "field `strategies` has {} names for {n} States",
-                r.strategies.len()
-            )));
-        };
-        let match_id = if r.match_id.is_empty() {
-            format!("{}:{}:{}", scenario.id, design.design.id, r.seed)
-        } else {
-            r.match_id
-        };
-        let mut call = self.config.call;
+        let r = request.into_inner();
         if r.timeout_ms > MAX_TIMEOUT_MS {
             return Err(Status::invalid_argument(format!(
                 "field `timeout_ms` is {} ms; at most {MAX_TIMEOUT_MS} (one hour), or 0 for the chair's default",
                 r.timeout_ms
             )));
         }
+        let plan = self.plan(&r)?;
+        let missing: Vec<&str> = plan
+            .scenario
+            .states
+            .iter()
+            .filter(|s| !self.directory.contains(&s.id))
+            .map(|s| s.id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Status::failed_precondition(format!(
+                "{} of {} States have no registered delegation: {}",
+                missing.len(),
+                plan.scenario.states.len(),
+                missing.join(", ")
+            )));
+        }
+        let mut call = self.config.call;
         if r.timeout_ms > 0 {
             call.timeout = Duration::from_millis(r.timeout_ms);
         }
         let session = {
-            let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-            if sessions.iter().any(|s| s.match_id == match_id && !s.done()) {
+            let mut sessions = lock(&self.sessions);
+            if sessions
+                .iter()
+                .any(|s| s.match_id == plan.match_id && !s.done())
+            {
                 return Err(Status::already_exists(format!(
-                    "match `{match_id}` is already running"
+                    "match `{}` is already running",
+                    plan.match_id
                 )));
             }
-            let id = format!("s{}", self.counter.fetch_add(1, Ordering::Relaxed) + 1);
-            let session = Arc::new(Session::new(id, match_id.clone(), EVENT_BUFFER));
-            sessions.push(Arc::clone(&session));
+            let mut id = random_id("s-");
+            while sessions.iter().any(|s| s.id == id) {
+                id = random_id("s-");
+            }
+            let session = Arc::new(Session::new(id, &plan, EVENT_BUFFER));
+            sessions.push_back(Arc::clone(&session));
             session
         };
-        let m = Match::new(
-            Arc::new(scenario),
-            Arc::new(design),
-            MatchSetup {
-                match_id: match_id.clone(),
-                seed: r.seed,
-                strategies,
-            },
-        );
-        info!(session = %session.id, %match_id, "session started");
+        info!(session = %session.id, match_id = %plan.match_id, "session started");
         let runner = Arc::clone(&session);
-        let dir = self.directory.clone();
+        let cfg = DriveConfig {
+            hub: self.hub.clone(),
+            routes: Arc::new(self.directory.clone()),
+            call,
+            sink: None,
+            recorder: None,
+        };
+        let this = self.clone();
+        let m = plan.new_match();
         tokio::spawn(async move {
             let sink_session = Arc::clone(&runner);
-            let sink = Box::new(move |e| {
-                // `Done` is announced once the results can be read (below).
-                if !matches!(e, v1::session_event::Event::Done(_)) {
-                    sink_session.push(e);
-                }
-            });
-            // A panic of the driver must still end the session: otherwise watchers
-            // wait forever and the match id stays taken.
-            let run = std::panic::AssertUnwindSafe(run_remote_with(m, dir, call, Some(sink)));
-            let (results, done) = match run.catch_unwind().await {
-                Ok(result) => {
-                    let json = serde_json::to_string_pretty(&result).unwrap_or_else(|e| {
-                        warn!(%e, "results do not serialize");
-                        String::new()
-                    });
-                    info!(session = %runner.id, violations = result.violations.len(), "session done");
-                    let done = v1::Done {
-                        complete: result.complete,
-                        violations: result.violations.len() as u32,
-                    };
-                    (Ok(json), done)
-                }
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".to_string());
-                    warn!(session = %runner.id, panic = %what, "session failed: the driver panicked");
-                    let done = v1::Done {
-                        complete: false,
-                        violations: 0,
-                    };
-                    (Err(format!("the chair's driver panicked: {what}")), done)
-                }
+            let cfg = DriveConfig {
+                sink: Some(Box::new(move |e| {
+                    // `Done` is announced once the results can be read.
+                    if !matches!(e, v2::session_event::Event::Done(_)) {
+                        sink_session.push(e);
+                    }
+                })),
+                ..cfg
             };
-            runner.log.lock().unwrap_or_else(|e| e.into_inner()).results = Some(results);
-            runner.push(v1::session_event::Event::Done(done));
+            finish(&runner, run_match(m, cfg)).await;
+            this.evict();
         });
-        Ok(Response::new(v1::StartSessionResponse {
+        Ok(Response::new(v2::StartSessionResponse {
             session_id: session.id.clone(),
-            match_id,
+            match_id: session.match_id.clone(),
         }))
     }
 
-    #[instrument(skip_all, fields(session = %request.get_ref().session_id))]
+    #[instrument(skip_all)]
     async fn get_results(
         &self,
-        request: Request<v1::GetResultsRequest>,
-    ) -> Result<Response<v1::GetResultsResponse>, Status> {
-        let session = self.find(&request.into_inner().session_id)?;
-        let log = session.log.lock().unwrap_or_else(|e| e.into_inner());
+        request: Request<v2::GetResultsRequest>,
+    ) -> Result<Response<v2::GetResultsResponse>, Status> {
+        let id = request.into_inner().session_id;
+        limits::check_id("session_id", &id).map_err(Status::invalid_argument)?;
+        let session = self.find(&id)?;
+        let log = lock(&session.log);
         Ok(Response::new(match &log.results {
-            Some(Ok(json)) => v1::GetResultsResponse {
+            Some(Ok(json)) => v2::GetResultsResponse {
                 done: true,
                 results_json: json.clone(),
             },
@@ -381,7 +551,7 @@ impl SecretariatApi for Secretariat {
                     session.id
                 )));
             }
-            None => v1::GetResultsResponse {
+            None => v2::GetResultsResponse {
                 done: false,
                 results_json: String::new(),
             },
@@ -390,14 +560,18 @@ impl SecretariatApi for Secretariat {
 
     type WatchStream = EventStream;
 
-    #[instrument(skip_all, fields(session = %request.get_ref().session_id))]
+    #[instrument(skip_all)]
     async fn watch(
         &self,
-        request: Request<v1::WatchRequest>,
+        request: Request<v2::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
-        let session = self.find(&request.into_inner().session_id)?;
+        let id = request.into_inner().session_id;
+        if !id.is_empty() {
+            limits::check_id("session_id", &id).map_err(Status::invalid_argument)?;
+        }
+        let session = self.find(&id)?;
         let (history, live) = {
-            let log = session.log.lock().unwrap_or_else(|e| e.into_inner());
+            let log = lock(&session.log);
             (log.events.clone(), session.tx.subscribe())
         };
         let (out, rx) = mpsc::channel(256);
@@ -406,6 +580,58 @@ impl SecretariatApi for Secretariat {
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
     }
+
+    async fn list_sessions(
+        &self,
+        _request: Request<v2::ListSessionsRequest>,
+    ) -> Result<Response<v2::ListSessionsResponse>, Status> {
+        let sessions = lock(&self.sessions)
+            .iter()
+            .map(|s| v2::SessionInfo {
+                session_id: s.id.clone(),
+                match_id: s.match_id.clone(),
+                done: s.done(),
+                scenario: s.scenario.clone(),
+                design: s.design.clone(),
+            })
+            .collect();
+        Ok(Response::new(v2::ListSessionsResponse { sessions }))
+    }
+}
+
+/// Runs a session's match and stores its outcome: the results JSON, or why it failed.
+/// A panic of the driver still ends the session (watchers get `Done`, not complete;
+/// GetResults an error), or watchers would wait forever and the match id stay taken.
+async fn finish(session: &Session, run: impl Future<Output = plenary_core::MatchResult>) {
+    let (results, done) = match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+        Ok(result) => {
+            let json = serde_json::to_string_pretty(&result).unwrap_or_else(|e| {
+                warn!(%e, "results do not serialize");
+                String::new()
+            });
+            info!(session = %session.id, violations = result.violations.len(), "session done");
+            let done = v2::Done {
+                complete: result.complete,
+                violations: result.violations.len() as u32,
+            };
+            (Ok(json), done)
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            warn!(session = %session.id, panic = %what, "session failed: the driver panicked");
+            let done = v2::Done {
+                complete: false,
+                violations: 0,
+            };
+            (Err(format!("the chair's driver panicked: {what}")), done)
+        }
+    };
+    lock(&session.log).results = Some(results);
+    session.push(v2::session_event::Event::Done(done));
 }
 
 /// Sends a session's events to a watcher: `history` first, then live events from
@@ -413,9 +639,9 @@ impl SecretariatApi for Secretariat {
 /// falls behind the live channel resumes from the session's stored log.
 async fn forward(
     session: Arc<Session>,
-    history: Vec<v1::SessionEvent>,
-    mut live: broadcast::Receiver<v1::SessionEvent>,
-    out: mpsc::Sender<Result<v1::SessionEvent, Status>>,
+    history: Vec<v2::SessionEvent>,
+    mut live: broadcast::Receiver<v2::SessionEvent>,
+    out: mpsc::Sender<Result<v2::SessionEvent, Status>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut next = 0u64;
@@ -450,15 +676,15 @@ async fn forward(
 /// Sends the events numbered `next` or later, advancing `next`; true when the watch is
 /// over (`Done` sent, or the watcher left).
 async fn send_from(
-    out: &mpsc::Sender<Result<v1::SessionEvent, Status>>,
+    out: &mpsc::Sender<Result<v2::SessionEvent, Status>>,
     next: &mut u64,
-    events: impl IntoIterator<Item = v1::SessionEvent>,
+    events: impl IntoIterator<Item = v2::SessionEvent>,
 ) -> bool {
     for e in events {
         if e.seq < *next {
             continue;
         }
-        let done = matches!(e.event, Some(v1::session_event::Event::Done(_)));
+        let done = matches!(e.event, Some(v2::session_event::Event::Done(_)));
         *next = e.seq + 1;
         if out.send(Ok(e)).await.is_err() || done {
             return true;
@@ -467,9 +693,10 @@ async fn send_from(
     false
 }
 
-/// Serves the secretariat on `listener` until `shutdown` completes; then ends watch
-/// streams and drains in-flight calls (at most `grace`). Also serves
-/// `grpc.health.v1.Health` (SERVING for `""` and [`SERVICE_NAME`]) and reflection.
+/// Serves the secretariat on `listener` until `shutdown` completes; then ends watch and
+/// registration streams and drains in-flight calls (at most `grace`). Also serves
+/// `grpc.health.v1.Health` (SERVING for `""` and [`SERVICE_NAME`]) and reflection (v1
+/// and v1alpha). Refuses to listen beyond loopback without State and operator tokens.
 pub async fn serve(
     config: ChairConfig,
     listener: tokio::net::TcpListener,
@@ -487,6 +714,27 @@ pub async fn serve(
     .await
 }
 
+/// Checks that a chair listening on `addr` is protected: beyond loopback it needs State
+/// tokens and an operator token.
+pub fn check_exposure(addr: std::net::SocketAddr, config: &ChairConfig) -> Result<(), Error> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if matches!(config.tokens, Tokens::Open) {
+        return Err(Error::Insecure {
+            addr,
+            missing: "State tokens (--tokens)",
+        });
+    }
+    if config.operator_token.is_none() {
+        return Err(Error::Insecure {
+            addr,
+            missing: "an operator token (--operator-token-file)",
+        });
+    }
+    Ok(())
+}
+
 /// [`serve`] for a secretariat built beforehand; `stop` must be the sender of the
 /// receiver it was built with.
 pub async fn serve_secretariat(
@@ -496,19 +744,27 @@ pub async fn serve_secretariat(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> Result<(), Error> {
+    let addr = listener.local_addr()?;
+    check_exposure(addr, &secretariat.config)?;
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving)
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(plenary_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    info!(addr = ?listener.local_addr().ok(), "chair serving");
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(plenary_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    info!(%addr, chair_id = %secretariat.chair_id, "chair serving");
     let (drain_tx, mut drain_rx) = watch::channel(false);
     let server = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(secretariat.into_server())
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
@@ -536,16 +792,30 @@ pub async fn serve_secretariat(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use v1::session_event::Event;
+    use v2::session_event::Event;
 
     fn end(session: u32) -> Event {
-        Event::SessionEnd(v1::SessionEnded { session, states: 1 })
+        Event::SessionEnd(v2::SessionEnded { session, states: 1 })
+    }
+
+    fn session(capacity: usize) -> Arc<Session> {
+        Arc::new(Session {
+            id: "s1".into(),
+            match_id: "m".into(),
+            scenario: "x".into(),
+            design: "y".into(),
+            log: Mutex::new(SessionLog {
+                events: Vec::new(),
+                results: None,
+            }),
+            tx: broadcast::channel(capacity).0,
+        })
     }
 
     #[tokio::test]
     async fn a_lagging_watcher_resumes_from_the_log() {
         // A live channel of 4 events: the watcher below falls far behind it.
-        let session = Arc::new(Session::new("s1".into(), "m".into(), 4));
+        let session = session(4);
         session.push(end(0));
         let (history, live) = {
             let log = session.log.lock().unwrap();
@@ -554,7 +824,7 @@ mod tests {
         for i in 1..40 {
             session.push(end(i));
         }
-        session.push(Event::Done(v1::Done {
+        session.push(Event::Done(v2::Done {
             complete: true,
             violations: 0,
         }));
@@ -575,5 +845,64 @@ mod tests {
             (0..41).collect::<Vec<u64>>(),
             "every event once, in order"
         );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_driver_still_ends_the_session() {
+        let s = session(16);
+        finish(&s, async { panic!("boom") }).await;
+        let log = s.log.lock().unwrap();
+        assert!(matches!(&log.results, Some(Err(e)) if e.contains("panicked: boom")));
+        assert!(matches!(
+            log.events.last().and_then(|e| e.event.clone()),
+            Some(Event::Done(v2::Done {
+                complete: false,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn a_new_registration_tells_the_one_it_replaces() {
+        let d = Directory::new();
+        let (g1, mut first) = d.register("RUS", "http://127.0.0.1:1", None);
+        assert_eq!(g1, 1);
+        let v = d.version();
+        let (g2, _second) = d.register("RUS", "http://127.0.0.1:2", None);
+        assert_eq!(g2, 2);
+        assert_ne!(d.version(), v);
+        let replaced = first.try_recv().expect("told");
+        assert_eq!(replaced.generation, 2);
+        assert_eq!(replaced.endpoint, "http://127.0.0.1:2");
+        assert_eq!(d.route("RUS").unwrap().endpoint, "http://127.0.0.1:2");
+    }
+
+    #[test]
+    fn beyond_loopback_the_chair_needs_both_tokens() {
+        let lan: std::net::SocketAddr = "10.0.0.5:50050".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:50050".parse().unwrap();
+        let open = ChairConfig::default();
+        assert!(check_exposure(local, &open).is_ok());
+        assert!(
+            check_exposure(lan, &open)
+                .unwrap_err()
+                .to_string()
+                .contains("State tokens")
+        );
+        let half = ChairConfig {
+            tokens: Tokens::Required(HashMap::new()),
+            ..ChairConfig::default()
+        };
+        assert!(
+            check_exposure(lan, &half)
+                .unwrap_err()
+                .to_string()
+                .contains("operator token")
+        );
+        let full = ChairConfig {
+            operator_token: Some("op".into()),
+            ..half
+        };
+        assert!(check_exposure(lan, &full).is_ok());
     }
 }

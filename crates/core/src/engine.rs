@@ -16,7 +16,7 @@ use crate::design::{AgendaOrder, Design, Linkage, Rule};
 use crate::mediation::{self, Stated};
 use crate::metrics::{self, ItemResult, MatchResult, SessionResult, StateResult, Violation};
 use crate::model::{ItemKind, Preferences, SCALE_MAX, SCALE_MIN, SeatIdx};
-use crate::rng::derive;
+use crate::rng::one_way;
 use crate::rules::{self, Ballot, Tally};
 use crate::scenario::Scenario;
 use crate::strategy::{
@@ -365,7 +365,7 @@ impl Match {
             bloc_index: st.bloc as u32,
             bloc_leader: self.bloc_leader[st.bloc] == Some(seat),
             capability: st.capability,
-            seed: derive(self.setup.seed, &["seat", &st.id]),
+            seed: one_way(self.setup.seed, &["seat", &st.id]),
             blocs: sc.blocs.iter().map(|b| b.id.clone()).collect(),
             items: sc
                 .agenda
@@ -439,6 +439,33 @@ impl Match {
             self.suspended[seat] = false;
             self.strikes[seat] = 0;
         }
+    }
+
+    /// Records the strategy a seat's delegation announced (reports name what actually
+    /// played, not what the caller expected).
+    pub fn name_strategy(&mut self, seat: SeatIdx, name: &str) {
+        let n = self.scenario.states.len();
+        if seat < n {
+            self.setup.strategies.resize(n, String::new());
+            self.setup.strategies[seat] = name.to_string();
+        }
+    }
+
+    /// The most questions this match can ask (the open, then per session and item every
+    /// round's positions and decision, a silence vote and the outcome notice, and per
+    /// session a package vote, its outcome notices and the stances). Callers size their
+    /// patience with it: a match cannot wait longer than this many deadlines.
+    pub fn max_questions(&self) -> u64 {
+        let pr = &self.design.procedure;
+        let items = self.scenario.agenda.len() as u64;
+        let rounds = u64::from(pr.max_rounds.max(1));
+        let per_session = items * (2 * rounds + 2) + 1 + items + 1;
+        1 + u64::from(pr.sessions.max(1)) * per_session
+    }
+
+    /// The violations recorded so far, in order.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
     }
 
     /// Whether a seat is suspended for the rest of the session.

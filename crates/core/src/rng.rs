@@ -28,6 +28,15 @@ pub fn derive(seed: u64, labels: &[&str]) -> u64 {
     h
 }
 
+/// Derives a child seed that reveals nothing of its parent: the first output of the
+/// ChaCha stream keyed by [`derive`]. `derive` itself is invertible (splitmix and FNV can
+/// be undone), so anything shown to a delegation (its seat seed, the match id) goes
+/// through this instead; recovering the parent would mean breaking ChaCha8 (or guessing
+/// a low-entropy master seed, which is why competitions should use a random one).
+pub fn one_way(seed: u64, labels: &[&str]) -> u64 {
+    Stream::new(seed, labels).next_u64()
+}
+
 /// A named random stream.
 #[derive(Debug, Clone)]
 pub struct Stream(ChaCha8Rng);
@@ -78,6 +87,14 @@ mod tests {
         assert_ne!(a, derive(8, &["x", "y"]));
         assert_ne!(a, derive(7, &["xy"]));
         assert_eq!(a, derive(7, &["x", "y"]));
+    }
+
+    #[test]
+    fn one_way_seeds_differ_from_the_invertible_derivation() {
+        let a = one_way(2021, &["seat", "RUS"]);
+        assert_ne!(a, derive(2021, &["seat", "RUS"]));
+        assert_eq!(a, one_way(2021, &["seat", "RUS"]));
+        assert_ne!(a, one_way(2022, &["seat", "RUS"]));
     }
 
     #[test]

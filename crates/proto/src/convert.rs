@@ -1,13 +1,15 @@
 //! Conversions between the core types (`plenary_core::strategy`, `model`, `design`) and
-//! the wire types of [`crate::v1`].
+//! the wire types of [`crate::v2`].
 //!
-//! Core -> wire never fails. Wire -> core checks what a peer could get wrong: a missing
-//! message, an enum value that is unknown or left unspecified, and for answers a number
-//! that is NaN or outside its range. The error names the field.
+//! Core -> wire never fails. Wire -> core checks only what the wire form can get wrong:
+//! a missing message, an enum value that is unknown or left unspecified. The error names
+//! the field. Numbers pass through unchanged: whether a position is on the scale is for
+//! `plenary_core::answers` to say, so a NaN position gets the same verdict in-process
+//! and over the network.
 
-use crate::v1;
+use crate::v2;
 use plenary_core::design::{Linkage, Mediation};
-use plenary_core::model::{Dimension, ItemKind, Preference, SCALE_MAX, SCALE_MIN};
+use plenary_core::model::{Dimension, ItemKind, Preference};
 use plenary_core::strategy::{
     BlocSignal, Decision, ItemInfo, ItemOutcome, Phase, PositionAnswer, PublicRules, RoundContext,
     SeatBrief, SeatView, SessionSummary, Stance, Vote,
@@ -22,26 +24,6 @@ pub enum ConvertError {
         /// Field path.
         field: &'static str,
     },
-    /// A number is NaN or infinite.
-    #[error("field `{field}` is not a finite number ({value})")]
-    NotFinite {
-        /// Field path.
-        field: &'static str,
-        /// The value received.
-        value: f64,
-    },
-    /// A number is outside its range.
-    #[error("field `{field}` = {value} is outside {min}..={max}")]
-    OutOfRange {
-        /// Field path.
-        field: &'static str,
-        /// The value received.
-        value: f64,
-        /// Lowest allowed.
-        min: f64,
-        /// Highest allowed.
-        max: f64,
-    },
     /// An enum value is unknown, or unspecified where a value is required.
     #[error("field `{field}` has unknown or unspecified enum value {value}")]
     UnknownEnum {
@@ -50,22 +32,14 @@ pub enum ConvertError {
         /// The raw value received.
         value: i32,
     },
-}
-
-/// Checks that `value` is finite and within `min..=max`.
-pub fn in_range(field: &'static str, value: f64, min: f64, max: f64) -> Result<f64, ConvertError> {
-    if !value.is_finite() {
-        return Err(ConvertError::NotFinite { field, value });
-    }
-    if value < min || value > max {
-        return Err(ConvertError::OutOfRange {
-            field,
-            value,
-            min,
-            max,
-        });
-    }
-    Ok(value)
+    /// Two fields that must agree do not.
+    #[error("field `{field}`: {detail}")]
+    Mismatch {
+        /// Field path.
+        field: &'static str,
+        /// What disagrees.
+        detail: String,
+    },
 }
 
 fn required<T>(field: &'static str, v: Option<T>) -> Result<T, ConvertError> {
@@ -100,13 +74,13 @@ macro_rules! enum_map {
     };
 }
 
-enum_map!(Dimension, v1::Dimension, dimension,
+enum_map!(Dimension, v2::Dimension, dimension,
     PoliticoMilitary <=> PoliticoMilitary,
     EconomicEnvironmental <=> EconomicEnvironmental,
     Human <=> Human,
     General <=> General,
 );
-enum_map!(ItemKind, v1::ItemKind, item_kind,
+enum_map!(ItemKind, v2::ItemKind, item_kind,
     UnifiedBudget <=> UnifiedBudget,
     Appointment <=> Appointment,
     FieldMission <=> FieldMission,
@@ -115,28 +89,28 @@ enum_map!(ItemKind, v1::ItemKind, item_kind,
     Declaration <=> Declaration,
     ViolationResponse <=> ViolationResponse,
 );
-enum_map!(Mediation, v1::Mediation, mediation,
+enum_map!(Mediation, v2::Mediation, mediation,
     Compromise <=> Compromise,
     Nash <=> Nash,
     MaxSupport <=> MaxSupport,
 );
-enum_map!(Linkage, v1::Linkage, linkage,
+enum_map!(Linkage, v2::Linkage, linkage,
     None <=> None,
     SameDimension <=> SameDimension,
     Any <=> Any,
 );
-enum_map!(Phase, v1::Phase, phase,
+enum_map!(Phase, v2::Phase, phase,
     Positions <=> Positions,
     Decision <=> Decision,
     Silence <=> Silence,
     Package <=> Package,
 );
-enum_map!(Vote, v1::Vote, vote,
+enum_map!(Vote, v2::Vote, vote,
     Yes <=> Yes,
     No <=> No,
     Abstain <=> Abstain,
 );
-enum_map!(Decision, v1::Decision, decision,
+enum_map!(Decision, v2::Decision, decision,
     Adopted <=> Adopted,
     AdoptedBySilence <=> AdoptedBySilence,
     AdHoc <=> AdHoc,
@@ -145,7 +119,7 @@ enum_map!(Decision, v1::Decision, decision,
     OutOfScope <=> OutOfScope,
     PackageFailed <=> PackageFailed,
 );
-enum_map!(Stance, v1::Stance, stance,
+enum_map!(Stance, v2::Stance, stance,
     Stay <=> Stay,
     Withhold <=> Withhold,
     Exit <=> Exit,
@@ -153,9 +127,9 @@ enum_map!(Stance, v1::Stance, stance,
 
 // ----- core -> wire -------------------------------------------------------------------
 
-impl From<&ItemInfo> for v1::ItemInfo {
+impl From<&ItemInfo> for v2::ItemInfo {
     fn from(i: &ItemInfo) -> Self {
-        v1::ItemInfo {
+        v2::ItemInfo {
             index: i.index,
             id: i.id.clone(),
             title: i.title.clone(),
@@ -169,9 +143,9 @@ impl From<&ItemInfo> for v1::ItemInfo {
     }
 }
 
-impl From<&Preference> for v1::Preference {
+impl From<&Preference> for v2::Preference {
     fn from(p: &Preference) -> Self {
-        v1::Preference {
+        v2::Preference {
             ideal: p.ideal,
             salience: p.salience,
             red_line: p.red_line,
@@ -180,9 +154,9 @@ impl From<&Preference> for v1::Preference {
     }
 }
 
-impl From<&PublicRules> for v1::PublicRules {
+impl From<&PublicRules> for v2::PublicRules {
     fn from(r: &PublicRules) -> Self {
-        v1::PublicRules {
+        v2::PublicRules {
             design: r.design.clone(),
             sessions: r.sessions,
             max_rounds: r.max_rounds,
@@ -195,9 +169,9 @@ impl From<&PublicRules> for v1::PublicRules {
     }
 }
 
-impl From<&SeatBrief> for v1::SeatBrief {
+impl From<&SeatBrief> for v2::SeatBrief {
     fn from(b: &SeatBrief) -> Self {
-        v1::SeatBrief {
+        v2::SeatBrief {
             match_id: b.match_id.clone(),
             state: b.state.clone(),
             seat: b.seat,
@@ -214,9 +188,9 @@ impl From<&SeatBrief> for v1::SeatBrief {
     }
 }
 
-impl From<&BlocSignal> for v1::BlocSignal {
+impl From<&BlocSignal> for v2::BlocSignal {
     fn from(s: &BlocSignal) -> Self {
-        v1::BlocSignal {
+        v2::BlocSignal {
             mean_position: s.mean_position,
             objections: s.objections,
             present: s.present,
@@ -226,9 +200,9 @@ impl From<&BlocSignal> for v1::BlocSignal {
     }
 }
 
-impl From<&RoundContext> for v1::RoundContext {
+impl From<&RoundContext> for v2::RoundContext {
     fn from(c: &RoundContext) -> Self {
-        v1::RoundContext {
+        v2::RoundContext {
             session: c.session,
             item: c.item,
             round: c.round,
@@ -240,19 +214,20 @@ impl From<&RoundContext> for v1::RoundContext {
     }
 }
 
-impl From<&SeatView> for v1::SeatView {
+impl From<&SeatView> for v2::SeatView {
     fn from(v: &SeatView) -> Self {
-        v1::SeatView {
+        v2::SeatView {
             legitimacy: v.legitimacy,
             tension: v.tension,
             shamed: v.shamed,
+            link_refused: false,
         }
     }
 }
 
-impl From<&ItemOutcome> for v1::ItemOutcome {
+impl From<&ItemOutcome> for v2::ItemOutcome {
     fn from(o: &ItemOutcome) -> Self {
-        v1::ItemOutcome {
+        v2::ItemOutcome {
             session: o.session,
             item: o.item,
             decision: o.decision.wire(),
@@ -266,9 +241,9 @@ impl From<&ItemOutcome> for v1::ItemOutcome {
     }
 }
 
-impl From<&SessionSummary> for v1::SessionSummary {
+impl From<&SessionSummary> for v2::SessionSummary {
     fn from(s: &SessionSummary) -> Self {
-        v1::SessionSummary {
+        v2::SessionSummary {
             session: s.session,
             decided: s.decided,
             items: s.items,
@@ -276,18 +251,15 @@ impl From<&SessionSummary> for v1::SessionSummary {
             tension: s
                 .tension
                 .iter()
-                .map(|&(a, b, value)| v1::TensionPair { a, b, value })
+                .map(|&(a, b, value)| v2::TensionPair { a, b, value })
                 .collect(),
         }
     }
 }
 
-impl v1::PositionResponse {
-    /// The wire answer of seat `state` in `match_id`.
-    pub fn from_answer(match_id: &str, state: &str, a: &PositionAnswer) -> Self {
-        v1::PositionResponse {
-            match_id: match_id.to_string(),
-            state: state.to_string(),
+impl From<&PositionAnswer> for v2::PositionAnswer {
+    fn from(a: &PositionAnswer) -> Self {
+        v2::PositionAnswer {
             position: a.position,
             salience: a.salience,
             link: a.link,
@@ -297,15 +269,15 @@ impl v1::PositionResponse {
 
 // ----- wire -> core -------------------------------------------------------------------
 
-impl TryFrom<v1::ItemInfo> for ItemInfo {
+impl TryFrom<v2::ItemInfo> for ItemInfo {
     type Error = ConvertError;
-    fn try_from(i: v1::ItemInfo) -> Result<Self, ConvertError> {
+    fn try_from(i: v2::ItemInfo) -> Result<Self, ConvertError> {
         Ok(ItemInfo {
             index: i.index,
             id: i.id,
             title: i.title,
-            dimension: dimension("items.dimension", i.dimension)?,
-            kind: item_kind("items.kind", i.kind)?,
+            dimension: dimension("open.items.dimension", i.dimension)?,
+            kind: item_kind("open.items.kind", i.kind)?,
             status_quo: i.status_quo,
             reversion: i.reversion,
             in_scope: i.in_scope,
@@ -314,8 +286,8 @@ impl TryFrom<v1::ItemInfo> for ItemInfo {
     }
 }
 
-impl From<v1::Preference> for Preference {
-    fn from(p: v1::Preference) -> Self {
+impl From<v2::Preference> for Preference {
+    fn from(p: v2::Preference) -> Self {
         Preference {
             ideal: p.ideal,
             salience: p.salience,
@@ -325,15 +297,15 @@ impl From<v1::Preference> for Preference {
     }
 }
 
-impl TryFrom<v1::PublicRules> for PublicRules {
+impl TryFrom<v2::PublicRules> for PublicRules {
     type Error = ConvertError;
-    fn try_from(r: v1::PublicRules) -> Result<Self, ConvertError> {
+    fn try_from(r: v2::PublicRules) -> Result<Self, ConvertError> {
         Ok(PublicRules {
             design: r.design,
             sessions: r.sessions,
             max_rounds: r.max_rounds,
-            mediation: mediation("rules.mediation", r.mediation)?,
-            linkage: linkage("rules.linkage", r.linkage)?,
+            mediation: mediation("open.rules.mediation", r.mediation)?,
+            linkage: linkage("open.rules.linkage", r.linkage)?,
             naming_shaming: r.naming_shaming,
             exit_allowed: r.exit_allowed,
             states: r.states,
@@ -341,9 +313,19 @@ impl TryFrom<v1::PublicRules> for PublicRules {
     }
 }
 
-impl TryFrom<v1::SeatBrief> for SeatBrief {
+impl TryFrom<v2::SeatBrief> for SeatBrief {
     type Error = ConvertError;
-    fn try_from(b: v1::SeatBrief) -> Result<Self, ConvertError> {
+    fn try_from(b: v2::SeatBrief) -> Result<Self, ConvertError> {
+        if b.preferences.len() != b.items.len() {
+            return Err(ConvertError::Mismatch {
+                field: "open.preferences",
+                detail: format!(
+                    "{} preferences for {} items",
+                    b.preferences.len(),
+                    b.items.len()
+                ),
+            });
+        }
         Ok(SeatBrief {
             match_id: b.match_id,
             state: b.state,
@@ -360,14 +342,14 @@ impl TryFrom<v1::SeatBrief> for SeatBrief {
                 .map(ItemInfo::try_from)
                 .collect::<Result<_, _>>()?,
             preferences: b.preferences.into_iter().map(Preference::from).collect(),
-            rules: required("rules", b.rules)?.try_into()?,
+            rules: required("open.rules", b.rules)?.try_into()?,
         })
     }
 }
 
-impl TryFrom<v1::BlocSignal> for BlocSignal {
+impl TryFrom<v2::BlocSignal> for BlocSignal {
     type Error = ConvertError;
-    fn try_from(s: v1::BlocSignal) -> Result<Self, ConvertError> {
+    fn try_from(s: v2::BlocSignal) -> Result<Self, ConvertError> {
         Ok(BlocSignal {
             mean_position: s.mean_position,
             objections: s.objections,
@@ -381,9 +363,9 @@ impl TryFrom<v1::BlocSignal> for BlocSignal {
     }
 }
 
-impl TryFrom<v1::RoundContext> for RoundContext {
+impl TryFrom<v2::RoundContext> for RoundContext {
     type Error = ConvertError;
-    fn try_from(c: v1::RoundContext) -> Result<Self, ConvertError> {
+    fn try_from(c: v2::RoundContext) -> Result<Self, ConvertError> {
         Ok(RoundContext {
             session: c.session,
             item: c.item,
@@ -400,8 +382,8 @@ impl TryFrom<v1::RoundContext> for RoundContext {
     }
 }
 
-impl From<v1::SeatView> for SeatView {
-    fn from(v: v1::SeatView) -> Self {
+impl From<v2::SeatView> for SeatView {
+    fn from(v: v2::SeatView) -> Self {
         SeatView {
             legitimacy: v.legitimacy,
             tension: v.tension,
@@ -410,9 +392,9 @@ impl From<v1::SeatView> for SeatView {
     }
 }
 
-impl TryFrom<v1::ItemOutcome> for ItemOutcome {
+impl TryFrom<v2::ItemOutcome> for ItemOutcome {
     type Error = ConvertError;
-    fn try_from(o: v1::ItemOutcome) -> Result<Self, ConvertError> {
+    fn try_from(o: v2::ItemOutcome) -> Result<Self, ConvertError> {
         Ok(ItemOutcome {
             session: o.session,
             item: o.item,
@@ -427,8 +409,8 @@ impl TryFrom<v1::ItemOutcome> for ItemOutcome {
     }
 }
 
-impl From<v1::SessionSummary> for SessionSummary {
-    fn from(s: v1::SessionSummary) -> Self {
+impl From<v2::SessionSummary> for SessionSummary {
+    fn from(s: v2::SessionSummary) -> Self {
         SessionSummary {
             session: s.session,
             decided: s.decided,
@@ -439,26 +421,51 @@ impl From<v1::SessionSummary> for SessionSummary {
     }
 }
 
-impl TryFrom<&v1::PositionResponse> for PositionAnswer {
-    type Error = ConvertError;
-    /// Checks that position and salience are finite and on their scales.
-    fn try_from(r: &v1::PositionResponse) -> Result<Self, ConvertError> {
-        Ok(PositionAnswer {
-            position: in_range("position", r.position, SCALE_MIN, SCALE_MAX)?,
-            salience: in_range("salience", r.salience, 0.0, 1.0)?,
-            link: r.link,
-        })
+impl From<&v2::PositionAnswer> for PositionAnswer {
+    /// Numbers pass unchanged; `plenary_core::answers` judges them.
+    fn from(a: &v2::PositionAnswer) -> Self {
+        PositionAnswer {
+            position: a.position,
+            salience: a.salience,
+            link: a.link,
+        }
     }
 }
 
-/// Splits a request's optional context and view into core values.
-pub fn question(
-    context: Option<v1::RoundContext>,
-    view: Option<v1::SeatView>,
+/// A position question's context and view as core values.
+pub fn position_question(
+    q: v2::PositionQuestion,
 ) -> Result<(RoundContext, SeatView), ConvertError> {
+    question("position", q.context, q.view)
+}
+
+/// A vote question's context and view as core values.
+pub fn vote_question(q: v2::VoteQuestion) -> Result<(RoundContext, SeatView), ConvertError> {
+    question("vote", q.context, q.view)
+}
+
+/// A session-end question's summary and view as core values.
+pub fn session_end_question(
+    q: v2::SessionEndQuestion,
+) -> Result<(SessionSummary, SeatView), ConvertError> {
     Ok((
-        required("context", context)?.try_into()?,
-        required("view", view)?.into(),
+        required("session_end.summary", q.summary)?.into(),
+        required("session_end.view", q.view)?.into(),
+    ))
+}
+
+fn question(
+    kind: &'static str,
+    context: Option<v2::RoundContext>,
+    view: Option<v2::SeatView>,
+) -> Result<(RoundContext, SeatView), ConvertError> {
+    let (cf, vf) = match kind {
+        "position" => ("position.context", "position.view"),
+        _ => ("vote.context", "vote.view"),
+    };
+    Ok((
+        required(cf, context)?.try_into()?,
+        required(vf, view)?.into(),
     ))
 }
 
@@ -492,7 +499,7 @@ mod tests {
     #[test]
     fn round_context_round_trips_exactly() {
         let c = ctx();
-        let back = RoundContext::try_from(v1::RoundContext::from(&c)).unwrap();
+        let back = RoundContext::try_from(v2::RoundContext::from(&c)).unwrap();
         assert_eq!(back, c);
         assert_eq!(back.proposal.unwrap().to_bits(), (0.1f64 + 0.2).to_bits());
     }
@@ -522,54 +529,33 @@ mod tests {
     }
 
     #[test]
-    fn invalid_positions_name_the_field() {
-        let mut r = v1::PositionResponse::from_answer(
-            "m",
-            "RUS",
-            &PositionAnswer {
-                position: 50.0,
-                salience: 0.5,
-                link: Some(1),
-            },
-        );
-        assert_eq!(PositionAnswer::try_from(&r).unwrap().link, Some(1));
-        r.position = f64::NAN;
-        assert!(matches!(
-            PositionAnswer::try_from(&r),
-            Err(ConvertError::NotFinite {
-                field: "position",
-                ..
-            })
-        ));
-        r.position = 100.5;
-        assert!(
-            PositionAnswer::try_from(&r)
-                .unwrap_err()
-                .to_string()
-                .contains("`position` = 100.5")
-        );
-        r.position = 10.0;
-        r.salience = -0.1;
-        assert!(matches!(
-            PositionAnswer::try_from(&r),
-            Err(ConvertError::OutOfRange {
-                field: "salience",
-                ..
-            })
-        ));
-    }
-
-    #[test]
     fn missing_messages_are_named() {
-        let e = question(None, Some(v1::SeatView::default())).unwrap_err();
-        assert_eq!(e, ConvertError::Missing { field: "context" });
+        let e = vote_question(v2::VoteQuestion {
+            context: None,
+            view: Some(v2::SeatView::default()),
+        })
+        .unwrap_err();
+        assert_eq!(
+            e,
+            ConvertError::Missing {
+                field: "vote.context"
+            }
+        );
+        let brief = v2::SeatBrief {
+            preferences: vec![v2::Preference::default()],
+            ..Default::default()
+        };
+        assert_eq!(
+            SeatBrief::try_from(brief).unwrap_err().to_string(),
+            "field `open.preferences`: 1 preferences for 0 items"
+        );
     }
 
     #[test]
     fn descriptor_set_holds_both_services() {
         let set = crate::FILE_DESCRIPTOR_SET;
         let has = |needle: &str| set.windows(needle.len()).any(|w| w == needle.as_bytes());
-        assert!(has("plenary/v1/delegation.proto") && has("plenary/v1/secretariat.proto"));
+        assert!(has("plenary/v2/delegation.proto") && has("plenary/v2/secretariat.proto"));
         assert!(has("Delegation") && has("Secretariat"));
     }
 }

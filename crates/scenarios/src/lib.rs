@@ -11,6 +11,10 @@
 //! (57 participating States). Designs: `csce-1975`, `osce-2021`, `path1-upgraded` and
 //! `path2-conference`, after Dembinski & Spanger, OSCE Insights 9/2021.
 
+pub mod plan;
+
+pub use plan::{MatchPlan, PlanError, PlanRequest, Source, Strategies};
+
 use plenary_core::{Design, FileErrors, Scenario};
 use std::io;
 use std::path::{Path, PathBuf};
