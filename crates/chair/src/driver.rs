@@ -140,12 +140,29 @@ struct Driver {
     routes_version: Option<u64>,
     /// The seats were asked to open: a route that changes now is a re-registration.
     started: bool,
+    stats: DriveStats,
+}
+
+/// What a driver sent, for benchmarks and logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DriveStats {
+    /// Round trips: questions the driver waited for (each goes to every seat asked).
+    pub round_trips: u64,
+    /// Questions to single seats (envelopes awaiting an answer).
+    pub seat_questions: u64,
+    /// Notices (envelopes that rode along without an answer).
+    pub notices: u64,
 }
 
 /// Runs `m` to its end and returns its results. The match always completes: a seat
 /// that cannot answer is recorded as a violation (and suspended past the design's strike
 /// limit).
-pub async fn run_match(mut m: Match, cfg: DriveConfig) -> MatchResult {
+pub async fn run_match(m: Match, cfg: DriveConfig) -> MatchResult {
+    run_match_counted(m, cfg).await.0
+}
+
+/// [`run_match`], also returning what the driver sent.
+pub async fn run_match_counted(mut m: Match, cfg: DriveConfig) -> (MatchResult, DriveStats) {
     let seats = m
         .scenario()
         .states
@@ -166,6 +183,7 @@ pub async fn run_match(mut m: Match, cfg: DriveConfig) -> MatchResult {
         seats,
         routes_version: None,
         started: false,
+        stats: DriveStats::default(),
     };
     d.play(&mut m).await;
     d.close_all().await;
@@ -174,7 +192,7 @@ pub async fn run_match(mut m: Match, cfg: DriveConfig) -> MatchResult {
         complete: result.complete,
         violations: result.violations.len() as u32,
     }));
-    result
+    (result, d.stats)
 }
 
 impl Driver {
@@ -487,6 +505,16 @@ impl Driver {
                     answer: Some(tx),
                 });
             waits.push((k, Some(rx), false));
+        }
+        self.stats.round_trips += 1;
+        for (_, batch) in frames.values() {
+            for o in batch {
+                if o.answer.is_some() {
+                    self.stats.seat_questions += 1;
+                } else {
+                    self.stats.notices += 1;
+                }
+            }
         }
         // Send in a fixed order (the frames' contents never depend on it, but logs do).
         let mut frames: Vec<(String, (Link, Vec<Outgoing>))> = frames.into_iter().collect();

@@ -14,8 +14,8 @@ pub mod link;
 pub mod service;
 
 pub use driver::{
-    CallConfig, DriveConfig, EventSink, FixedRoutes, MAX_TIMEOUT_MS, Recorder, Route, Routes,
-    run_match,
+    CallConfig, DriveConfig, DriveStats, EventSink, FixedRoutes, MAX_TIMEOUT_MS, Recorder, Route,
+    Routes, run_match, run_match_counted,
 };
 pub use link::{Hub, LinkConfig};
 pub use service::{ChairConfig, Directory, Error, Secretariat, Tokens, serve};

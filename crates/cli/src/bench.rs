@@ -58,7 +58,11 @@ impl Strategy for Counting {
 }
 
 /// Runs one match, returning (decisions answered, sessions played).
-fn run_counting(p: &common::Prepared, scenario: &Arc<Scenario>, seed: u64) -> (u64, u32) {
+fn run_counting(
+    p: &plenary_scenarios::MatchPlan,
+    scenario: &Arc<Scenario>,
+    seed: u64,
+) -> (u64, u32) {
     let setup = MatchSetup {
         match_id: format!("bench-{seed}"),
         seed,
@@ -95,7 +99,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         "{:<26} {:>7} {:>6} {:>10} {:>14} {:>16} {:>12}",
         "membership", "States", "items", "sessions", "µs/session", "decisions/s", "ns/decision"
     );
-    let mut rows: Vec<(Arc<Scenario>, common::Prepared)> =
+    let mut rows: Vec<(Arc<Scenario>, plenary_scenarios::MatchPlan)> =
         vec![(Arc::clone(&base.scenario), base.clone())];
     for &n in &args.sizes {
         if n == base.scenario.states.len() {

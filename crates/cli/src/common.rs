@@ -2,14 +2,12 @@
 //! every match-running command shares (`run`, `lab`).
 
 use crate::report;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
-use plenary_core::assignment::Assignment;
-use plenary_core::{Design, Match, MatchResult, MatchSetup, Scenario};
-use plenary_scenarios::Checked;
+use plenary_core::MatchResult;
+use plenary_scenarios::{Checked, MatchPlan, PlanRequest, Source, Strategies};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Default master seed (any fixed value; printed in every report).
 pub const DEFAULT_SEED: u64 = 2021;
@@ -39,101 +37,48 @@ pub struct MatchArgs {
     pub brief: bool,
 }
 
-/// A match ready to run: validated inputs and the strategy of every seat.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// Scenario.
-    pub scenario: Arc<Scenario>,
-    /// Design.
-    pub design: Arc<Design>,
-    /// Strategy name per seat.
-    pub strategies: Vec<String>,
-    /// Seed.
-    pub seed: u64,
-}
-
-impl Prepared {
-    /// Match id used for a single run.
-    pub fn match_id(&self) -> String {
-        format!(
-            "{}:{}:{}",
-            self.scenario.id, self.design.design.id, self.seed
-        )
-    }
-
-    /// The setup of the match.
-    pub fn setup(&self) -> MatchSetup {
-        MatchSetup {
-            match_id: self.match_id(),
-            seed: self.seed,
-            strategies: self.strategies.clone(),
-        }
-    }
-}
-
-/// Loads and checks everything a match needs, before anything runs.
-pub fn prepare(args: &MatchArgs) -> Result<Prepared> {
-    let scenario = plenary_scenarios::load_scenario(&args.scenario)
-        .with_context(|| format!("loading scenario `{}`", args.scenario))?;
-    let design_spec = args
-        .design
-        .clone()
-        .or_else(|| scenario.default_design.clone())
-        .unwrap_or_else(|| "osce-2021".to_string());
-    let design = plenary_scenarios::load_design(&design_spec)
-        .with_context(|| format!("loading design `{design_spec}`"))?;
-    design
-        .validate_for(&design_spec, &scenario)
-        .with_context(|| {
-            format!(
-                "design `{design_spec}` does not fit scenario `{}`",
-                scenario.id
-            )
-        })?;
-    let spec = args
-        .strategies
-        .as_deref()
-        .unwrap_or(plenary_strategies::DEFAULT_MIX);
-    let assignment = Assignment::parse(spec).context("--strategies")?;
-    // The default mix names osce-2021 blocs; on other scenarios keep its default only.
-    let assignment = if args.strategies.is_none() && scenario.bloc("west").is_none() {
-        Assignment {
-            default: assignment.default.clone(),
-            rules: Vec::new(),
-        }
-    } else {
-        assignment
-    };
-    let strategies = assignment
-        .resolve(&scenario, "dissociator")
-        .context("--strategies")?;
-    let mut names: Vec<&str> = strategies.iter().map(String::as_str).collect();
-    names.sort_unstable();
-    names.dedup();
-    plenary_strategies::check(&names).context("--strategies")?;
-    Ok(Prepared {
-        scenario: Arc::new(scenario),
-        design: Arc::new(design),
-        strategies,
+/// Loads and checks everything a match needs, before anything runs: the one match-plan
+/// resolution ([`MatchPlan::resolve`]) that the chair and the tournaments use too.
+pub fn prepare(args: &MatchArgs) -> Result<MatchPlan> {
+    let check = |name: &str| plenary_strategies::check(&[name]).map_err(|e| e.to_string());
+    Ok(MatchPlan::resolve(PlanRequest {
+        scenario: Source::Spec(args.scenario.clone()),
+        design: args.design.clone().map(Source::Spec),
         seed: args.seed,
-    })
+        strategies: Strategies::Assign {
+            spec: args.strategies.as_deref(),
+            fallback_mix: plenary_strategies::DEFAULT_MIX,
+            check: &check,
+        },
+        match_id: None,
+    })?)
 }
 
 /// Runs a prepared match in-process.
-pub fn run_prepared(p: &Prepared) -> Result<MatchResult> {
-    let m = Match::new(Arc::clone(&p.scenario), Arc::clone(&p.design), p.setup());
-    Ok(plenary_core::run_in_process(m, &mut |brief| {
+pub fn run_prepared(p: &MatchPlan) -> Result<MatchResult> {
+    Ok(plenary_core::run_in_process(p.new_match(), &mut |brief| {
         plenary_strategies::create(&p.strategies[brief.seat as usize], brief)
             .expect("`prepare` checked every strategy name")
     }))
 }
 
+/// Writes `text` to `path`, or to standard output when `path` is `-`.
+pub fn write_text(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+        return Ok(out.flush()?);
+    }
+    std::fs::write(path, format!("{text}\n"))
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
 /// Writes results as pretty JSON (the report is printed first, so a failing write
-/// loses nothing that was computed: the error names the file).
+/// loses nothing that was computed: the error names the file). `-` is stdout.
 pub fn write_json(path: &std::path::Path, result: &MatchResult) -> Result<()> {
-    let text = serde_json::to_string_pretty(result)?;
-    std::fs::write(path, text + "\n")
-        .with_context(|| format!("writing results to {}", path.display()))
+    write_text(path, &serde_json::to_string_pretty(result)?)
 }
 
 /// `plenary run`.

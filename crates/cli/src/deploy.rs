@@ -332,9 +332,9 @@ pub fn run(args: &DeployArgs) -> Result<ExitCode> {
         .scenario
         .states
         .iter()
-        .map(|s| (s.id.clone(), crate::remote::random_token()))
+        .map(|s| (s.id.clone(), plenary_lab::lab::random_token()))
         .collect();
-    let tokens_toml = crate::remote::render_tokens(&tokens);
+    let tokens_toml = plenary_lab::lab::render_tokens(&tokens);
     let states: Vec<(String, String, String)> = p
         .scenario
         .states

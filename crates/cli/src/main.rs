@@ -5,7 +5,6 @@
 mod bench;
 mod bench_remote;
 mod common;
-mod conformance_cmd;
 mod deploy;
 mod remote;
 mod report;
@@ -55,14 +54,9 @@ enum Command {
         after_help = "Examples:\n  plenary bench\n  plenary bench --sizes 57,500,5000 --millis 3000\n  plenary bench remote --sizes 7,57 --rounds 1000"
     )]
     Bench(bench::BenchArgs),
-    /// Check a delegation endpoint (any language) against the plenary.v1.Delegation contract.
-    #[command(
-        after_help = "Checks: connect, health, open-seat, position, vote-decision, vote-silence, vote-package, outcome, session-end, deadline, determinism, unknown-seat, malformed-request, close-seat, still-serving. Exits 1 if any fails.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --timeout-ms 500 --states RUS"
-    )]
-    Conformance(conformance_cmd::ConformanceArgs),
     /// Serve one State's delegation (a built-in strategy) over gRPC, optionally registering with a chair.
     #[command(
-        after_help = "Prints `listening on ADDR` on stdout once bound.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050 --token $RUS_TOKEN"
+        after_help = "Prints `listening on ADDR` on stdout once bound, and `registered STATE ...` each time the chair confirms the registration. The State's token comes from PLENARY_TOKEN or --token-file, never the command line.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  PLENARY_TOKEN=... plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050\n  plenary delegate --any-seat --strategy conceder --listen 127.0.0.1:50061"
     )]
     Delegate(remote::DelegateArgs),
     /// Serve the bare echo baseline of `plenary bench remote` (prints `listening on ADDR`).
@@ -70,24 +64,34 @@ enum Command {
     EchoServer(bench_remote::EchoServerArgs),
     /// Run the chair/secretariat: delegations register with it, sessions run through it.
     #[command(
-        after_help = "Tokens file (TOML):\n  [tokens]\n  RUS = \"3f9c...\"\n  USA = \"a71b...\"\n\nExamples:\n  plenary chair --listen 127.0.0.1:50050 --tokens tokens.toml\n  plenary chair --listen 127.0.0.1:0"
+        after_help = "Tokens file (TOML, mode 0600; `plenary tokens` writes one):\n  [tokens]\n  RUS = \"3f9c...\"\n  USA = \"a71b...\"\n\nBeyond loopback the chair needs --tokens and an operator token (--operator-token-file or PLENARY_OPERATOR_TOKEN).\n\nExamples:\n  plenary tokens --scenario osce-2021 --out tokens.toml\n  plenary chair --listen 127.0.0.1:50050 --tokens tokens.toml\n  plenary chair --listen 127.0.0.1:0"
     )]
     Chair(remote::ChairArgs),
     /// Print a session's events live (items, proposals, decisions, violations).
     #[command(
-        after_help = "Examples:\n  plenary watch http://127.0.0.1:50050\n  plenary watch http://127.0.0.1:50050 --session s1"
+        after_help = "Exits 1 when the chair stalls or vanishes (no answer for --stall-secs).\n\nExamples:\n  plenary watch http://127.0.0.1:50050\n  plenary watch http://127.0.0.1:50050 --wait\n  plenary watch http://127.0.0.1:50050 --session s-4f2a9c1e07b3"
     )]
     Watch(remote::WatchArgs),
     /// Run one match as a lab of processes: the chair plus one delegation process per State.
     #[command(
-        after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000\n  plenary lab --scenario csce-1975 --external SUN=http://127.0.0.1:50061   (your own delegation plays the USSR)"
+        after_help = "Takes the flags of `plenary run`; prints the same report and writes the same JSON.\n\nExit codes: 0 a clean match; 3 a match that completed with violations (--accept-violations: 0); 1 a failure; 2 a usage error; 130 interrupted.\n\nExamples:\n  plenary lab\n  plenary lab --scenario csce-1975 --seed 7 --json lab.json\n  plenary lab --design path1-upgraded --timeout-ms 2000\n  plenary lab --scenario csce-1975 --external SUN=http://127.0.0.1:50061   (your own delegation plays the USSR)\n  plenary lab --keep   (then: plenary watch URL, plenary session --chair URL)"
     )]
     Lab(remote::LabArgs),
     /// Run one match on a chair that is already running (compose, Kubernetes, your own processes).
     #[command(
-        after_help = "Waits until every State has registered with the chair, runs the match, prints the report of `plenary run`.\n\nExamples:\n  plenary session --chair http://127.0.0.1:50050\n  plenary session --chair http://chair:50050 --scenario csce-1975 --seed 7 --json /data/results.json"
+        after_help = "Waits until every State has registered with the chair, runs the match, prints the report of `plenary run`. Scenario and design files are read here and sent inline. Says so and exits 1 when the chair stalls or vanishes.\n\nExit codes: 0 a clean match; 3 a match that completed with violations (--accept-violations: 0); 1 a failure; 2 a usage error; 130 interrupted.\n\nExamples:\n  plenary session --chair http://127.0.0.1:50050\n  PLENARY_OPERATOR_TOKEN=... plenary session --chair http://chair:50050 --scenario csce-1975 --seed 7 --json /data/results.json"
     )]
     Session(remote::SessionArgs),
+    /// Check that a chair or delegation answers grpc.health.v1 with SERVING (exit 0) or not (exit 1).
+    #[command(
+        after_help = "Examples:\n  plenary health http://127.0.0.1:50050\n  plenary health http://127.0.0.1:50061 --service plenary.v2.Delegation"
+    )]
+    Health(remote::HealthArgs),
+    /// Write a tokens file (one random token per State of a scenario, mode 0600) for `plenary chair --tokens`.
+    #[command(
+        after_help = "Examples:\n  plenary tokens --out tokens.toml\n  plenary tokens --scenario csce-1975 --out csce-tokens.toml"
+    )]
+    Tokens(remote::TokensArgs),
     /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario.
     #[command(
         after_help = "Build the image first with deploy/image/build.sh (no registry needed).\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/ && cd lab && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n  plenary deploy --target kubernetes --out k8s/ && kubectl apply -f k8s/kubernetes.json"
@@ -136,13 +140,14 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Strategies => common::strategies(),
         Command::Check(args) => common::check(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::Conformance(args) => conformance_cmd::run(&args),
         Command::Delegate(args) => remote::delegate(&args),
         Command::EchoServer(args) => bench_remote::echo_server(&args),
         Command::Chair(args) => remote::chair(&args),
         Command::Watch(args) => remote::watch(&args),
         Command::Lab(args) => remote::lab(&args),
         Command::Session(args) => remote::session(&args),
+        Command::Health(args) => remote::health(&args),
+        Command::Tokens(args) => remote::tokens(&args),
         Command::Deploy(args) => deploy::run(&args),
         Command::Tournament(args) => tournament_cmd::tournament(&args),
         Command::Merge(args) => tournament_cmd::merge(&args),

@@ -1,57 +1,73 @@
 //! The multi-process commands: `delegate` (one delegation process), `chair` (the
-//! secretariat), `watch` (a session's events, live) and `lab` (a whole room: the chair
-//! plus one delegation process per State, run to the end and torn down).
+//! secretariat), `watch` (a session's events, live), `lab` (a whole room: the chair plus
+//! one delegation process per State), `session` (a match on a running chair), `health`
+//! (a readiness probe) and `tokens` (a tokens file for a scenario). The work is in
+//! `plenary-lab`; this module parses, prints and maps exit codes.
 //!
-//! Every long-running command stops on SIGINT or SIGTERM. Processes that `lab` spawns
-//! also stop when their standard input closes, so they cannot outlive the lab even if
-//! it is killed outright.
+//! Secrets never come from the command line (any user can read `/proc/PID/cmdline`):
+//! tokens come from the environment or from files only their owner can read.
 
 use crate::common::{self, MatchArgs};
 use crate::report;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use futures::FutureExt;
 use plenary_core::MatchResult;
 use plenary_core::strategy::{SeatBrief, Strategy};
-use plenary_proto::v1;
-use plenary_proto::v1::secretariat_client::SecretariatClient;
-use plenary_proto::v1::session_event::Event;
+use plenary_lab::{ChairClient, FollowOptions, Lab, LabOptions};
+use plenary_proto::v2;
+use plenary_proto::v2::session_event::Event;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code of a match that completed with violations (a delegation timed out, answered
+/// invalidly or was unreachable); `--accept-violations` turns it into 0.
+pub const EXIT_VIOLATIONS: u8 = 3;
+
+/// Exit code after Ctrl-C or SIGTERM.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Environment variable with a delegation's token.
+pub const TOKEN_ENV: &str = plenary_lab::lab::TOKEN_ENV;
+
+/// Environment variable with the operator token (for `session`).
+pub const OPERATOR_TOKEN_ENV: &str = "PLENARY_OPERATOR_TOKEN";
 
 /// Flags of `plenary delegate`.
 #[derive(Debug, Clone, Args)]
 pub struct DelegateArgs {
-    /// The State this delegation plays (its id, e.g. RUS). Requests for other States
-    /// are refused (PERMISSION_DENIED) unless --any-seat.
-    #[arg(long, env = "PLENARY_STATE")]
-    pub state: String,
-    /// Serve any State's seat (one endpoint playing many seats, as tournaments do);
-    /// --state is then only the State it registers for.
+    /// The State this delegation plays (its id, e.g. RUS). Seats of other States are
+    /// refused (PERMISSION_DENIED) unless --any-seat.
+    #[arg(long, env = "PLENARY_STATE", required_unless_present = "any_seat")]
+    pub state: Option<String>,
+    /// Serve any State's seat (one endpoint playing many seats, as tournaments do).
     #[arg(long, env = "PLENARY_ANY_SEAT")]
     pub any_seat: bool,
     /// Built-in strategy to play (see `plenary strategies`).
     #[arg(long, env = "PLENARY_STRATEGY")]
     pub strategy: String,
-    /// Address to listen on (port 0 picks a free port; the bound address is printed
-    /// on stdout as `listening on ADDR`).
+    /// Address to listen on (port 0 picks a free port; the bound address is printed on
+    /// stdout as `listening on ADDR`).
     #[arg(long, default_value = "127.0.0.1:0", env = "PLENARY_LISTEN")]
     pub listen: String,
-    /// Register with the chair at this URL once listening.
-    #[arg(long, value_name = "CHAIR_URL", requires = "token")]
+    /// Register with the chair at this URL once listening, and again whenever the chair
+    /// comes back after a restart. Needs --state and the State's token.
+    #[arg(
+        long,
+        value_name = "CHAIR_URL",
+        env = "PLENARY_REGISTER",
+        requires = "state"
+    )]
     pub register: Option<String>,
-    /// The State's registration token (from the lab configuration). Every call must
-    /// then carry it in metadata `x-plenary-token` (the chair sends it), so only the
-    /// chair can open seats or read the State's preferences.
-    #[arg(long, env = "PLENARY_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    /// File holding the State's token (0600; or set PLENARY_TOKEN). With a token, only
+    /// callers that send it (the chair) can open seats or read the State's preferences.
+    #[arg(long, value_name = "FILE", env = "PLENARY_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
     /// URL the chair should call (default: http://ADDR of the bound listener).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "PLENARY_ADVERTISE")]
     pub advertise: Option<String>,
     /// Exit when standard input closes (used by `plenary lab`).
     #[arg(long, hide = true)]
@@ -61,16 +77,25 @@ pub struct DelegateArgs {
 /// Flags of `plenary chair`.
 #[derive(Debug, Clone, Args)]
 pub struct ChairArgs {
-    /// Address to listen on (printed on stdout as `listening on ADDR`).
+    /// Address to listen on (printed on stdout as `listening on ADDR`). Beyond loopback
+    /// the chair refuses to start without --tokens and --operator-token-file.
     #[arg(long, default_value = "127.0.0.1:50050", env = "PLENARY_CHAIR_LISTEN")]
     pub listen: String,
-    /// TOML file with one token per State (`[tokens]` table, `RUS = "..."`). Without
-    /// it anyone may register for any State.
+    /// TOML file with one token per State (`[tokens]` table, `RUS = "..."`), readable
+    /// by its owner only (`plenary tokens` writes one). Without it anyone may register
+    /// for any State (loopback only).
     #[arg(long, value_name = "FILE", env = "PLENARY_TOKENS")]
     pub tokens: Option<PathBuf>,
-    /// Default deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    /// File holding the operator token that StartSession requires (0600; or set
+    /// PLENARY_OPERATOR_TOKEN).
+    #[arg(long, value_name = "FILE", env = "PLENARY_OPERATOR_TOKEN_FILE")]
+    pub operator_token_file: Option<PathBuf>,
+    /// Default deadline of every question to a delegation, in milliseconds (1 to 3600000).
     #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
+    /// Finished sessions kept in memory for GetResults and Watch (older ones are dropped).
+    #[arg(long, default_value_t = 64, env = "PLENARY_KEEP_FINISHED")]
+    pub keep_finished: usize,
     /// Exit when standard input closes (used by `plenary lab`).
     #[arg(long, hide = true)]
     pub exit_with_stdin: bool,
@@ -84,22 +109,36 @@ pub struct WatchArgs {
     /// Session id (default: the most recently started session).
     #[arg(long)]
     pub session: Option<String>,
+    /// Wait (up to this many seconds) for a session to start instead of failing when
+    /// there is none yet.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "600")]
+    pub wait: Option<u64>,
+    /// Give up when the chair has not answered for this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub stall_secs: u64,
 }
 
-/// Flags of `plenary lab`: those of `plenary run`, plus the call deadline.
+/// Flags of `plenary lab`: those of `plenary run`, plus the lab's own.
 #[derive(Debug, Clone, Args)]
 pub struct LabArgs {
     /// What to run (the same flags as `plenary run`).
     #[command(flatten)]
     pub run: MatchArgs,
-    /// Deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    /// Deadline of every question to a delegation, in milliseconds (1 to 3600000).
     #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
     /// Seat a State with a delegation you run yourself (any language) instead of a
     /// spawned one: `STATE=URL`, repeatable. The lab registers the URL with the chair
-    /// under the State's token; the strategy shown in reports is `external`.
+    /// under the State's token; reports show the strategy your delegation announces.
     #[arg(long, value_name = "STATE=URL", value_parser = parse_external)]
     pub external: Vec<(String, String)>,
+    /// Keep the chair and the delegations up after the match (for `plenary session` and
+    /// `plenary watch`) until Ctrl-C; prints the chair's URL and the operator token file.
+    #[arg(long)]
+    pub keep: bool,
+    /// Exit 0 even when the match completed with violations (default: exit 3).
+    #[arg(long)]
+    pub accept_violations: bool,
 }
 
 /// Flags of `plenary session`: run one match on a chair that is already running and
@@ -109,16 +148,49 @@ pub struct SessionArgs {
     /// URL of the chair, e.g. http://127.0.0.1:50050.
     #[arg(long, env = "PLENARY_CHAIR")]
     pub chair: String,
-    /// What to run (the same flags as `plenary run`; the chair loads the same scenario
-    /// and design, so file paths must be valid where the chair runs).
+    /// What to run (the same flags as `plenary run`; scenario and design files are read
+    /// here and sent to the chair inline).
     #[command(flatten)]
     pub run: MatchArgs,
-    /// Deadline of every call to a delegation, in milliseconds (1 to 3600000).
+    /// Deadline of every question to a delegation, in milliseconds (1 to 3600000).
     #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
     /// How long to wait for the chair and for every State to register, in seconds.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 120, env = "PLENARY_WAIT_SECS")]
     pub wait_secs: u64,
+    /// Give up when the chair has not answered for this many seconds.
+    #[arg(long, default_value_t = 60, env = "PLENARY_STALL_SECS")]
+    pub stall_secs: u64,
+    /// File holding the chair's operator token (0600; or set PLENARY_OPERATOR_TOKEN).
+    #[arg(long, value_name = "FILE", env = "PLENARY_OPERATOR_TOKEN_FILE")]
+    pub operator_token_file: Option<PathBuf>,
+    /// Exit 0 even when the match completed with violations (default: exit 3).
+    #[arg(long)]
+    pub accept_violations: bool,
+}
+
+/// Flags of `plenary health`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// URL of a chair or delegation, e.g. http://127.0.0.1:50050.
+    pub url: String,
+    /// Service to ask about ("" = the whole server).
+    #[arg(long, default_value = "")]
+    pub service: String,
+    /// Deadline of the check, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    pub timeout_ms: u64,
+}
+
+/// Flags of `plenary tokens`.
+#[derive(Debug, Clone, Args)]
+pub struct TokensArgs {
+    /// Scenario whose States get a token (preset id or file).
+    #[arg(long, default_value = "osce-2021")]
+    pub scenario: String,
+    /// File to write (created 0600; refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// The parser of every `--timeout-ms`: at least 1 ms, at most what the chair accepts.
@@ -126,11 +198,14 @@ pub(crate) fn timeout_ms() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(1..=plenary_chair::MAX_TIMEOUT_MS)
 }
 
-/// Parses `STATE=URL` of `--external`.
+/// Parses `STATE=URL` of `--external`: the URL must be one the chair can call.
 fn parse_external(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((state, url)) if !state.trim().is_empty() && !url.trim().is_empty() => {
-            Ok((state.trim().to_string(), url.trim().to_string()))
+            let (state, url) = (state.trim(), url.trim());
+            plenary_proto::limits::check_id("STATE", state)?;
+            plenary_proto::limits::check_endpoint("URL", url)?;
+            Ok((state.to_string(), url.to_string()))
         }
         _ => Err(format!(
             "`{s}` is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)"
@@ -148,20 +223,52 @@ struct TokensFile {
 /// Parses a tokens file (pure: tests call it directly).
 pub fn parse_tokens(text: &str) -> Result<HashMap<String, String>> {
     let f: TokensFile = toml::from_str(text)?;
-    if let Some((state, _)) = f.tokens.iter().find(|(_, t)| t.is_empty()) {
-        bail!("the token of {state} is empty");
+    for (state, token) in &f.tokens {
+        plenary_proto::limits::check_id("state", state).map_err(|e| anyhow!("{e}"))?;
+        if token.is_empty() {
+            bail!("the token of {state} is empty");
+        }
+        plenary_proto::limits::check_token(&format!("tokens.{state}"), token)
+            .map_err(|e| anyhow!("{e}"))?;
     }
     Ok(f.tokens.into_iter().collect())
 }
 
-pub(crate) fn render_tokens(tokens: &BTreeMap<String, String>) -> String {
-    let mut out = String::from(
-        "# Registration tokens, one per State (generated by `plenary lab`).\n[tokens]\n",
-    );
-    for (state, token) in tokens {
-        out.push_str(&format!("{state} = \"{token}\"\n"));
+/// Reads a secret file: a regular file of at most 64 KiB that only its owner can read.
+pub fn read_secret_file(path: &Path) -> Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", path.display());
     }
-    out
+    if meta.len() > 64 * 1024 {
+        bail!(
+            "{}: {} bytes; a secret file holds at most 64 KiB",
+            path.display(),
+            meta.len()
+        );
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        bail!(
+            "{}: readable by other users (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            meta.permissions().mode() & 0o777,
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A token from `file`, else from the environment variable `env`.
+fn token_from(file: Option<&Path>, env: &str) -> Result<Option<String>> {
+    let token = match file {
+        Some(p) => Some(read_secret_file(p)?.trim().to_string()),
+        None => std::env::var(env).ok().map(|t| t.trim().to_string()),
+    };
+    if let Some(t) = &token {
+        plenary_proto::limits::check_token("token", t).map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(token.filter(|t| !t.is_empty()))
 }
 
 /// Resolves on SIGINT or SIGTERM, or (with `stdin`) when standard input closes.
@@ -170,7 +277,6 @@ pub(crate) async fn shutdown_signal(stdin: bool) {
         let _ = tokio::signal::ctrl_c().await;
     };
     let term = async {
-        #[cfg(unix)]
         if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
@@ -207,7 +313,10 @@ pub(crate) async fn shutdown_signal(stdin: bool) {
 }
 
 /// Runs `f` on a runtime that is dropped without waiting for the blocking stdin reader.
-fn block_on<T>(multi_thread: bool, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+pub(crate) fn block_on<T>(
+    multi_thread: bool,
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let rt = if multi_thread {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -234,15 +343,21 @@ fn print_flush(line: &str) {
 /// `plenary delegate`.
 pub fn delegate(args: &DelegateArgs) -> Result<ExitCode> {
     plenary_strategies::check(&[args.strategy.as_str()]).context("--strategy")?;
-    if let Some(t) = &args.token
-        && tonic::metadata::AsciiMetadataValue::try_from(t.as_str()).is_err()
-    {
-        bail!("--token must be printable ASCII (it is sent as gRPC metadata)");
+    let token = token_from(args.token_file.as_deref(), TOKEN_ENV)?;
+    if args.register.is_some() && token.is_none() {
+        bail!("--register needs the State's token: set {TOKEN_ENV} or give --token-file");
     }
     let config = plenary_delegation::ServeConfig {
-        only_state: (!args.any_seat).then(|| args.state.clone()),
-        token: args.token.clone(),
+        only_state: if args.any_seat {
+            None
+        } else {
+            args.state.clone()
+        },
+        token: token.clone(),
+        ..Default::default()
     };
+    // One thread: a delegation process is one of many on the machine, and its work is
+    // microseconds per answer.
     block_on(false, async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -251,75 +366,45 @@ pub fn delegate(args: &DelegateArgs) -> Result<ExitCode> {
         print_flush(&format!("listening on {addr}"));
         let name = args.strategy.clone();
         let factory = move |brief: &SeatBrief| -> Box<dyn Strategy> {
-            // Checked above; the fallback keeps a served delegation from panicking.
-            plenary_strategies::create(&name, brief)
-                .or_else(|_| plenary_strategies::create("dissociator", brief))
-                .expect("built-in strategy")
+            plenary_strategies::create(&name, brief).expect("checked at start-up")
         };
-        let mut server = tokio::spawn(plenary_delegation::serve_with(
-            config,
-            factory,
-            listener,
-            shutdown_signal(args.exit_with_stdin),
-        ));
-        if let (Some(chair), Some(token)) = (&args.register, &args.token) {
+        let stop = shutdown_signal(args.exit_with_stdin).shared();
+        let server = plenary_delegation::serve_with(config, factory, listener, stop.clone());
+        let keeper = async {
+            let (Some(chair), Some(token), Some(state)) = (&args.register, &token, &args.state)
+            else {
+                return std::future::pending::<Result<()>>().await;
+            };
             let endpoint = args
                 .advertise
                 .clone()
                 .unwrap_or_else(|| format!("http://{addr}"));
-            tokio::select! {
-                r = register(chair, &args.state, &endpoint, token, &args.strategy) => {
-                    let generation = r?;
-                    print_flush(&format!("registered {} with {chair} (generation {generation})", args.state));
-                }
-                r = &mut server => {
-                    r??;
-                    return Ok(ExitCode::SUCCESS);
-                }
-            }
+            let reg = plenary_delegation::Registration {
+                chair: chair.clone(),
+                state: state.clone(),
+                endpoint,
+                token: token.clone(),
+            };
+            let (state, chair) = (state.clone(), chair.clone());
+            plenary_delegation::register(
+                reg,
+                Duration::from_secs(60),
+                move |generation| {
+                    print_flush(&format!(
+                        "registered {state} with {chair} (generation {generation})"
+                    ));
+                },
+                stop.clone(),
+            )
+            .await?;
+            Ok(())
+        };
+        tokio::select! {
+            r = server => r?,
+            r = keeper => r?,
         }
-        server.await??;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Registers with the chair, retrying while it is not up yet (at most 30 s).
-async fn register(
-    chair: &str,
-    state: &str,
-    endpoint: &str,
-    token: &str,
-    strategy: &str,
-) -> Result<u64> {
-    let start = Instant::now();
-    loop {
-        let attempt = async {
-            let mut c = SecretariatClient::connect(chair.to_string())
-                .await
-                .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-            c.register(v1::RegisterRequest {
-                state: state.to_string(),
-                endpoint: endpoint.to_string(),
-                token: token.to_string(),
-                strategy: strategy.to_string(),
-            })
-            .await
-        };
-        match attempt.await {
-            Ok(r) => return Ok(r.into_inner().generation),
-            Err(s)
-                if s.code() == tonic::Code::Unavailable
-                    && start.elapsed() < Duration::from_secs(30) =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(s) => bail!(
-                "registering {state} with {chair} failed: {:?}: {}",
-                s.code(),
-                s.message()
-            ),
-        }
-    }
 }
 
 // ----- chair ----------------------------------------------------------------------------
@@ -328,8 +413,7 @@ async fn register(
 pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
     let tokens = match &args.tokens {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = read_secret_file(path)?;
             let map =
                 parse_tokens(&text).with_context(|| format!("tokens file {}", path.display()))?;
             plenary_chair::Tokens::Required(map)
@@ -339,18 +423,23 @@ pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
             plenary_chair::Tokens::Open
         }
     };
+    let operator_token = token_from(args.operator_token_file.as_deref(), OPERATOR_TOKEN_ENV)?;
     let config = plenary_chair::ChairConfig {
         tokens,
+        operator_token,
         call: plenary_chair::CallConfig {
             timeout: Duration::from_millis(args.timeout_ms),
             ..Default::default()
         },
+        keep_finished: args.keep_finished,
     };
     block_on(true, async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("binding {}", args.listen))?;
-        print_flush(&format!("listening on {}", listener.local_addr()?));
+        let addr = listener.local_addr()?;
+        plenary_chair::service::check_exposure(addr, &config)?;
+        print_flush(&format!("listening on {addr}"));
         plenary_chair::serve(config, listener, shutdown_signal(args.exit_with_stdin)).await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -358,7 +447,8 @@ pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
 
 // ----- watch ----------------------------------------------------------------------------
 
-fn describe(e: &v1::SessionEvent) -> Option<String> {
+/// One line per event, as `plenary watch` prints them.
+pub fn describe(e: &v2::SessionEvent) -> Option<String> {
     let text = match e.event.as_ref()? {
         Event::ItemOpened(i) => format!(
             "session {} item {}: {} ({})",
@@ -368,7 +458,7 @@ fn describe(e: &v1::SessionEvent) -> Option<String> {
             i.title
         ),
         Event::Proposal(p) => {
-            let phase = v1::Phase::try_from(p.phase).map_or("?", |ph| ph.as_str_name());
+            let phase = v2::Phase::try_from(p.phase).map_or("?", |ph| ph.as_str_name());
             let value = p.value.map_or("-".to_string(), |v| format!("{v:.2}"));
             format!(
                 "  round {} {}: proposal {value} to {} voters",
@@ -379,7 +469,7 @@ fn describe(e: &v1::SessionEvent) -> Option<String> {
         }
         Event::Decision(d) => {
             let o = d.outcome.clone().unwrap_or_default();
-            let decision = v1::Decision::try_from(o.decision).map_or("?", |x| x.as_str_name());
+            let decision = v2::Decision::try_from(o.decision).map_or("?", |x| x.as_str_name());
             format!(
                 "  {} -> {} at {:.2} after {} round(s)",
                 d.item_id,
@@ -408,6 +498,14 @@ fn describe(e: &v1::SessionEvent) -> Option<String> {
             s.session + 1,
             s.states
         ),
+        Event::Reregistered(r) => format!(
+            "  {} registered again (generation {}) at {}",
+            r.state, r.generation, r.endpoint
+        ),
+        Event::Resumed(r) => format!(
+            "the chair restarted and resumed ({} steps replayed)",
+            r.replayed
+        ),
         Event::Done(d) => format!(
             "done: {}, {} violation(s)",
             if d.complete { "complete" } else { "cut short" },
@@ -420,495 +518,204 @@ fn describe(e: &v1::SessionEvent) -> Option<String> {
 /// `plenary watch`.
 pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
     block_on(false, async {
-        let mut c = SecretariatClient::connect(args.chair.clone())
-            .await
-            .with_context(|| format!("connecting to {}", args.chair))?;
-        let mut stream = c
-            .watch(v1::WatchRequest {
-                session_id: args.session.clone().unwrap_or_default(),
-            })
-            .await
-            .map_err(|s| anyhow!("{}", s.message()))?
-            .into_inner();
-        let stop = shutdown_signal(false);
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                _ = &mut stop => break,
-                m = stream.message() => match m.map_err(|s| anyhow!("{}", s.message()))? {
-                    Some(e) => if let Some(line) = describe(&e) { print_flush(&line) },
-                    None => break,
+        let mut c = ChairClient::connect(&args.chair, None, Duration::from_secs(10)).await?;
+        let session = match &args.session {
+            Some(s) => s.clone(),
+            None => {
+                let wait = Duration::from_secs(args.wait.unwrap_or(0));
+                let start = tokio::time::Instant::now();
+                loop {
+                    let sessions = c.sessions().await?;
+                    if let Some(s) = sessions.last() {
+                        break s.session_id.clone();
+                    }
+                    if start.elapsed() >= wait {
+                        bail!(
+                            "no session has been started on {}{}",
+                            args.chair,
+                            if args.wait.is_none() {
+                                " (use --wait to wait for one)"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
+        };
+        let opts = FollowOptions {
+            stall: Duration::from_secs(args.stall_secs),
+            limit: Duration::from_secs(365 * 86_400),
+        };
+        tokio::select! {
+            r = c.follow(&session, opts, |e| {
+                if let Some(line) = describe(e) {
+                    print_flush(&line);
+                }
+            }) => { r?; }
+            _ = shutdown_signal(false) => return Ok(ExitCode::from(EXIT_INTERRUPTED)),
         }
         Ok(ExitCode::SUCCESS)
     })
 }
 
-// ----- lab ------------------------------------------------------------------------------
+// ----- lab and session ------------------------------------------------------------------
 
-/// A child `plenary` process (of `lab` and `bench remote`): killed when dropped,
-/// stopped gently by closing its stdin.
-pub(crate) struct Proc {
-    name: String,
-    pub(crate) child: Child,
-    pub(crate) addr: SocketAddr,
-    stdout: Lines<BufReader<ChildStdout>>,
-}
-
-impl Proc {
-    /// Spawns `plenary ARGS --exit-with-stdin` and waits (at most `timeout`) for its
-    /// `listening on ADDR` line.
-    pub(crate) async fn spawn(name: String, args: &[String], timeout: Duration) -> Result<Proc> {
-        let exe = std::env::current_exe().context("locating the plenary binary")?;
-        let mut cmd = Command::new(exe);
-        cmd.args(args).arg("--exit-with-stdin");
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "warn");
-        }
-        // Own process group: a terminal's Ctrl-C reaches the lab, which stops its
-        // children itself, in order.
-        #[cfg(unix)]
-        cmd.process_group(0);
-        let mut child = cmd.spawn().with_context(|| format!("spawning {name}"))?;
-        let out = child.stdout.take().context("child stdout")?;
-        let mut stdout = BufReader::new(out).lines();
-        let listening = tokio::time::timeout(timeout, async {
-            while let Some(line) = stdout.next_line().await? {
-                if let Some(a) = line.strip_prefix("listening on ") {
-                    return Ok(Some(a.trim().parse::<SocketAddr>()?));
-                }
-            }
-            Ok::<_, anyhow::Error>(None)
-        })
-        .await
-        .map_err(|_| anyhow!("{name} did not start listening within {timeout:?}"))??;
-        let Some(addr) = listening else {
-            let status = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
-            return Err(match status {
-                Ok(Ok(status)) => anyhow!("{name} exited ({status}) before listening"),
-                _ => anyhow!("{name} closed its stdout before listening"),
-            });
-        };
-        Ok(Proc {
-            name,
-            child,
-            addr,
-            stdout,
-        })
-    }
-
-    /// `http://ADDR`.
-    pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    async fn wait_line(&mut self, prefix: &str, timeout: Duration) -> Result<()> {
-        let name = &self.name;
-        tokio::time::timeout(timeout, async {
-            while let Some(line) = self.stdout.next_line().await? {
-                if line.starts_with(prefix) {
-                    return Ok(());
-                }
-            }
-            Err(anyhow!("{name} exited before `{prefix}`"))
-        })
-        .await
-        .map_err(|_| anyhow!("{name}: no `{prefix}` within {timeout:?}"))?
-    }
-
-    /// Closes stdin (the child then shuts down gracefully), waits, then kills.
-    pub(crate) async fn stop(mut self, grace: Duration) {
-        drop(self.child.stdin.take());
-        if tokio::time::timeout(grace, self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.kill().await;
-        }
+/// Prints what the operator should see while a match runs: violations, re-registrations
+/// and session ends.
+fn progress(e: &v2::SessionEvent) {
+    if matches!(
+        e.event,
+        Some(
+            Event::Violation(_) | Event::SessionEnd(_) | Event::Reregistered(_) | Event::Resumed(_)
+        )
+    ) && let Some(line) = describe(e)
+    {
+        eprintln!("{}", line.trim_start());
     }
 }
 
-/// Polls `grpc.health.v1.Health` at `url` until `service` reports SERVING, for at most
-/// `timeout` (the one readiness check of the multi-process commands).
-pub(crate) async fn wait_serving(url: &str, service: &str, timeout: Duration) -> Result<()> {
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())
-        .with_context(|| format!("`{url}` is not a valid URL"))?
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(Duration::from_secs(2));
-    let mut last = String::from("no answer");
-    let poll = async {
-        loop {
-            match endpoint.connect().await {
-                Ok(channel) => {
-                    let r = HealthClient::new(channel)
-                        .check(HealthCheckRequest {
-                            service: service.to_string(),
-                        })
-                        .await;
-                    match r.map(|r| r.into_inner().status) {
-                        Ok(s) if s == ServingStatus::Serving as i32 => return,
-                        Ok(s) => last = format!("status {s}"),
-                        Err(e) => last = e.message().to_string(),
-                    }
-                }
-                Err(e) => last = e.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    };
-    match tokio::time::timeout(timeout, poll).await {
-        Ok(()) => Ok(()),
-        Err(_) => bail!("{url} ({service}) not SERVING after {timeout:?}: {last}"),
+/// Prints the report, writes the JSON and maps the outcome to an exit code.
+fn finish(
+    plan: &plenary_scenarios::MatchPlan,
+    result: &MatchResult,
+    run: &MatchArgs,
+    accept_violations: bool,
+) -> Result<ExitCode> {
+    print!("{}", report::text(plan, result, run.brief));
+    if let Some(path) = &run.json {
+        common::write_json(path, result)?;
+        eprintln!("results written to {}", path.display());
     }
-}
-
-pub(crate) fn random_token() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    format!("{:032x}", rng.random::<u128>())
+    if !result.complete {
+        bail!("the match did not run to its end");
+    }
+    if !result.violations.is_empty() && !accept_violations {
+        eprintln!(
+            "the match completed with {} violation(s); exit {EXIT_VIOLATIONS} (--accept-violations exits 0)",
+            result.violations.len()
+        );
+        return Ok(ExitCode::from(EXIT_VIOLATIONS));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `plenary lab`.
 pub fn lab(args: &LabArgs) -> Result<ExitCode> {
-    let mut p = common::prepare(&args.run)?;
+    let plan = common::prepare(&args.run)?;
     for (state, url) in &args.external {
-        let seat = p.scenario.seat(state).with_context(|| {
-            format!(
+        if plan.scenario.seat(state).is_none() {
+            bail!(
                 "--external {state}={url}: `{state}` is not a State of scenario `{}`",
-                p.scenario.id
-            )
-        })?;
-        tonic::transport::Endpoint::from_shared(url.clone())
-            .with_context(|| format!("--external {state}={url}: not a valid URL"))?;
-        p.strategies[seat] = "external".to_string();
+                plan.scenario.id
+            );
+        }
     }
-    let dir = tempfile::Builder::new()
-        .prefix("plenary-lab-")
-        .tempdir()
-        .context("creating a temp dir")?;
-    let tokens: BTreeMap<String, String> = p
-        .scenario
-        .states
-        .iter()
-        .map(|s| (s.id.clone(), random_token()))
-        .collect();
-    let tokens_path = dir.path().join("tokens.toml");
-    std::fs::write(&tokens_path, render_tokens(&tokens)).context("writing the tokens file")?;
-    let result = block_on(true, async {
-        let mut procs: Vec<Proc> = Vec::new();
-        let outcome = tokio::select! {
-            r = run_lab(args, &p, &tokens, &tokens_path, &mut procs) => r.map(Some),
+    let exe = std::env::current_exe().context("locating the plenary binary")?;
+    let opts = LabOptions {
+        external: args.external.clone(),
+        ..LabOptions::new(exe, args.timeout_ms)
+    };
+    let outcome = block_on(true, async {
+        let lab = tokio::select! {
+            r = Lab::start(&plan, opts) => r?,
+            _ = shutdown_signal(false) => return Ok(None),
+        };
+        let result = tokio::select! {
+            r = lab.run(&plan, progress) => r.map(Some),
             _ = shutdown_signal(false) => Ok(None),
         };
-        // Stop every child, whatever happened (delegations first, then the chair).
-        let grace = Duration::from_secs(3);
-        let chair = if procs.is_empty() {
-            None
-        } else {
-            Some(procs.remove(0))
-        };
-        futures::future::join_all(procs.into_iter().map(|c| c.stop(grace))).await;
-        if let Some(c) = chair {
-            c.stop(grace).await;
+        if args.keep && matches!(result, Ok(Some(_))) {
+            eprintln!(
+                "lab kept up: chair {} (operator token in {}); Ctrl-C stops it",
+                lab.chair_url(),
+                lab.operator_token_file().display()
+            );
+            if let Ok(Some(r)) = &result {
+                print!("{}", report::text(&plan, r, args.run.brief));
+            }
+            shutdown_signal(false).await;
+            lab.stop().await;
+            return Ok(None);
         }
-        outcome
-    });
-    drop(dir);
-    match result? {
+        lab.stop().await;
+        Ok::<_, anyhow::Error>(result?)
+    })?;
+    match outcome {
+        None if args.keep => Ok(ExitCode::SUCCESS),
         None => {
             eprintln!("plenary lab: interrupted; every process stopped");
-            Ok(ExitCode::from(130))
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
         }
-        Some(result) => {
-            print!("{}", report::text(&p, &result, args.run.brief));
-            if let Some(path) = &args.run.json {
-                common::write_json(path, &result)?;
-                eprintln!("results written to {}", path.display());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-async fn run_lab(
-    args: &LabArgs,
-    p: &common::Prepared,
-    tokens: &BTreeMap<String, String>,
-    tokens_path: &Path,
-    procs: &mut Vec<Proc>,
-) -> Result<MatchResult> {
-    let t0 = Instant::now();
-    let start_timeout = Duration::from_secs(60);
-    let chair = Proc::spawn(
-        "chair".into(),
-        &[
-            "chair".into(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-            "--tokens".into(),
-            tokens_path.display().to_string(),
-            "--timeout-ms".into(),
-            args.timeout_ms.to_string(),
-        ],
-        start_timeout,
-    )
-    .await?;
-    let chair_url = chair.url();
-    procs.push(chair);
-    wait_serving(
-        &chair_url,
-        plenary_chair::service::SERVICE_NAME,
-        start_timeout,
-    )
-    .await?;
-
-    let external: BTreeMap<&str, &str> = args
-        .external
-        .iter()
-        .map(|(s, u)| (s.as_str(), u.as_str()))
-        .collect();
-    let spawns = p
-        .scenario
-        .states
-        .iter()
-        .zip(&p.strategies)
-        .filter(|(s, _)| !external.contains_key(s.id.as_str()))
-        .map(|(s, strategy)| {
-            let argv = vec![
-                "delegate".to_string(),
-                "--state".into(),
-                s.id.clone(),
-                "--strategy".into(),
-                strategy.clone(),
-                "--listen".into(),
-                "127.0.0.1:0".into(),
-                "--register".into(),
-                chair_url.clone(),
-                "--token".into(),
-                tokens[&s.id].clone(),
-            ];
-            let name = format!("delegation {}", s.id);
-            async move {
-                let mut d = Proc::spawn(name, &argv, start_timeout).await?;
-                wait_serving(&d.url(), plenary_delegation::SERVICE_NAME, start_timeout).await?;
-                d.wait_line("registered ", start_timeout).await?;
-                Ok::<_, anyhow::Error>(d)
-            }
-        });
-    let mut first_error = None;
-    for r in futures::future::join_all(spawns).await {
-        match r {
-            Ok(d) => procs.push(d),
-            Err(e) => first_error = first_error.or(Some(e)),
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    // Delegations run by the user: wait until they answer health, then register them
-    // under their State's token (the user never needs to see the token).
-    for (state, url) in &external {
-        wait_serving(url, plenary_delegation::SERVICE_NAME, start_timeout)
-            .await
-            .with_context(|| format!("--external {state}={url}"))?;
-        let generation = register(&chair_url, state, url, &tokens[*state], "external")
-            .await
-            .with_context(|| format!("--external {state}={url}"))?;
-        tracing::info!(state, url, generation, "external delegation registered");
-    }
-    tracing::info!(delegations = procs.len() - 1 + external.len(), elapsed = ?t0.elapsed(), "lab ready");
-    let r = run_on_chair(
-        &chair_url,
-        &args.run,
-        p,
-        args.timeout_ms,
-        Duration::from_secs(5),
-    )
-    .await?;
-    tracing::info!(elapsed = ?t0.elapsed(), "lab done");
-    Ok(r)
-}
-
-/// Starts a session on a running chair, follows it to the end and returns its results.
-/// StartSession is retried while the chair is unreachable or still waiting for
-/// registrations, until `wait` has passed.
-async fn run_on_chair(
-    chair_url: &str,
-    run: &MatchArgs,
-    p: &common::Prepared,
-    timeout_ms: u64,
-    wait: Duration,
-) -> Result<MatchResult> {
-    let start = Instant::now();
-    let (mut c, started) = loop {
-        let attempt = async {
-            let mut c = SecretariatClient::connect(chair_url.to_string())
-                .await
-                .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-            let started = c
-                .start_session(v1::StartSessionRequest {
-                    scenario: run.scenario.clone(),
-                    design: run.design.clone().unwrap_or_default(),
-                    seed: p.seed,
-                    strategies: p.strategies.clone(),
-                    match_id: p.match_id(),
-                    timeout_ms,
-                })
-                .await?
-                .into_inner();
-            Ok::<_, tonic::Status>((c, started))
-        };
-        match attempt.await {
-            Ok(x) => break x,
-            Err(s)
-                if matches!(
-                    s.code(),
-                    tonic::Code::Unavailable | tonic::Code::FailedPrecondition
-                ) && start.elapsed() < wait =>
-            {
-                tracing::debug!(status = %s.message(), "chair not ready yet");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(s) => bail!("starting the session on {chair_url}: {}", s.message()),
-        }
-    };
-    let limit = match_limit(p, timeout_ms);
-    let json = follow(&mut c, chair_url, &started.session_id, limit).await?;
-    serde_json::from_str(&json).context("parsing the chair's results")
-}
-
-/// Follows session `id` to its end and returns its results JSON: live events while
-/// they flow; should the stream fail or end early, GetResults is polled instead (the
-/// chair finishes the session either way). Fails once `limit` has passed.
-async fn follow(
-    c: &mut SecretariatClient<tonic::transport::Channel>,
-    chair_url: &str,
-    id: &str,
-    limit: Duration,
-) -> Result<String> {
-    tokio::time::timeout(limit, async {
-        if let Err(e) = print_events(c, id).await {
-            tracing::warn!("{e:#}; polling for the results instead");
-        }
-        poll_results(c, chair_url, id).await
-    })
-    .await
-    .map_err(|_| {
-        anyhow!(
-            "session {id} on {chair_url} was not done after {limit:?}, the longest a match \
-             of this size can take with this call deadline"
-        )
-    })?
-}
-
-/// The longest a match can take on the chair: every question waits at most one call
-/// deadline (positions and votes per round, a silence or package vote, the outcome per
-/// item; the stances per session; opening and closing the seats), plus a minute.
-fn match_limit(p: &common::Prepared, timeout_ms: u64) -> Duration {
-    let sessions = u64::from(p.design.procedure.sessions.max(1));
-    let rounds = u64::from(p.design.procedure.max_rounds.max(1));
-    let items = p.scenario.agenda.len() as u64;
-    let questions = 2 + sessions * (items * (2 * rounds + 2) + 2);
-    Duration::from_millis(questions.saturating_mul(timeout_ms)) + Duration::from_secs(60)
-}
-
-/// Prints a session's violations and session ends until its `Done` event.
-async fn print_events(
-    c: &mut SecretariatClient<tonic::transport::Channel>,
-    id: &str,
-) -> Result<()> {
-    let mut events = c
-        .watch(v1::WatchRequest {
-            session_id: id.to_string(),
-        })
-        .await
-        .map_err(|s| anyhow!("watching the session: {}", s.message()))?
-        .into_inner();
-    while let Some(e) = events
-        .message()
-        .await
-        .map_err(|s| anyhow!("watching the session: {}", s.message()))?
-    {
-        if let Some(Event::Violation(_)) | Some(Event::SessionEnd(_)) = &e.event
-            && let Some(line) = describe(&e)
-        {
-            eprintln!("{}", line.trim_start());
-        }
-        if let Some(Event::Done(_)) = &e.event {
-            return Ok(());
-        }
-    }
-    bail!("the chair ended the event stream before the session was done")
-}
-
-/// Polls GetResults every 200 ms until the session is done; returns the results JSON.
-/// Gives up when the chair has been unreachable for 30 s or reports an error.
-async fn poll_results(
-    c: &mut SecretariatClient<tonic::transport::Channel>,
-    chair_url: &str,
-    id: &str,
-) -> Result<String> {
-    let mut unreachable_since: Option<Instant> = None;
-    loop {
-        let mut req = tonic::Request::new(v1::GetResultsRequest {
-            session_id: id.to_string(),
-        });
-        req.set_timeout(Duration::from_secs(10));
-        match c.get_results(req).await {
-            Ok(r) => {
-                let r = r.into_inner();
-                if r.done {
-                    return Ok(r.results_json);
-                }
-                unreachable_since = None;
-            }
-            Err(s)
-                if matches!(
-                    s.code(),
-                    tonic::Code::Unavailable
-                        | tonic::Code::DeadlineExceeded
-                        | tonic::Code::Cancelled
-                ) =>
-            {
-                let since = *unreachable_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > Duration::from_secs(30) {
-                    bail!(
-                        "reading the results of session {id}: {chair_url} unreachable for 30 s ({})",
-                        s.message()
-                    );
-                }
-            }
-            Err(s) => bail!("reading the results of session {id}: {}", s.message()),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        Some(result) => finish(&plan, &result, &args.run, args.accept_violations),
     }
 }
 
 /// `plenary session`.
 pub fn session(args: &SessionArgs) -> Result<ExitCode> {
-    let p = common::prepare(&args.run)?;
+    let plan = common::prepare(&args.run)?;
+    let operator = token_from(args.operator_token_file.as_deref(), OPERATOR_TOKEN_ENV)?;
     let result = block_on(true, async {
         tokio::select! {
-            r = run_on_chair(&args.chair, &args.run, &p, args.timeout_ms, Duration::from_secs(args.wait_secs)) => r.map(Some),
+            r = async {
+                let mut c = ChairClient::connect(&args.chair, operator.as_deref(), Duration::from_secs(args.wait_secs)).await?;
+                c.run(
+                    &plan,
+                    args.timeout_ms,
+                    Duration::from_secs(args.wait_secs),
+                    Duration::from_secs(args.stall_secs),
+                    progress,
+                )
+                .await
+                .map_err(anyhow::Error::from)
+            } => r.map(Some),
             _ = shutdown_signal(false) => Ok(None),
         }
     })?;
     let Some(result) = result else {
         eprintln!("plenary session: interrupted (the chair finishes the session on its own)");
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     };
-    print!("{}", report::text(&p, &result, args.run.brief));
-    if let Some(path) = &args.run.json {
-        common::write_json(path, &result)?;
-        eprintln!("results written to {}", path.display());
+    finish(&plan, &result, &args.run, args.accept_violations)
+}
+
+// ----- health and tokens ----------------------------------------------------------------
+
+/// `plenary health`: exit 0 when the service answers SERVING, 1 otherwise.
+pub fn health(args: &HealthArgs) -> Result<ExitCode> {
+    let deadline = Duration::from_millis(args.timeout_ms.max(1));
+    let r = block_on(false, async {
+        Ok(plenary_lab::health::check(&args.url, &args.service, deadline).await)
+    })?;
+    match r {
+        Ok(()) => {
+            println!("SERVING");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
     }
+}
+
+/// `plenary tokens`: a tokens file for every State of a scenario, 0600.
+pub fn tokens(args: &TokensArgs) -> Result<ExitCode> {
+    let scenario = plenary_scenarios::load_scenario(&args.scenario)
+        .with_context(|| format!("loading scenario `{}`", args.scenario))?;
+    let tokens: BTreeMap<String, String> = scenario
+        .states
+        .iter()
+        .map(|s| (s.id.clone(), plenary_lab::lab::random_token()))
+        .collect();
+    plenary_lab::lab::write_private(&args.out, &plenary_lab::lab::render_tokens(&tokens))
+        .with_context(|| format!("writing {} (it must not exist yet)", args.out.display()))?;
+    eprintln!(
+        "{} tokens written to {} (mode 0600)",
+        tokens.len(),
+        args.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -922,114 +729,39 @@ mod tests {
         assert_eq!(t["RUS"], "a");
         assert!(parse_tokens("[tokens]\nRUS = \"a\"\n[other]\n").is_err());
         assert!(parse_tokens("[tokens]\nRUS = \"\"\n").is_err());
-        let map: BTreeMap<String, String> = [("AUT".to_string(), random_token())].into();
+        assert!(parse_tokens("[tokens]\nRUS = \"has space\"\n").is_err());
+        let map: BTreeMap<String, String> =
+            [("AUT".to_string(), plenary_lab::lab::random_token())].into();
         assert_eq!(
-            parse_tokens(&render_tokens(&map)).unwrap()["AUT"],
+            parse_tokens(&plenary_lab::lab::render_tokens(&map)).unwrap()["AUT"],
             map["AUT"]
         );
     }
 
-    /// A chair whose Watch stream fails at once (as a lagging watcher's did) and whose
-    /// results are done after `polls` GetResults calls (never if `None`).
-    struct FlakyChair {
-        polls: Option<u32>,
-        seen: std::sync::atomic::AtomicU32,
-    }
-
-    #[tonic::async_trait]
-    impl v1::secretariat_server::Secretariat for FlakyChair {
-        async fn register(
-            &self,
-            _: tonic::Request<v1::RegisterRequest>,
-        ) -> Result<tonic::Response<v1::RegisterResponse>, tonic::Status> {
-            Err(tonic::Status::unimplemented("register"))
-        }
-        async fn start_session(
-            &self,
-            _: tonic::Request<v1::StartSessionRequest>,
-        ) -> Result<tonic::Response<v1::StartSessionResponse>, tonic::Status> {
-            Err(tonic::Status::unimplemented("start"))
-        }
-        async fn get_results(
-            &self,
-            _: tonic::Request<v1::GetResultsRequest>,
-        ) -> Result<tonic::Response<v1::GetResultsResponse>, tonic::Status> {
-            let n = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let done = self.polls.is_some_and(|p| n >= p);
-            Ok(tonic::Response::new(v1::GetResultsResponse {
-                done,
-                results_json: if done { "{}".into() } else { String::new() },
-            }))
-        }
-        type WatchStream = std::pin::Pin<
-            Box<dyn futures::Stream<Item = Result<v1::SessionEvent, tonic::Status>> + Send>,
-        >;
-        async fn watch(
-            &self,
-            _: tonic::Request<v1::WatchRequest>,
-        ) -> Result<tonic::Response<Self::WatchStream>, tonic::Status> {
-            let events = vec![Err(tonic::Status::data_loss(
-                "watcher fell 7 events behind",
-            ))];
-            Ok(tonic::Response::new(Box::pin(futures::stream::iter(
-                events,
-            ))))
-        }
-    }
-
-    async fn flaky_chair(polls: Option<u32>) -> SecretariatClient<tonic::transport::Channel> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let chair = FlakyChair {
-            polls,
-            seen: Default::default(),
-        };
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(v1::secretariat_server::SecretariatServer::new(chair))
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-        );
-        SecretariatClient::connect(url).await.unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_failed_event_stream_falls_back_to_polling_the_results() {
-        let mut c = flaky_chair(Some(3)).await;
-        let json = follow(&mut c, "chair", "s1", Duration::from_secs(20))
-            .await
-            .unwrap();
-        assert_eq!(json, "{}");
-    }
-
-    #[tokio::test]
-    async fn following_a_session_that_never_ends_gives_up_at_the_limit() {
-        let mut c = flaky_chair(None).await;
-        let e = follow(&mut c, "chair", "s1", Duration::from_millis(700))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("not done after"), "{e}");
+    #[test]
+    fn secret_files_must_be_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t");
+        std::fs::write(&p, "secret\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read_secret_file(&p).unwrap_err().to_string();
+        assert!(e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_secret_file(&p).unwrap(), "secret\n");
+        assert!(read_secret_file(dir.path()).is_err());
     }
 
     #[test]
-    fn the_wait_for_a_match_grows_with_the_call_deadline() {
-        let p = common::prepare(&MatchArgs {
-            scenario: "csce-1975".into(),
-            design: None,
-            seed: 1,
-            strategies: None,
-            json: None,
-            brief: true,
-        })
-        .unwrap();
-        let (short, long) = (match_limit(&p, 10), match_limit(&p, 10_000));
-        assert!(short >= Duration::from_secs(60) && long > short + Duration::from_secs(600));
-    }
-
-    #[test]
-    fn tokens_are_random_and_long() {
-        let (a, b) = (random_token(), random_token());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 32);
+    fn external_urls_are_checked_at_parse_time() {
+        assert!(parse_external("RUS=http://127.0.0.1:50061").is_ok());
+        for bad in [
+            "USA=notaurl",
+            "USA=http://127.0.0.1:99999",
+            "USA",
+            "=http://h:1",
+        ] {
+            assert!(parse_external(bad).is_err(), "{bad}");
+        }
     }
 }

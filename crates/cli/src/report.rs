@@ -1,8 +1,8 @@
 //! The human-readable report of one match, shared by `plenary run` and `plenary lab`.
 
-use crate::common::Prepared;
 use plenary_core::MatchResult;
 use plenary_core::strategy::Decision;
+use plenary_scenarios::MatchPlan;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -19,7 +19,7 @@ fn decision_label(d: Decision) -> &'static str {
 }
 
 /// Renders the report. `brief` leaves out the per-item tables.
-pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
+pub fn text(p: &MatchPlan, r: &MatchResult, brief: bool) -> String {
     let mut o = String::new();
     let sc = &p.scenario;
     let _ = writeln!(

@@ -5,14 +5,11 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use plenary_tournament::exec::ExecError;
+use plenary_lab::{Entrant, RemoteExecutor, RemoteOptions};
 use plenary_tournament::run::{self, Progress, RunOptions, RunReport, Shard};
 use plenary_tournament::{
-    Catalog, Config, Executor, InProcess, MatchSpec, StrategyMaker, config, output, plan, report,
-    summary,
+    Catalog, Config, Executor, InProcess, StrategyMaker, config, output, plan, report, summary,
 };
-use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,9 +51,12 @@ pub struct TournamentArgs {
     /// Print the configuration (the embedded default unless --config) and exit.
     #[arg(long)]
     pub print_config: bool,
-    /// Run every match through the chair driver (`plenary_chair::run_remote`) against
-    /// delegation processes over loopback gRPC: one `plenary delegate` process per
-    /// strategy, serving any seat. Same seeds, same records as in-process.
+    /// With --bench: also write the figures as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE", requires = "bench")]
+    pub json: Option<PathBuf>,
+    /// Run every match through the chair's driver against delegation endpoints over
+    /// loopback gRPC: one `plenary delegate` process per strategy, serving any seat,
+    /// many matches in flight. Same seeds, same records as in-process.
     #[arg(long)]
     pub remote: bool,
     /// Start over: discard the records already in --out.
@@ -283,29 +283,20 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         }
     }
     let start = Instant::now();
-    if !p.cfg.endpoints.is_empty() && !args.remote {
+    if (!p.cfg.endpoints.is_empty() || !p.cfg.commands.is_empty()) && !args.remote {
         eprintln!(
-            "external delegations in the config ({}): running remotely",
+            "entrants that run as their own processes in the config ({}): running remotely",
             p.cfg
                 .endpoints
                 .keys()
+                .chain(p.cfg.commands.keys())
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
-    let r = if args.remote || !p.cfg.endpoints.is_empty() {
-        let remote = Remote::start(&p, args.threads)?;
-        eprintln!(
-            "remote: {} delegation processes ({})",
-            remote.endpoints.len(),
-            remote
-                .endpoints
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    let r = if args.remote || !p.cfg.endpoints.is_empty() || !p.cfg.commands.is_empty() {
+        let remote = start_remote(&p, args.config.as_deref().and_then(Path::parent))?;
         execute_with(
             &p,
             &remote,
@@ -395,19 +386,34 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
         p.plan.total,
         p.plan.total as f64 / rows[0].max(1e-9)
     );
-    // The same matches over spawned delegation processes (one per strategy, reused
-    // across matches): every question is a gRPC call, so far fewer are worth timing.
-    let n = args.bench_matches.min(4);
-    let remote = Remote::start(p, Some(cores))?;
+    // The same matches over delegation endpoints spawned once (one per strategy),
+    // many matches in flight over the shared streams.
+    let n = args.bench_matches.min(200);
+    let remote = start_remote(p, args.config.as_deref().and_then(Path::parent))?;
     let r = execute_with(p, &remote, None, false, None, Some(n))?;
+    let endpoints = remote.endpoints().len();
+    drop(remote);
+    let remote_per_s = r.per_second();
     println!(
-        "over {} delegation processes: {:>5} matches in {:>6.2} s = {:>8.1} matches/s ({:.0}x the in-process time per match)",
-        remote.endpoints.len(),
+        "over {endpoints} delegation endpoints: {:>5} matches in {:>6.2} s = {:>8.1} matches/s ({:.0}x the in-process time per match)",
         r.written,
         r.elapsed.as_secs_f64(),
-        r.per_second(),
-        rows[0] / r.per_second().max(1e-9)
+        remote_per_s,
+        rows[0] / remote_per_s.max(1e-9)
     );
+    if let Some(path) = &args.json {
+        let doc = serde_json::json!({
+            "schema_version": 1,
+            "tool_version": env!("CARGO_PKG_VERSION"),
+            "in_process_matches_per_s": rows[0],
+            "in_process_matches_per_s_one_thread": rows.get(1).copied().unwrap_or(rows[0]),
+            "threads": cores,
+            "remote_matches_per_s": remote_per_s,
+            "remote_matches": r.written,
+            "remote_endpoints": endpoints,
+        });
+        crate::common::write_text(path, &serde_json::to_string_pretty(&doc)?)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -467,6 +473,7 @@ pub fn designs_experiment_config(args: &DesignsExperimentArgs) -> Result<Config>
         evolutionary: None,
         invasion: None,
         endpoints: Default::default(),
+        commands: Default::default(),
         population: Some(config::Population { replications: None }),
     };
     cfg.validate("--strategies", &known())?;
@@ -565,216 +572,47 @@ fn designs_table(s: &summary::Summary) -> String {
     o
 }
 
-/// Runs matches through the chair driver against delegation processes: one
-/// `plenary delegate` child per strategy (each serves any seat, keyed by match and
-/// State), called over loopback gRPC. The children exit when their stdin closes or
-/// when this executor is dropped.
-struct Remote {
-    rt: tokio::runtime::Runtime,
-    catalog: Arc<Catalog>,
-    endpoints: BTreeMap<String, String>,
-    children: std::sync::Mutex<Vec<std::process::Child>>,
-    threads: usize,
-}
-
-impl Remote {
-    fn start(p: &Prepared, threads: Option<usize>) -> Result<Remote> {
-        let mut names: Vec<String> = p
-            .plan
-            .fixed
-            .iter()
-            .flat_map(|s| s.strategies.iter().cloned())
-            .collect();
-        names.extend(p.cfg.strategies.iter().cloned());
-        names.sort();
-        names.dedup();
-        let exe = std::env::current_exe().context("locating the plenary binary")?;
-        let any_state = p
-            .catalog
-            .scenarios
-            .values()
-            .next()
-            .and_then(|s| s.states.first())
-            .map(|s| s.id.clone())
-            .unwrap_or_default();
-        let mut endpoints = BTreeMap::new();
-        let mut children = Vec::new();
-        let mut started = || -> Result<()> {
-            for name in &names {
-                if let Some(url) = p.cfg.endpoints.get(name) {
-                    external_healthy(url).with_context(|| {
-                        format!("external delegation `{name}` at {url} (config `endpoints.{name}`)")
-                    })?;
-                    endpoints.insert(name.clone(), url.clone());
-                    continue;
-                }
-                let mut child = std::process::Command::new(&exe)
-                    .args([
-                        "delegate",
-                        "--state",
-                        &any_state,
-                        "--strategy",
-                        name,
-                        "--any-seat",
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--exit-with-stdin",
-                    ])
-                    .env(
-                        "RUST_LOG",
-                        std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-                    )
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::inherit())
-                    .spawn()
-                    .with_context(|| format!("starting a delegation process for `{name}`"))?;
-                let stdout = child.stdout.take().context("delegation stdout")?;
-                let mut line = String::new();
-                let read = std::io::BufReader::new(stdout)
-                    .read_line(&mut line)
-                    .context("reading the delegation's address");
-                let addr = line
-                    .trim()
-                    .strip_prefix("listening on ")
-                    .map(str::to_string);
-                let Some(addr) = addr else {
-                    // Say why: a delegation that died prints nothing.
-                    let exited = exit_status(&mut child);
-                    children.push(child);
-                    read?;
-                    match exited {
-                        Some(status) => bail!(
-                            "the delegation process for `{name}` exited ({status}) before printing its address"
-                        ),
-                        None => bail!(
-                            "the delegation process for `{name}` printed `{}` instead of its address",
-                            line.trim()
-                        ),
-                    }
-                };
-                children.push(child);
-                endpoints.insert(name.clone(), format!("http://{addr}"));
-            }
-            Ok(())
-        };
-        let ok = started();
-        let threads = threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
-        let remote = Remote {
-            rt: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(threads)
-                .enable_all()
-                .build()?,
-            catalog: Arc::clone(&p.catalog),
-            endpoints,
-            children: std::sync::Mutex::new(children),
-            threads,
-        };
-        ok?;
-        Ok(remote)
-    }
-}
-
-/// The exit status of a child whose stdout just closed (it may take a moment to exit).
-fn exit_status(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if start.elapsed() < std::time::Duration::from_secs(2) => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// Checks that an external delegation answers the standard health service (5 s).
-fn external_healthy(url: &str) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(crate::remote::wait_serving(
-        url,
-        plenary_delegation::SERVICE_NAME,
-        std::time::Duration::from_secs(5),
-    ))
-}
-
-/// Deadline of every call in a remote tournament. Much longer than the chair's 10 s
-/// default on purpose: a tournament fails a match on any violation, and with every
-/// core busy running matches a call may wait long for its turn, so a short deadline
-/// would make the results depend on the machine's load instead of the strategies.
-const TOURNAMENT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
-
-impl Executor for Remote {
-    fn run(&self, spec: &MatchSpec) -> Result<plenary_core::MatchResult, ExecError> {
-        let sc = self
-            .catalog
-            .scenarios
-            .get(&spec.scenario)
-            .ok_or_else(|| ExecError::new(spec, "scenario not loaded"))?;
-        let design = self
-            .catalog
-            .designs
-            .get(&spec.design)
-            .ok_or_else(|| ExecError::new(spec, "design not loaded"))?;
-        let mut seats = Vec::with_capacity(sc.states.len());
-        for (st, name) in sc.states.iter().zip(&spec.strategies) {
-            let endpoint = self.endpoints.get(name).ok_or_else(|| {
-                ExecError::new(spec, format!("no delegation process for `{name}`"))
-            })?;
-            seats.push(plenary_chair::SeatEndpoint {
-                state: st.id.clone(),
-                endpoint: endpoint.clone(),
-                token: None,
-            });
-        }
-        let setup = plenary_core::MatchSetup {
-            match_id: spec.match_id.clone(),
-            seed: spec.seed,
-            strategies: spec.strategies.clone(),
-        };
-        let m = plenary_core::Match::new(Arc::clone(sc), Arc::clone(design), setup);
-        let result = self.rt.handle().block_on(plenary_chair::run_remote(
-            m,
-            seats,
-            plenary_chair::CallConfig {
-                timeout: TOURNAMENT_CALL_TIMEOUT,
-                ..plenary_chair::CallConfig::default()
-            },
-        ));
-        if let Some(v) = result.violations.first() {
-            return Err(ExecError::new(
-                spec,
-                format!(
-                    "delegation of {} failed in {}: {:?}",
-                    v.state, v.phase, v.fault
-                ),
-            ));
-        }
-        Ok(result)
-    }
-
-    fn parallelism(&self) -> usize {
-        self.threads
-    }
-
-    fn name(&self) -> &str {
-        "remote"
-    }
-}
-
-impl Drop for Remote {
-    fn drop(&mut self) {
-        let mut children = self.children.lock().unwrap_or_else(|e| e.into_inner());
-        for c in children.iter_mut() {
-            // Closing stdin asks the child to exit; kill makes sure it does.
-            drop(c.stdin.take());
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+/// Starts one delegation endpoint per entrant of the tournament: built-in strategies as
+/// `plenary delegate --any-seat` processes, `[commands]` entrants by their command,
+/// `[endpoints]` entrants where they already run.
+fn start_remote(p: &Prepared, config_dir: Option<&Path>) -> Result<RemoteExecutor> {
+    let mut names: Vec<String> = p
+        .plan
+        .fixed
+        .iter()
+        .flat_map(|s| s.strategies.iter().cloned())
+        .collect();
+    names.extend(p.cfg.strategies.iter().cloned());
+    names.sort();
+    names.dedup();
+    let entrants = names
+        .into_iter()
+        .map(|name| {
+            let e = if let Some(url) = p.cfg.endpoints.get(&name) {
+                Entrant::Endpoint(url.clone())
+            } else if let Some(cmd) = p.cfg.commands.get(&name) {
+                Entrant::Command(cmd.clone())
+            } else {
+                Entrant::Builtin
+            };
+            (name, e)
+        })
+        .collect();
+    let exe = std::env::current_exe().context("locating the plenary binary")?;
+    let opts = RemoteOptions {
+        cwd: config_dir.map(Path::to_path_buf),
+        ..RemoteOptions::new(exe)
+    };
+    let remote = RemoteExecutor::start(Arc::clone(&p.catalog), entrants, opts)?;
+    eprintln!(
+        "remote: {} delegation endpoints ({})",
+        remote.endpoints().len(),
+        remote
+            .endpoints()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(remote)
 }

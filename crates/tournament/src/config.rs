@@ -31,6 +31,9 @@
 //!
 //! [endpoints]                     # external delegations (any language), played remotely
 //! py-reciprocator = "http://127.0.0.1:50061"   # then list "py-reciprocator" in strategies
+//!
+//! [commands]                      # entrants started by a command, played remotely
+//! py-strategy = ["python3", "my_strategy.py", "--listen", "{addr}"]
 //! ```
 //!
 //! A format runs when its table is present. Each format table accepts its own
@@ -84,6 +87,12 @@ pub struct Config {
     /// name. A tournament naming any runs remotely.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub endpoints: BTreeMap<String, String>,
+    /// Entrants started by a command (any language): strategy name = the command and its
+    /// arguments, `{addr}` standing for the address to listen on. The process must print
+    /// `listening on ADDR` and read its token from `PLENARY_TOKEN`; relative paths are
+    /// relative to the config file. A tournament naming any runs remotely.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub commands: BTreeMap<String, Vec<String>>,
 }
 
 fn default_neutral_blocs() -> Vec<String> {
@@ -207,11 +216,38 @@ impl Config {
                 );
             }
         }
-        // External delegations are strategies too.
+        for (name, cmd) in &self.commands {
+            if known.contains(&name.as_str()) {
+                p.push(
+                    format!("commands.{name}"),
+                    "is the name of a built-in strategy; give the entrant its own name",
+                );
+            }
+            if self.endpoints.contains_key(name) {
+                p.push(
+                    format!("commands.{name}"),
+                    "is also in [endpoints]; an entrant has one or the other",
+                );
+            }
+            if cmd.is_empty() || cmd[0].trim().is_empty() {
+                p.push(
+                    format!("commands.{name}"),
+                    "must name a program, e.g. [\"python3\", \"my_strategy.py\", \"--listen\", \"{addr}\"]",
+                );
+            }
+            if !cmd.iter().any(|a| a.contains("{addr}")) {
+                p.push(
+                    format!("commands.{name}"),
+                    "must pass `{addr}` (the address to listen on) to the program",
+                );
+            }
+        }
+        // External delegations and command entrants are strategies too.
         let with_external: Vec<&str> = known
             .iter()
             .copied()
             .chain(self.endpoints.keys().map(String::as_str))
+            .chain(self.commands.keys().map(String::as_str))
             .collect();
         let known: &[&str] = if known.is_empty() {
             known

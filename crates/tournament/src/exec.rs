@@ -82,24 +82,31 @@ impl InProcess {
     }
 }
 
+/// The match a spec describes, from the catalog's scenarios and designs: the one match
+/// setup every executor (in-process or remote) uses, so they play the same match.
+pub fn new_match(catalog: &Catalog, spec: &MatchSpec) -> Result<Match, ExecError> {
+    let scenario = catalog
+        .scenarios
+        .get(&spec.scenario)
+        .ok_or_else(|| ExecError::new(spec, format!("scenario `{}` not loaded", spec.scenario)))?;
+    let design = catalog
+        .designs
+        .get(&spec.design)
+        .ok_or_else(|| ExecError::new(spec, format!("design `{}` not loaded", spec.design)))?;
+    if spec.strategies.len() != scenario.states.len() {
+        return Err(ExecError::new(spec, "one strategy per seat expected"));
+    }
+    let setup = MatchSetup {
+        match_id: spec.match_id.clone(),
+        seed: spec.seed,
+        strategies: spec.strategies.clone(),
+    };
+    Ok(Match::new(Arc::clone(scenario), Arc::clone(design), setup))
+}
+
 impl Executor for InProcess {
     fn run(&self, spec: &MatchSpec) -> Result<MatchResult, ExecError> {
-        let scenario = self.catalog.scenarios.get(&spec.scenario).ok_or_else(|| {
-            ExecError::new(spec, format!("scenario `{}` not loaded", spec.scenario))
-        })?;
-        let design =
-            self.catalog.designs.get(&spec.design).ok_or_else(|| {
-                ExecError::new(spec, format!("design `{}` not loaded", spec.design))
-            })?;
-        if spec.strategies.len() != scenario.states.len() {
-            return Err(ExecError::new(spec, "one strategy per seat expected"));
-        }
-        let setup = MatchSetup {
-            match_id: spec.match_id.clone(),
-            seed: spec.seed,
-            strategies: spec.strategies.clone(),
-        };
-        let m = Match::new(Arc::clone(scenario), Arc::clone(design), setup);
+        let m = new_match(&self.catalog, spec)?;
         let mut failure: Option<String> = None;
         let result = plenary_core::run_in_process(m, &mut |brief| {
             let name = &spec.strategies[brief.seat as usize];
