@@ -1,11 +1,13 @@
 //! Links: one `Play` stream per delegation endpoint, shared by every match in flight.
 //!
 //! A [`Hub`] keeps one [`Link`] per (endpoint, token). Drivers hand a link the
-//! envelopes of one question (plus the notices that ride with it) and get a receiver per
-//! question back; the link's task sends whatever is queued when it wakes as ONE frame,
-//! so an endpoint that plays many seats of many matches gets one frame per turn, not one
-//! call per seat. A separate reader task resolves answers by (match, state, seq), so a
-//! busy network in one direction never holds up the other.
+//! envelopes of one question (plus the notices that ride with it), each question with
+//! the sender of its answer. Whoever finds the link idle sends what every driver queued
+//! meanwhile as ONE frame, directly from its own task (flat combining: no hand-off to a
+//! link task, no extra wake-up per turn), so an endpoint that plays many seats of many
+//! matches gets one frame per turn, not one call per seat. A separate reader task
+//! resolves answers by (match, state, seq), so a busy network in one direction never
+//! holds up the other.
 //!
 //! A link connects lazily and again after a failure (at most every
 //! [`RECONNECT_EVERY`]); while it is down, questions fail at once with
@@ -27,8 +29,11 @@ use tracing::{debug, warn};
 /// Shortest time between two connection attempts to one endpoint.
 pub const RECONNECT_EVERY: Duration = Duration::from_millis(500);
 
-/// Envelopes a link may have queued before drivers wait (backpressure, not buffering).
-const QUEUE: usize = 1024;
+/// HTTP/2 flow-control window of a `Play` stream: a frame carries the questions of every
+/// seat an endpoint plays in every match in flight, far beyond the 64 kB default.
+const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
+/// HTTP/2 flow-control window of a connection.
+const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 
 /// What an answer to one question resolves to.
 pub type AnswerResult = Result<v2::Answer, Fault>;
@@ -59,21 +64,125 @@ pub struct Outgoing {
 /// A handle on the link to one endpoint.
 #[derive(Clone)]
 pub struct Link {
-    tx: mpsc::Sender<Vec<Outgoing>>,
-    endpoint: Arc<str>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    endpoint: String,
+    token: Option<String>,
+    config: LinkConfig,
+    chair_id: Arc<str>,
+    /// Envelopes queued by drivers, sent by whoever holds `conn` next.
+    queue: Mutex<Vec<Outgoing>>,
+    conn: tokio::sync::Mutex<ConnState>,
+}
+
+#[derive(Default)]
+struct ConnState {
+    conn: Option<Conn>,
+    /// The last failed attempt to connect: when, and why.
+    failed: Option<(Instant, String)>,
 }
 
 impl Link {
     /// The endpoint URL.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.shared.endpoint
     }
 
-    /// Queues envelopes (in order) for the next frame. Questions whose link is gone
-    /// resolve to [`Fault::Unavailable`].
+    /// Queues envelopes (in order) for the next frame and, if nobody is sending right
+    /// now, sends everything queued. Questions that cannot be sent (the endpoint is down)
+    /// resolve at once to [`Fault::Unavailable`].
     pub async fn send(&self, batch: Vec<Outgoing>) {
-        if let Err(mpsc::error::SendError(batch)) = self.tx.send(batch).await {
-            fail_all(batch, "the chair's link to the endpoint has stopped");
+        let shared = &self.shared;
+        lock(&shared.queue).extend(batch);
+        loop {
+            // Someone else is sending: they will take our envelopes with theirs.
+            let Ok(mut state) = shared.conn.try_lock() else {
+                return;
+            };
+            loop {
+                let batch = std::mem::take(&mut *lock(&shared.queue));
+                if batch.is_empty() {
+                    break;
+                }
+                shared.send_frame(&mut state, batch).await;
+            }
+            drop(state);
+            // Envelopes queued between our last look and the unlock would wait for the
+            // next sender: look once more.
+            if lock(&shared.queue).is_empty() {
+                return;
+            }
+        }
+    }
+}
+
+impl Shared {
+    async fn send_frame(&self, state: &mut ConnState, batch: Vec<Outgoing>) {
+        let dead = state.conn.as_ref().and_then(|c| lock(&c.dead).clone());
+        if let Some(why) = dead {
+            debug!(endpoint = %self.endpoint, %why, "stream to delegation ended");
+            state.conn = None;
+        }
+        if state.conn.is_none() {
+            if let Some((at, why)) = &state.failed
+                && at.elapsed() < RECONNECT_EVERY
+            {
+                fail_all(batch, why);
+                return;
+            }
+            match connect(
+                &self.endpoint,
+                self.token.as_deref(),
+                self.config,
+                &self.chair_id,
+            )
+            .await
+            {
+                Ok(c) => {
+                    state.failed = None;
+                    state.conn = Some(c);
+                }
+                Err(why) => {
+                    warn!(endpoint = %self.endpoint, %why, "cannot reach delegation");
+                    fail_all(batch, &why);
+                    state.failed = Some((Instant::now(), why));
+                    return;
+                }
+            }
+        }
+        let c = state.conn.as_ref().expect("connected above");
+        let mut messages = Vec::with_capacity(batch.len());
+        {
+            let mut pending = lock(&c.pending);
+            // Questions whose driver gave up (deadline) leave the table here.
+            if pending.len() > 1024 {
+                pending.retain(|_, tx| !tx.is_closed());
+            }
+            for o in batch {
+                if let Some(a) = o.answer {
+                    let key = (o.env.match_id.clone(), o.env.state.clone(), o.env.seq);
+                    pending.insert(key, a);
+                }
+                messages.push(o.env);
+            }
+        }
+        for chunk in chunks(messages) {
+            let frame = v2::ChairFrame {
+                frame: Some(v2::chair_frame::Frame::Batch(v2::Batch { messages: chunk })),
+            };
+            if c.frames.send(frame).await.is_err() {
+                break;
+            }
+        }
+        // The reader marks the stream dead before failing what is pending; a question
+        // registered after that must not wait for its deadline.
+        if c.frames.is_closed() || lock(&c.dead).is_some() {
+            let why = lock(&c.dead)
+                .clone()
+                .unwrap_or_else(|| "the stream to the delegation closed".to_string());
+            fail_pending(&c.pending, &why);
         }
     }
 }
@@ -111,30 +220,23 @@ impl Hub {
         }
     }
 
-    /// The link to `endpoint`, sending `token` as [`TOKEN_METADATA`]; created (and its
-    /// task spawned) on first use.
+    /// The link to `endpoint`, sending `token` as [`TOKEN_METADATA`] (connected on
+    /// first use).
     pub fn link(&self, endpoint: &str, token: Option<&str>) -> Link {
         let key = (endpoint.to_string(), token.map(str::to_string));
-        let mut links = lock(&self.links);
-        if let Some(l) = links.get(&key)
-            && !l.tx.is_closed()
-        {
-            return l.clone();
-        }
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let link = Link {
-            tx,
-            endpoint: endpoint.into(),
-        };
-        tokio::spawn(run_link(
-            endpoint.to_string(),
-            token.map(str::to_string),
-            self.config,
-            Arc::clone(&self.chair_id),
-            rx,
-        ));
-        links.insert(key, link.clone());
-        link
+        lock(&self.links)
+            .entry(key)
+            .or_insert_with(|| Link {
+                shared: Arc::new(Shared {
+                    endpoint: endpoint.to_string(),
+                    token: token.map(str::to_string),
+                    config: self.config,
+                    chair_id: Arc::clone(&self.chair_id),
+                    queue: Mutex::new(Vec::new()),
+                    conn: tokio::sync::Mutex::new(ConnState::default()),
+                }),
+            })
+            .clone()
     }
 
     /// Drops every link (their streams end once in-flight envelopes are sent).
@@ -148,79 +250,6 @@ struct Conn {
     frames: mpsc::Sender<v2::ChairFrame>,
     pending: Pending,
     dead: Arc<Mutex<Option<String>>>,
-}
-
-async fn run_link(
-    endpoint: String,
-    token: Option<String>,
-    config: LinkConfig,
-    chair_id: Arc<str>,
-    mut rx: mpsc::Receiver<Vec<Outgoing>>,
-) {
-    let mut conn: Option<Conn> = None;
-    let mut last_attempt: Option<(Instant, String)> = None;
-    while let Some(first) = rx.recv().await {
-        let mut batch = first;
-        // Everything queued now goes in the same frame.
-        while let Ok(more) = rx.try_recv() {
-            batch.extend(more);
-        }
-        let dead = conn.as_ref().and_then(|c| lock(&c.dead).clone());
-        if let Some(why) = dead {
-            debug!(%endpoint, %why, "stream to delegation ended");
-            conn = None;
-        }
-        if conn.is_none() {
-            if let Some((at, why)) = &last_attempt
-                && at.elapsed() < RECONNECT_EVERY
-            {
-                fail_all(batch, why);
-                continue;
-            }
-            match connect(&endpoint, token.as_deref(), config, &chair_id).await {
-                Ok(c) => {
-                    last_attempt = None;
-                    conn = Some(c);
-                }
-                Err(why) => {
-                    warn!(%endpoint, %why, "cannot reach delegation");
-                    fail_all(batch, &why);
-                    last_attempt = Some((Instant::now(), why));
-                    continue;
-                }
-            }
-        }
-        let c = conn.as_ref().expect("connected above");
-        let mut messages = Vec::with_capacity(batch.len());
-        {
-            let mut pending = lock(&c.pending);
-            // Questions whose driver gave up (deadline) leave the table here.
-            pending.retain(|_, tx| !tx.is_closed());
-            for o in batch {
-                if let Some(a) = o.answer {
-                    let key = (o.env.match_id.clone(), o.env.state.clone(), o.env.seq);
-                    pending.insert(key, a);
-                }
-                messages.push(o.env);
-            }
-        }
-        for chunk in chunks(messages) {
-            let frame = v2::ChairFrame {
-                frame: Some(v2::chair_frame::Frame::Batch(v2::Batch { messages: chunk })),
-            };
-            if c.frames.send(frame).await.is_err() {
-                break;
-            }
-        }
-        // The reader marks the stream dead before failing what is pending; a question
-        // registered after that must not wait for its deadline.
-        if c.frames.is_closed() || lock(&c.dead).is_some() {
-            let why = lock(&c.dead)
-                .clone()
-                .unwrap_or_else(|| "the stream to the delegation closed".to_string());
-            fail_pending(&c.pending, &why);
-        }
-    }
 }
 
 /// Splits a frame's envelopes into batches the contract allows.
@@ -254,6 +283,9 @@ async fn connect(
         .map_err(|e| format!("bad endpoint URL {}: {e}", limits::prefix(endpoint)))?
         .connect_timeout(config.connect_timeout)
         .tcp_nodelay(true)
+        // Answers of every seat in flight come back in large frames too.
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20));
     let token = token

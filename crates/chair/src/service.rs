@@ -767,7 +767,11 @@ pub async fn serve_secretariat(
         .add_service(reflection_v1alpha)
         .add_service(secretariat.into_server())
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            // Our own listener: tonic's socket options (no Nagle) apply only through
+            // TcpIncoming, and Nagle with delayed ACKs stalls answer frames by 40 ms.
+            tonic::transport::server::TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .with_keepalive(Some(std::time::Duration::from_secs(60))),
             async move {
                 shutdown.await;
                 info!("chair shutting down");

@@ -94,11 +94,16 @@ impl Default for ServeConfig {
             only_state: None,
             token: None,
             max_seats: 65_536,
-            seat_idle: Duration::from_secs(30 * 60),
+            seat_idle: Duration::from_secs(2 * 60 * 60),
             keepalive: Duration::from_secs(30),
         }
     }
 }
+
+/// HTTP/2 flow-control window of one `Play` stream (see [`serve_service`]).
+pub const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
+/// HTTP/2 flow-control window of one connection.
+pub const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -252,6 +257,10 @@ pub async fn serve_service<F: StrategyFactory + 'static>(
         })
     };
     let result = tonic::transport::Server::builder()
+        // A frame carries every seat's question of every match in flight (hundreds of
+        // kB); the 64 kB HTTP/2 default window would cost round trips inside a frame.
+        .initial_stream_window_size(Some(STREAM_WINDOW))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW))
         .http2_keepalive_interval(Some(keepalive))
         .http2_keepalive_timeout(Some(keepalive))
         .add_service(health)
@@ -259,7 +268,11 @@ pub async fn serve_service<F: StrategyFactory + 'static>(
         .add_service(reflection_v1alpha)
         .add_service(service.into_server())
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            // Our own listener: tonic's socket options (no Nagle) apply only through
+            // TcpIncoming, and Nagle with delayed ACKs stalls answer frames by 40 ms.
+            tonic::transport::server::TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .with_keepalive(Some(std::time::Duration::from_secs(60))),
             shutdown,
         )
         .await;

@@ -113,7 +113,33 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
                 .await;
             break;
         }
-        for env in batch.messages {
+        // One seat in the frame (a lab delegation, a one-match turn): answer it here.
+        let one_seat = batch.messages.len() <= 8
+            && batch
+                .messages
+                .windows(2)
+                .all(|w| w[0].match_id == w[1].match_id && w[0].state == w[1].state);
+        let messages = if one_seat {
+            match seats.answer_inline(batch.messages) {
+                Ok(answers) => {
+                    if !answers.is_empty() {
+                        let frame = v2::DelegationFrame {
+                            frame: Some(v2::delegation_frame::Frame::Answers(v2::Answers {
+                                answers,
+                            })),
+                        };
+                        if out.send(Ok(frame)).await.is_err() {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                Err(back) => back,
+            }
+        } else {
+            batch.messages
+        };
+        for env in messages {
             if is_question(&env) {
                 // Backpressure: wait for room before taking more questions.
                 match Arc::clone(&permits).acquire_owned().await {

@@ -119,35 +119,33 @@ impl<F: StrategyFactory + 'static> Seats<F> {
             .count()
     }
 
-    /// Routes one envelope: refuses it at once when it cannot reach a seat, otherwise
-    /// queues it on its seat and makes sure a worker runs. `reply` is `None` for notices.
-    pub(crate) fn dispatch(self: &Arc<Self>, env: v2::Envelope, reply: Option<ReplyTo>) {
-        let refuse = |reply: Option<ReplyTo>, env: &v2::Envelope, code, msg: String| {
-            if let Some(r) = reply {
-                r.send(refusal(env, code, msg));
+    /// The slot an envelope goes to, or why it goes nowhere: `Err(Some(refusal))` for a
+    /// question that cannot reach a seat, `Err(None)` for a notice to drop.
+    fn route(
+        &self,
+        env: &v2::Envelope,
+        question: bool,
+    ) -> Result<(Key, Arc<Mutex<SlotState>>), Option<v2::Answer>> {
+        let refuse = |code, msg: String| {
+            if question {
+                Err(Some(refusal(env, code, msg)))
             } else {
                 debug!(%msg, "notice dropped");
+                Err(None)
             }
         };
         if let Err(e) = limits::check_id("match_id", &env.match_id)
             .and_then(|_| limits::check_id("state", &env.state))
         {
-            return refuse(reply, &env, Code::InvalidArgument, e);
+            return refuse(Code::InvalidArgument, e);
         }
         if env.body.is_none() {
-            return refuse(
-                reply,
-                &env,
-                Code::InvalidArgument,
-                "field `body` is missing".into(),
-            );
+            return refuse(Code::InvalidArgument, "field `body` is missing".into());
         }
         if let Some(only) = &self.only_state
             && &env.state != only
         {
             return refuse(
-                reply,
-                &env,
                 Code::PermissionDenied,
                 format!(
                     "this delegation serves only State `{only}`; the message is for State {}",
@@ -156,44 +154,50 @@ impl<F: StrategyFactory + 'static> Seats<F> {
             );
         }
         let key = (env.match_id.clone(), env.state.clone());
-        let slot = {
-            let mut slots = lock(&self.slots);
-            match slots.get(&key) {
-                Some(s) => Arc::clone(s),
-                None if matches!(env.body, Some(Body::Open(_))) => {
-                    if slots.len() >= self.max_seats {
-                        drop(slots);
-                        return refuse(
-                            reply,
-                            &env,
-                            Code::ResourceExhausted,
-                            format!(
-                                "this endpoint already plays {} seats, its limit",
-                                self.max_seats
-                            ),
-                        );
-                    }
-                    let s = Arc::new(Mutex::new(SlotState::default()));
-                    slots.insert(key.clone(), Arc::clone(&s));
-                    s
+        let mut slots = lock(&self.slots);
+        if let Some(s) = slots.get(&key) {
+            return Ok((key, Arc::clone(s)));
+        }
+        if !matches!(env.body, Some(Body::Open(_))) {
+            drop(slots);
+            if !question {
+                // A notice for an unknown seat (a close after eviction, say).
+                return Err(None);
+            }
+            return refuse(
+                Code::NotFound,
+                format!(
+                    "no open seat for State {} in match {} (open must come first)",
+                    limits::prefix(&env.state),
+                    limits::prefix(&env.match_id)
+                ),
+            );
+        }
+        if slots.len() >= self.max_seats {
+            drop(slots);
+            return refuse(
+                Code::ResourceExhausted,
+                format!(
+                    "this endpoint already plays {} seats, its limit",
+                    self.max_seats
+                ),
+            );
+        }
+        let s = Arc::new(Mutex::new(SlotState::default()));
+        slots.insert(key.clone(), Arc::clone(&s));
+        Ok((key, s))
+    }
+
+    /// Routes one envelope: refuses it at once when it cannot reach a seat, otherwise
+    /// queues it on its seat and makes sure a worker runs. `reply` is `None` for notices.
+    pub(crate) fn dispatch(self: &Arc<Self>, env: v2::Envelope, reply: Option<ReplyTo>) {
+        let (key, slot) = match self.route(&env, reply.is_some()) {
+            Ok(x) => x,
+            Err(refused) => {
+                if let (Some(r), Some(a)) = (reply, refused) {
+                    r.send(a);
                 }
-                None => {
-                    drop(slots);
-                    if reply.is_some() {
-                        return refuse(
-                            reply,
-                            &env,
-                            Code::NotFound,
-                            format!(
-                                "no open seat for State {} in match {} (open must come first)",
-                                limits::prefix(&env.state),
-                                limits::prefix(&env.match_id)
-                            ),
-                        );
-                    }
-                    // A notice for an unknown seat (a close after eviction, say).
-                    return;
-                }
+                return;
             }
         };
         let start = {
@@ -206,6 +210,54 @@ impl<F: StrategyFactory + 'static> Seats<F> {
             let this = Arc::clone(self);
             tokio::spawn(async move { this.work(&key, slot) });
         }
+    }
+
+    /// Answers a frame whose envelopes all go to one seat right here, in order, when the
+    /// seat has no work queued: no task to spawn and no writer to wake, which is most of
+    /// the cost of a one-seat endpoint's turn. Returns the envelopes back when the seat
+    /// is busy (the caller dispatches them instead).
+    pub(crate) fn answer_inline(
+        self: &Arc<Self>,
+        envs: Vec<v2::Envelope>,
+    ) -> Result<Vec<v2::Answer>, Vec<v2::Envelope>> {
+        let Some(first) = envs.first() else {
+            return Ok(Vec::new());
+        };
+        let (key, slot) = match self.route(first, is_question(first)) {
+            Ok(x) => x,
+            // Let dispatch refuse each envelope on its own.
+            Err(_) => return Err(envs),
+        };
+        {
+            let mut st = lock(&slot);
+            if st.running || !st.queue.is_empty() {
+                return Err(envs);
+            }
+            st.running = true;
+            st.last_used = Some(Instant::now());
+        }
+        let mut answers = Vec::new();
+        for env in envs {
+            if let Some(a) = self.process(&slot, env) {
+                answers.push(a);
+            }
+        }
+        // Anything queued meanwhile (another stream) gets a worker.
+        let queued = {
+            let mut st = lock(&slot);
+            let q = !st.queue.is_empty();
+            if !q {
+                st.running = false;
+            }
+            q
+        };
+        if queued {
+            let this = Arc::clone(self);
+            tokio::spawn(async move { this.work(&key, slot) });
+        } else {
+            self.forget_if_closed(&key, &slot);
+        }
+        Ok(answers)
     }
 
     /// Drains a seat's queue in order.
@@ -227,12 +279,16 @@ impl<F: StrategyFactory + 'static> Seats<F> {
                 r.send(a);
             }
         }
-        // A closed seat leaves the table, unless a new open for it is already queued.
+        self.forget_if_closed(key, &slot);
+    }
+
+    /// A closed seat leaves the table, unless a new open for it is already queued.
+    fn forget_if_closed(&self, key: &Key, slot: &Arc<Mutex<SlotState>>) {
         let mut slots = lock(&self.slots);
-        let st = lock(&slot);
+        let st = lock(slot);
         if st.closed && st.queue.is_empty() && !st.running {
             drop(st);
-            if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+            if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
                 slots.remove(key);
             }
         }
