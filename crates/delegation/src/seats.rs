@@ -40,6 +40,8 @@ struct Opened {
     strategy: Box<dyn Strategy>,
     brief_digest: (usize, u64),
     name: String,
+    /// The strategy panicked: its memory may be half-updated, so it answers no more.
+    failed: bool,
 }
 
 #[derive(Default)]
@@ -363,6 +365,7 @@ impl<F: StrategyFactory + 'static> Seats<F> {
                             strategy,
                             brief_digest: d,
                             name: name.clone(),
+                            failed: false,
                         });
                         st.closed = false;
                         Some(opened_for(&env.match_id, &env.state, seq, &name))
@@ -388,61 +391,92 @@ impl<F: StrategyFactory + 'static> Seats<F> {
                         )
                     });
                 };
-                match body {
-                    Some(Body::Position(q)) => Some(match convert::position_question(q) {
-                        Err(e) => invalid(ids.0, ids.1, seq, e),
-                        Ok((ctx, _)) if ctx.phase != Phase::Positions => refusal_for(
+                if o.failed {
+                    return question.then(|| {
+                        refusal_for(
                             ids.0,
                             ids.1,
                             seq,
-                            Code::FailedPrecondition,
-                            format!(
-                                "a position asked in phase {}; positions are asked in phase POSITIONS",
-                                phase_name(ctx.phase)
+                            Code::Internal,
+                            "this seat's strategy failed earlier and answers no more",
+                        )
+                    });
+                }
+                // A strategy that panics must not take the endpoint's other seats with it:
+                // the question is refused with INTERNAL and the seat answers no more.
+                let strategy = &mut o.strategy;
+                let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                    || match body {
+                        Some(Body::Position(q)) => Some(match convert::position_question(q) {
+                            Err(e) => invalid(ids.0, ids.1, seq, e),
+                            Ok((ctx, _)) if ctx.phase != Phase::Positions => refusal_for(
+                                ids.0,
+                                ids.1,
+                                seq,
+                                Code::FailedPrecondition,
+                                format!(
+                                    "a position asked in phase {}; positions are asked in phase POSITIONS",
+                                    phase_name(ctx.phase)
+                                ),
                             ),
-                        ),
-                        Ok((ctx, view)) => {
-                            let a = o.strategy.position(&ctx, &view);
-                            answer(ids, seq, v2::answer::Body::Position((&a).into()))
-                        }
-                    }),
-                    Some(Body::Vote(q)) => Some(match convert::vote_question(q) {
-                        Err(e) => invalid(ids.0, ids.1, seq, e),
-                        Ok((ctx, _)) if ctx.phase == Phase::Positions => refusal_for(
-                            ids.0,
-                            ids.1,
-                            seq,
-                            Code::FailedPrecondition,
-                            "a vote asked in phase POSITIONS; votes are asked in DECISION, SILENCE and PACKAGE",
-                        ),
-                        Ok((ctx, view)) => {
-                            let v = o.strategy.vote(&ctx, &view);
-                            answer(
-                                ids,
+                            Ok((ctx, view)) => {
+                                let a = strategy.position(&ctx, &view);
+                                answer(ids, seq, v2::answer::Body::Position((&a).into()))
+                            }
+                        }),
+                        Some(Body::Vote(q)) => Some(match convert::vote_question(q) {
+                            Err(e) => invalid(ids.0, ids.1, seq, e),
+                            Ok((ctx, _)) if ctx.phase == Phase::Positions => refusal_for(
+                                ids.0,
+                                ids.1,
                                 seq,
-                                v2::answer::Body::Vote(v2::VoteAnswer { vote: v.wire() }),
-                            )
+                                Code::FailedPrecondition,
+                                "a vote asked in phase POSITIONS; votes are asked in DECISION, SILENCE and PACKAGE",
+                            ),
+                            Ok((ctx, view)) => {
+                                let v = strategy.vote(&ctx, &view);
+                                answer(
+                                    ids,
+                                    seq,
+                                    v2::answer::Body::Vote(v2::VoteAnswer { vote: v.wire() }),
+                                )
+                            }
+                        }),
+                        Some(Body::SessionEnd(q)) => Some(match convert::session_end_question(q) {
+                            Err(e) => invalid(ids.0, ids.1, seq, e),
+                            Ok((summary, view)) => {
+                                let s = strategy.session_end(&summary, &view);
+                                answer(
+                                    ids,
+                                    seq,
+                                    v2::answer::Body::Stance(v2::StanceAnswer { stance: s.wire() }),
+                                )
+                            }
+                        }),
+                        Some(Body::Outcome(out)) => {
+                            match plenary_core::strategy::ItemOutcome::try_from(out) {
+                                Ok(out) => strategy.outcome(&out),
+                                Err(e) => debug!(%e, "outcome notice dropped"),
+                            }
+                            None
                         }
-                    }),
-                    Some(Body::SessionEnd(q)) => Some(match convert::session_end_question(q) {
-                        Err(e) => invalid(ids.0, ids.1, seq, e),
-                        Ok((summary, view)) => {
-                            let s = o.strategy.session_end(&summary, &view);
-                            answer(
-                                ids,
+                        Some(Body::Open(_) | Body::Close(_)) | None => None,
+                    },
+                ));
+                match caught {
+                    Ok(a) => a,
+                    Err(_) => {
+                        o.failed = true;
+                        question.then(|| {
+                            refusal_for(
+                                ids.0,
+                                ids.1,
                                 seq,
-                                v2::answer::Body::Stance(v2::StanceAnswer { stance: s.wire() }),
+                                Code::Internal,
+                                "the strategy failed (panicked) computing this answer",
                             )
-                        }
-                    }),
-                    Some(Body::Outcome(out)) => {
-                        match plenary_core::strategy::ItemOutcome::try_from(out) {
-                            Ok(out) => o.strategy.outcome(&out),
-                            Err(e) => debug!(%e, "outcome notice dropped"),
-                        }
-                        None
+                        })
                     }
-                    Some(Body::Open(_) | Body::Close(_)) | None => None,
                 }
             }
         };
