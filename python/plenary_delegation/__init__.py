@@ -23,13 +23,19 @@ ordering and replay, refusals, tokens, health, reflection and registration with 
 See python/README.md.
 """
 
-from ._version import __version__
-from .cli import main
-from .endpoint import Endpoint
-from .faults import Faults
-from .server import ServeError, Server, run, serve, start_server
-from .strategy import Factory, Strategy
-from .types import (
+import os as _os
+
+# gRPC's core logs connection events (GOAWAY from a stopping chair, ...) on stderr at
+# INFO; a delegation's stderr is for its own log. An explicit GRPC_VERBOSITY wins.
+_os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+from ._version import __version__  # noqa: E402
+from .cli import main  # noqa: E402
+from .endpoint import Endpoint  # noqa: E402
+from .faults import Faults  # noqa: E402
+from .server import ServeError, Server, run, serve, start_server  # noqa: E402
+from .strategy import Factory, Strategy  # noqa: E402
+from .types import (  # noqa: E402
     BlocSignal,
     Brief,
     Context,

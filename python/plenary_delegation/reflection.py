@@ -34,7 +34,8 @@ def _rename(type_name: str) -> str:
 
 def _rename_message(m: descriptor_pb2.DescriptorProto) -> None:
     for f in m.field:
-        f.type_name = _rename(f.type_name)
+        if f.HasField("type_name"):  # proto2: assigning "" would mark it present
+            f.type_name = _rename(f.type_name)
     for n in m.nested_type:
         _rename_message(n)
 

@@ -256,13 +256,7 @@ async def run(
     if register and not states:
         raise ServeError("registering with a chair needs at least one State (--state)")
     served = None if any_seat or not states else states
-    server = await start_server(
-        factory, listen, token=token, states=served, max_seats=max_seats, idle_seconds=idle_seconds, faults=faults
-    )
-    host = server.address.rsplit(":", 1)[0]
-    if token is None and host not in ("127.0.0.1", "[::1]"):
-        log.warning("listening on %s without a token: anyone who reaches it can open seats", server.address)
-    print(f"listening on {server.address}", flush=True)
+    # Signals are caught before `listening on` is printed: a parent may signal at once.
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -270,17 +264,26 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             pass
-    if exit_with_stdin:
-        _stdin_closed(loop, stop)
+    server: Optional[Server] = None
     tasks: list[asyncio.Task] = []
     try:
+        server = await start_server(
+            factory, listen, token=token, states=served, max_seats=max_seats, idle_seconds=idle_seconds, faults=faults
+        )
+        host = server.address.rsplit(":", 1)[0]
+        if register and not advertise and host in ("0.0.0.0", "[::]"):
+            raise ServeError(f"listening on {server.address}: give --advertise URL, the address the chair should call")
+        if token is None and host not in ("127.0.0.1", "[::1]"):
+            log.warning("listening on %s without a token: anyone who reaches it can open seats", server.address)
+        print(f"listening on {server.address}", flush=True)
+        if exit_with_stdin:
+            _stdin_closed(loop, stop)
         if register:
             url = advertise or server.url
-            if not advertise and host in ("0.0.0.0", "[::]"):
-                raise ServeError(f"listening on {server.address}: give --advertise URL, the address the chair should call")
             tasks = [loop.create_task(keep_registered(register, s, url, token), name=f"register {s}") for s in states]
-        stopper = loop.create_task(stop.wait())
-        pending = set(tasks) | {stopper}
+        tasks.append(loop.create_task(stop.wait(), name="stop"))
+        stopper = tasks[-1]
+        pending = set(tasks)
         while stopper in pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for t in done:
@@ -297,7 +300,8 @@ async def run(
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):
                 pass
-        await server.stop()
+        if server is not None:
+            await server.stop()
 
 
 def serve(factory: Factory, listen: str = "127.0.0.1:0", **options) -> None:
