@@ -114,6 +114,10 @@ class Endpoint:
         self.faults = faults if faults is not None else Faults()
         self.clock = clock
         self.seats: dict[tuple[str, str], _Seat] = {}
+        # Every seat asked in a round gets the same RoundContext: converting it once per
+        # distinct encoding saves most of the per-question cost (Context is frozen).
+        self._context_key = b""
+        self._context = None
 
     # ----- batches ----------------------------------------------------------------------
 
@@ -235,6 +239,13 @@ class Endpoint:
         self.seats[key] = _Seat(strategy, name, data, len(brief.items), answer, now)
         return answer
 
+    def _convert_context(self, c: pb.RoundContext, what: str):
+        key = c.SerializeToString(deterministic=True)
+        if key != self._context_key or self._context is None:
+            self._context = cv.context(c, what)  # may raise Refused: the cache is kept
+            self._context_key = key
+        return self._context
+
     def _ask(self, seat: _Seat, env: pb.Envelope, kind: str) -> pb.Answer:
         """The answer (or refusal) of a new question to an open seat."""
         item = 0
@@ -243,7 +254,7 @@ class Endpoint:
                 q = env.position
                 if not q.HasField("context") or not q.HasField("view"):
                     raise Refused(cv.INVALID_ARGUMENT, "position.context and position.view are required")
-                ctx = cv.context(q.context, "position")
+                ctx = self._convert_context(q.context, "position")
                 if ctx.phase is not Phase.POSITIONS:
                     raise Refused(cv.FAILED_PRECONDITION, f"a position question in phase {ctx.phase.name}")
                 item = ctx.item
@@ -258,7 +269,7 @@ class Endpoint:
                 q = env.vote
                 if not q.HasField("context") or not q.HasField("view"):
                     raise Refused(cv.INVALID_ARGUMENT, "vote.context and vote.view are required")
-                ctx = cv.context(q.context, "vote")
+                ctx = self._convert_context(q.context, "vote")
                 if ctx.phase is Phase.POSITIONS:
                     raise Refused(cv.FAILED_PRECONDITION, "a vote question in phase POSITIONS")
                 item = ctx.item
