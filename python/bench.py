@@ -43,7 +43,9 @@ def brief(state: str, items: int = 20) -> pb.SeatBrief:
         match_id="bench",
         state=state,
         blocs=["a", "b", "c", "d"],
-        items=[pb.ItemInfo(index=i, id=f"i{i}", dimension=1 + i % 4, kind=1 + i % 7, status_quo=50.0) for i in range(items)],
+        items=[
+            pb.ItemInfo(index=i, id=f"i{i}", dimension=1 + i % 4, kind=1 + i % 7, status_quo=50.0) for i in range(items)
+        ],
         preferences=[pb.Preference(ideal=10.0 + i, salience=0.5, red_line=15.0) for i in range(items)],
         rules=pb.PublicRules(design="bench", sessions=1, max_rounds=3, mediation=1, linkage=1, states=57),
     )
@@ -52,7 +54,11 @@ def brief(state: str, items: int = 20) -> pb.SeatBrief:
 def frames(seats: int, rounds: int) -> tuple[bytes, list[bytes]]:
     """The open frame and `rounds` frames of one question per seat (positions, votes)."""
     states = [f"S{i:02}" for i in range(seats)]
-    opens = pb.ChairFrame(batch=pb.Batch(messages=[pb.Envelope(match_id="bench", state=s, seq=1, deadline_ms=10_000, open=brief(s)) for s in states]))
+    opens = pb.ChairFrame(
+        batch=pb.Batch(
+            messages=[pb.Envelope(match_id="bench", state=s, seq=1, deadline_ms=10_000, open=brief(s)) for s in states]
+        )
+    )
     view = pb.SeatView(legitimacy=0.5, tension=0.1)
     blocs = [pb.BlocSignal(mean_position=40.0 + b, objections=b, present=10) for b in range(4)]
     out = []
@@ -60,10 +66,28 @@ def frames(seats: int, rounds: int) -> tuple[bytes, list[bytes]]:
         item = r % 20
         if r % 2 == 0:
             ctx = pb.RoundContext(item=item, round=0, phase=pb.PHASE_POSITIONS, blocs=blocs)
-            msgs = [pb.Envelope(match_id="bench", state=s, seq=r + 2, deadline_ms=10_000, position=pb.PositionQuestion(context=ctx, view=view)) for s in states]
+            msgs = [
+                pb.Envelope(
+                    match_id="bench",
+                    state=s,
+                    seq=r + 2,
+                    deadline_ms=10_000,
+                    position=pb.PositionQuestion(context=ctx, view=view),
+                )
+                for s in states
+            ]
         else:
             ctx = pb.RoundContext(item=item, round=0, phase=pb.PHASE_DECISION, proposal=30.0, blocs=blocs)
-            msgs = [pb.Envelope(match_id="bench", state=s, seq=r + 2, deadline_ms=10_000, vote=pb.VoteQuestion(context=ctx, view=view)) for s in states]
+            msgs = [
+                pb.Envelope(
+                    match_id="bench",
+                    state=s,
+                    seq=r + 2,
+                    deadline_ms=10_000,
+                    vote=pb.VoteQuestion(context=ctx, view=view),
+                )
+                for s in states
+            ]
         out.append(pb.ChairFrame(batch=pb.Batch(messages=msgs)).SerializeToString())
     return opens.SerializeToString(), out
 

@@ -41,7 +41,7 @@ def generate_into(directory: str) -> dict[str, str]:
         raise SystemExit(
             f"error: grpcio-tools is missing ({e}); install it with "
             '`pip install -c python/constraints.txt "./python[dev]"`'
-        )
+        ) from None
     include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
     args = [
         "grpc_tools.protoc",
@@ -83,7 +83,12 @@ def drift(want: dict[str, str], have: dict[str, str]) -> list[str]:
             out.append(f"{name}: committed but no longer generated")
         elif want[name] != have[name]:
             diff = difflib.unified_diff(
-                have[name].splitlines(), want[name].splitlines(), f"committed/{name}", f"generated/{name}", lineterm="", n=1
+                have[name].splitlines(),
+                want[name].splitlines(),
+                f"committed/{name}",
+                f"generated/{name}",
+                lineterm="",
+                n=1,
             )
             out.append("\n".join(list(diff)[:40]))
     return out

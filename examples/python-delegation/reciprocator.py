@@ -101,7 +101,11 @@ class Reciprocator(Strategy):
     def __init__(self, brief: Brief) -> None:
         super().__init__(brief)
         self.prefs = [
-            Pref(sane(p.ideal, SCALE_MIN, SCALE_MAX, 50.0), sane(p.salience, 0.0, 1.0, 0.5), sane(p.red_line, 0.0, SCALE_MAX, 0.0))
+            Pref(
+                sane(p.ideal, SCALE_MIN, SCALE_MAX, 50.0),
+                sane(p.salience, 0.0, 1.0, 0.5),
+                sane(p.red_line, 0.0, SCALE_MAX, 0.0),
+            )
             for p in brief.preferences
         ]
         self.dimensions = [i.dimension for i in brief.items]

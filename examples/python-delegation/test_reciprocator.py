@@ -50,9 +50,15 @@ def brief(bloc_index=1, exit_allowed=True, prefs=None):
     items = tuple(
         ItemInfo(i, f"i{i}", f"Item {i}", DIMS[i], ItemKind.DECLARATION, SQ[i], SQ[i], True, True) for i in range(3)
     )
-    prefs = prefs or (Preference(20.0, 0.9, 15.0, 1.0), Preference(80.0, 0.3, 10.0, 1.0), Preference(10.0, 0.8, 10.0, 1.0))
+    prefs = prefs or (
+        Preference(20.0, 0.9, 15.0, 1.0),
+        Preference(80.0, 0.3, 10.0, 1.0),
+        Preference(10.0, 0.8, 10.0, 1.0),
+    )
     rules = Rules("test", 2, 3, Mediation.COMPROMISE, Linkage.NONE, True, exit_allowed, 9)
-    return Brief("m", "RUS", 3, "east", bloc_index, False, 1.0, 7, ("west", "east", "neutral"), items, tuple(prefs), rules)
+    return Brief(
+        "m", "RUS", 3, "east", bloc_index, False, 1.0, 7, ("west", "east", "neutral"), items, tuple(prefs), rules
+    )
 
 
 def ctx(item, phase, proposal=None, round_=0, session=0, means=(60.0, 20.0, 45.0)):
@@ -118,7 +124,11 @@ class ReciprocatorTest(unittest.TestCase):
         self.assertEqual(nexit.session_end(summary(-1.0), View(0.1, 0, 0, False)), Stance.WITHHOLD)
 
     def test_survives_bad_briefs(self):
-        prefs = (Preference(float("nan"), float("inf"), -5.0, 1.0), Preference(80.0, 0.3, 10.0, 1.0), Preference(10.0, 0.8, 10.0, 1.0))
+        prefs = (
+            Preference(float("nan"), float("inf"), -5.0, 1.0),
+            Preference(80.0, 0.3, 10.0, 1.0),
+            Preference(10.0, 0.8, 10.0, 1.0),
+        )
         r = Reciprocator(brief(prefs=prefs))
         p = r.position(ctx(0, Phase.POSITIONS, proposal=float("nan")), VIEW)
         self.assertTrue(0.0 <= p.position <= 100.0 and 0.0 <= p.salience <= 1.0)
@@ -127,8 +137,11 @@ class ReciprocatorTest(unittest.TestCase):
 
 def script(states=("RUS", "USA")):
     """A two-session, two-seat match as the chair would send it (one list per batch)."""
+
     def envelope(state, seq, **body):
-        return pb.Envelope(match_id="m-1", state=state, seq=seq, deadline_ms=10_000 if "outcome" not in body else 0, **body)
+        return pb.Envelope(
+            match_id="m-1", state=state, seq=seq, deadline_ms=10_000 if "outcome" not in body else 0, **body
+        )
 
     def brief_pb(state, k):
         return pb.SeatBrief(
@@ -139,13 +152,39 @@ def script(states=("RUS", "USA")):
             bloc_index=k % 2,
             seed=100 + k,
             blocs=["west", "east"],
-            items=[pb.ItemInfo(index=i, id=f"i{i}", dimension=1 + i, kind=6, status_quo=40.0 + 10 * i, reversion=30.0, in_scope=True, binding=True) for i in range(3)],
-            preferences=[pb.Preference(ideal=20.0 + 30 * k + 5 * i, salience=0.3 + 0.2 * i, red_line=10.0 + k, capability=1.0) for i in range(3)],
-            rules=pb.PublicRules(design="t", sessions=2, max_rounds=3, mediation=1, linkage=1, exit_allowed=True, states=len(states)),
+            items=[
+                pb.ItemInfo(
+                    index=i,
+                    id=f"i{i}",
+                    dimension=1 + i,
+                    kind=6,
+                    status_quo=40.0 + 10 * i,
+                    reversion=30.0,
+                    in_scope=True,
+                    binding=True,
+                )
+                for i in range(3)
+            ],
+            preferences=[
+                pb.Preference(ideal=20.0 + 30 * k + 5 * i, salience=0.3 + 0.2 * i, red_line=10.0 + k, capability=1.0)
+                for i in range(3)
+            ],
+            rules=pb.PublicRules(
+                design="t", sessions=2, max_rounds=3, mediation=1, linkage=1, exit_allowed=True, states=len(states)
+            ),
         )
 
     def context(session, item, round_, phase, proposal=None):
-        c = pb.RoundContext(session=session, item=item, round=round_, phase=phase, blocs=[pb.BlocSignal(mean_position=45.0, present=1), pb.BlocSignal(mean_position=65.0, objections=1, present=1)])
+        c = pb.RoundContext(
+            session=session,
+            item=item,
+            round=round_,
+            phase=phase,
+            blocs=[
+                pb.BlocSignal(mean_position=45.0, present=1),
+                pb.BlocSignal(mean_position=65.0, objections=1, present=1),
+            ],
+        )
         if proposal is not None:
             c.proposal = proposal
         return c
@@ -154,23 +193,37 @@ def script(states=("RUS", "USA")):
     seq = {s: 1 for s in states}
     batches = [[envelope(s, 1, open=brief_pb(s, k)) for k, s in enumerate(states)]]
 
-    def each(make):
+    def each(body):
+        """One envelope per seat, each with `body(seat)` (called at once, in seat order)."""
         out = []
         for s in states:
             seq[s] += 1
-            out.append(envelope(s, seq[s], **make(s)))
+            out.append(envelope(s, seq[s], **body(s)))
         return out
 
     for session in range(2):
         for item in range(3):
             for rnd in range(2):
                 prop = None if rnd == 0 else 50.0 + item
-                batches.append(each(lambda s: {"position": pb.PositionQuestion(context=context(session, item, rnd, pb.PHASE_POSITIONS, prop), view=view)}))
-                batches.append(each(lambda s: {"vote": pb.VoteQuestion(context=context(session, item, rnd, pb.PHASE_DECISION, 55.0 + rnd), view=view)}))
+                pos_ctx = context(session, item, rnd, pb.PHASE_POSITIONS, prop)
+                batches.append(each(lambda s, c=pos_ctx: {"position": pb.PositionQuestion(context=c, view=view)}))
+                vote_ctx = context(session, item, rnd, pb.PHASE_DECISION, 55.0 + rnd)
+                batches.append(each(lambda s, c=vote_ctx: {"vote": pb.VoteQuestion(context=c, view=view)}))
             decision = pb.DECISION_ADOPTED if item != 1 else pb.DECISION_REVERTED
-            batches.append(each(lambda s: {"outcome": pb.ItemOutcome(session=session, item=item, decision=decision, outcome=56.0, binding=True, objections_by_bloc=[0, 2], in_force=56.0)}))
-        batches.append(each(lambda s: {"vote": pb.VoteQuestion(context=context(session, 3, 0, pb.PHASE_PACKAGE), view=view)}))
-        batches.append(each(lambda s: {"session_end": pb.SessionEndQuestion(summary=pb.SessionSummary(session=session, decided=2, items=3, my_gain=-0.5), view=view)}))
+            o = pb.ItemOutcome(
+                session=session,
+                item=item,
+                decision=decision,
+                outcome=56.0,
+                binding=True,
+                objections_by_bloc=[0, 2],
+                in_force=56.0,
+            )
+            batches.append(each(lambda s, o=o: {"outcome": o}))
+        package = context(session, 3, 0, pb.PHASE_PACKAGE)
+        batches.append(each(lambda s, c=package: {"vote": pb.VoteQuestion(context=c, view=view)}))
+        summary = pb.SessionSummary(session=session, decided=2, items=3, my_gain=-0.5)
+        batches.append(each(lambda s, m=summary: {"session_end": pb.SessionEndQuestion(summary=m, view=view)}))
     batches.append(each(lambda s: {"close": pb.CloseSeat()}))
     return batches
 
@@ -217,7 +270,9 @@ class ProcessTest(unittest.TestCase):
             self.assertTrue(line.startswith("listening on 127.0.0.1:"), line + p.stderr.read() if not line else line)
             address = line.split()[-1]
             with grpc.insecure_channel(address) as ch:
-                r = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service="plenary.v2.Delegation"), timeout=60)
+                r = health_pb2_grpc.HealthStub(ch).Check(
+                    health_pb2.HealthCheckRequest(service="plenary.v2.Delegation"), timeout=60
+                )
                 self.assertEqual(r.status, health_pb2.HealthCheckResponse.SERVING)
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(timeout=60), 0, p.stderr.read())

@@ -199,7 +199,9 @@ def position_answer(p) -> pb.PositionAnswer:
         raise StrategyError(
             f"position() returned {p!r} ({type(p).__name__}); return Position(position, salience, link=None)"
         )
-    a = pb.PositionAnswer(position=_number(p.position, "Position.position"), salience=_number(p.salience, "Position.salience"))
+    a = pb.PositionAnswer(
+        position=_number(p.position, "Position.position"), salience=_number(p.salience, "Position.salience")
+    )
     if p.link is not None:
         if isinstance(p.link, bool) or not isinstance(p.link, int) or not 0 <= p.link < 2**32:
             raise StrategyError(f"Position.link is {p.link!r}; expected None or an agenda index")

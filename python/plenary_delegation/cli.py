@@ -89,14 +89,18 @@ def parser(with_strategy: bool, prog: Optional[str] = None) -> argparse.Argument
     )
     p.add_argument("--any-seat", action="store_true", help="serve any State's seat even with --state")
     p.add_argument("--register", metavar="CHAIR_URL", help="register with the chair at this URL and stay registered")
-    p.add_argument("--advertise", metavar="URL", help="URL the chair should call (default: http:// + the bound address)")
+    p.add_argument(
+        "--advertise", metavar="URL", help="URL the chair should call (default: http:// + the bound address)"
+    )
     p.add_argument(
         "--token-file",
         metavar="FILE",
         help=f"file holding the token (mode 0600); default: ${tokens.ENV}. Play then requires "
         "metadata x-plenary-token equal to it",
     )
-    p.add_argument("--max-seats", type=int, default=DEFAULT_MAX_SEATS, metavar="N", help="open seats at most (default %(default)s)")
+    p.add_argument(
+        "--max-seats", type=int, default=DEFAULT_MAX_SEATS, metavar="N", help="open seats at most (default %(default)s)"
+    )
     p.add_argument(
         "--idle-seconds",
         type=float,
@@ -110,8 +114,17 @@ def parser(with_strategy: bool, prog: Optional[str] = None) -> argparse.Argument
         choices=["debug", "info", "warning", "error"],
         help=f"log level on stderr (default: ${LOG_ENV} or info)",
     )
-    p.add_argument("--misbehave", action="append", default=[], choices=MODES, metavar="MODE", help="break the contract on purpose, for testing checkers: " + ", ".join(MODES))
-    p.add_argument("--slow-ms", type=int, default=3000, metavar="MS", help="delay of --misbehave slow (default %(default)s)")
+    p.add_argument(
+        "--misbehave",
+        action="append",
+        default=[],
+        choices=MODES,
+        metavar="MODE",
+        help="break the contract on purpose, for testing checkers: " + ", ".join(MODES),
+    )
+    p.add_argument(
+        "--slow-ms", type=int, default=3000, metavar="MS", help="delay of --misbehave slow (default %(default)s)"
+    )
     p.add_argument("--exit-with-stdin", action="store_true", help="also stop when standard input closes")
     p.add_argument("--version", action="version", version=f"plenary-delegation {__version__}")
     return p

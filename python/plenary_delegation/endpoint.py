@@ -49,7 +49,18 @@ DEFAULT_IDLE_SECONDS = 6 * 3600.0
 class _Seat:
     """One open seat: its strategy and its replay bookkeeping."""
 
-    __slots__ = ("strategy", "name", "brief_bytes", "items", "highest", "last_seq", "last_kind", "last_answer", "touched", "warned")
+    __slots__ = (
+        "strategy",
+        "name",
+        "brief_bytes",
+        "items",
+        "highest",
+        "last_seq",
+        "last_kind",
+        "last_answer",
+        "touched",
+        "warned",
+    )
 
     def __init__(self, strategy, name: str, brief_bytes: bytes, items: int, answer: pb.Answer, now: float) -> None:
         self.strategy = strategy
@@ -193,7 +204,9 @@ class Endpoint:
                 f"nor its last question answered ({seat.last_kind} {seat.last_seq})",
             )
         if seq != seat.highest + 1:
-            log.warning("%s in match %s: seq %d follows %d (messages missing)", env.state, env.match_id, seq, seat.highest)
+            log.warning(
+                "%s in match %s: seq %d follows %d (messages missing)", env.state, env.match_id, seq, seat.highest
+            )
         seat.highest = seq
         answer = self._ask(seat, env, kind)
         seat.last_seq = seq
@@ -224,7 +237,9 @@ class Endpoint:
             if data == seat.brief_bytes:
                 # A replayed open never resets the strategy.
                 return pb.Answer(match_id=env.match_id, state=env.state, seq=1, opened=pb.Opened(strategy=seat.name))
-            return _refusal(env, cv.ALREADY_EXISTS, f"the seat of {env.state} in match {env.match_id} is open with another brief")
+            return _refusal(
+                env, cv.ALREADY_EXISTS, f"the seat of {env.state} in match {env.match_id} is open with another brief"
+            )
         if len(self.seats) >= self.max_seats:
             return _refusal(env, cv.RESOURCE_EXHAUSTED, f"this endpoint plays at most {self.max_seats} open seats")
         try:
@@ -264,7 +279,13 @@ class Endpoint:
                     problem = cv.position_problem(p, seat.items, item)
                     if problem is not None:
                         seat.warned = True
-                        log.warning("%s (%s) in match %s answered an invalid position: %s (the chair records a violation; warned once per seat)", env.state, seat.name, env.match_id, problem)
+                        log.warning(
+                            "%s (%s) in match %s answered an invalid position: %s (the chair records a violation; warned once per seat)",
+                            env.state,
+                            seat.name,
+                            env.match_id,
+                            problem,
+                        )
             elif kind == "vote":
                 q = env.vote
                 if not q.HasField("context") or not q.HasField("view"):
@@ -303,7 +324,9 @@ class Endpoint:
         if env.seq <= seat.highest:
             return  # a replayed notice
         if env.seq != seat.highest + 1:
-            log.warning("%s in match %s: seq %d follows %d (messages missing)", env.state, env.match_id, env.seq, seat.highest)
+            log.warning(
+                "%s in match %s: seq %d follows %d (messages missing)", env.state, env.match_id, env.seq, seat.highest
+            )
         seat.highest = env.seq
         if kind == "close":
             del self.seats[key]
@@ -311,7 +334,9 @@ class Endpoint:
         try:
             o = cv.outcome(env.outcome)
         except Refused as r:
-            log.warning("%s in match %s: outcome notice seq %d ignored: %s", env.state, env.match_id, env.seq, r.message)
+            log.warning(
+                "%s in match %s: outcome notice seq %d ignored: %s", env.state, env.match_id, env.seq, r.message
+            )
             return
         try:
             seat.strategy.outcome(o)

@@ -73,7 +73,9 @@ async def keep_registered(
                             flush=True,
                             file=sys.stdout,
                         )
-                        log.info("registered %s as %s with %s (chair %s)", state, endpoint, chair, ev.registered.chair_id)
+                        log.info(
+                            "registered %s as %s with %s (chair %s)", state, endpoint, chair, ev.registered.chair_id
+                        )
                         if registered is not None:
                             registered.set()
                     elif which == "replaced":
@@ -85,11 +87,20 @@ async def keep_registered(
                             ev.replaced.generation,
                         )
                         return
-                log.warning("the registration of %s with %s ended (chair stopped?); registering again in %.1f s", state, chair, backoff)
+                log.warning(
+                    "the registration of %s with %s ended (chair stopped?); registering again in %.1f s",
+                    state,
+                    chair,
+                    backoff,
+                )
             except grpc.aio.AioRpcError as e:
                 if e.code() in FATAL and first:
-                    raise RegistrationError(f"the chair {chair} refused to register {state}: {e.code().name}: {e.details()}") from None
-                log.warning("registering %s with %s: %s: %s; again in %.1f s", state, chair, e.code().name, e.details(), backoff)
+                    raise RegistrationError(
+                        f"the chair {chair} refused to register {state}: {e.code().name}: {e.details()}"
+                    ) from None
+                log.warning(
+                    "registering %s with %s: %s: %s; again in %.1f s", state, chair, e.code().name, e.details(), backoff
+                )
             finally:
                 call.cancel()
             await asyncio.sleep(backoff)

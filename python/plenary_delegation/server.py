@@ -93,7 +93,9 @@ class DelegationService(pb_grpc.DelegationServicer):
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"chair offers {offered}; this delegation speaks [{CONTRACT_VERSION}]",
             )
-        log.info("chair %s connected from %s (contract %d)", first.hello.chair_id or "?", context.peer(), CONTRACT_VERSION)
+        log.info(
+            "chair %s connected from %s (contract %d)", first.hello.chair_id or "?", context.peer(), CONTRACT_VERSION
+        )
         yield pb.DelegationFrame(hello=pb.DelegationHello(version=CONTRACT_VERSION, agent=AGENT))
         faults = self.endpoint.faults
         async for frame in frames:

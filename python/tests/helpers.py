@@ -48,7 +48,9 @@ def brief(match_id: str = MATCH, state: str = STATE, items: int = ITEMS, seed: i
             )
             for i in range(items)
         ],
-        preferences=[pb.Preference(ideal=10.0 * (i + 1), salience=0.5, red_line=20.0, capability=1.0) for i in range(items)],
+        preferences=[
+            pb.Preference(ideal=10.0 * (i + 1), salience=0.5, red_line=20.0, capability=1.0) for i in range(items)
+        ],
         rules=pb.PublicRules(
             design="test",
             sessions=2,
@@ -65,7 +67,9 @@ def brief(match_id: str = MATCH, state: str = STATE, items: int = ITEMS, seed: i
     return b
 
 
-def ctx(item: int = 0, phase: int = pb.PHASE_POSITIONS, proposal: Optional[float] = None, session: int = 0, round_: int = 0) -> pb.RoundContext:
+def ctx(
+    item: int = 0, phase: int = pb.PHASE_POSITIONS, proposal: Optional[float] = None, session: int = 0, round_: int = 0
+) -> pb.RoundContext:
     c = pb.RoundContext(
         session=session,
         item=item,
@@ -87,10 +91,14 @@ def view() -> pb.SeatView:
 
 
 def open_(seq: int = 1, match_id: str = MATCH, state: str = STATE, b: Optional[pb.SeatBrief] = None) -> pb.Envelope:
-    return pb.Envelope(match_id=match_id, state=state, seq=seq, deadline_ms=10_000, open=b if b is not None else brief(match_id, state))
+    return pb.Envelope(
+        match_id=match_id, state=state, seq=seq, deadline_ms=10_000, open=b if b is not None else brief(match_id, state)
+    )
 
 
-def position(seq: int, item: int = 0, phase: int = pb.PHASE_POSITIONS, match_id: str = MATCH, state: str = STATE, **kw) -> pb.Envelope:
+def position(
+    seq: int, item: int = 0, phase: int = pb.PHASE_POSITIONS, match_id: str = MATCH, state: str = STATE, **kw
+) -> pb.Envelope:
     return pb.Envelope(
         match_id=match_id,
         state=state,
@@ -100,7 +108,14 @@ def position(seq: int, item: int = 0, phase: int = pb.PHASE_POSITIONS, match_id:
     )
 
 
-def vote(seq: int, item: int = 0, phase: int = pb.PHASE_DECISION, proposal: Optional[float] = 50.0, match_id: str = MATCH, state: str = STATE) -> pb.Envelope:
+def vote(
+    seq: int,
+    item: int = 0,
+    phase: int = pb.PHASE_DECISION,
+    proposal: Optional[float] = 50.0,
+    match_id: str = MATCH,
+    state: str = STATE,
+) -> pb.Envelope:
     return pb.Envelope(
         match_id=match_id,
         state=state,
@@ -116,16 +131,27 @@ def session_end(seq: int, gain: float = 1.0, match_id: str = MATCH, state: str =
         state=state,
         seq=seq,
         deadline_ms=10_000,
-        session_end=pb.SessionEndQuestion(summary=pb.SessionSummary(session=0, decided=2, items=3, my_gain=gain), view=view()),
+        session_end=pb.SessionEndQuestion(
+            summary=pb.SessionSummary(session=0, decided=2, items=3, my_gain=gain), view=view()
+        ),
     )
 
 
-def outcome(seq: int, item: int = 0, decision: int = pb.DECISION_ADOPTED, value: float = 45.0, match_id: str = MATCH, state: str = STATE) -> pb.Envelope:
+def outcome(
+    seq: int,
+    item: int = 0,
+    decision: int = pb.DECISION_ADOPTED,
+    value: float = 45.0,
+    match_id: str = MATCH,
+    state: str = STATE,
+) -> pb.Envelope:
     return pb.Envelope(
         match_id=match_id,
         state=state,
         seq=seq,
-        outcome=pb.ItemOutcome(session=0, item=item, decision=decision, outcome=value, binding=True, rounds=1, in_force=value),
+        outcome=pb.ItemOutcome(
+            session=0, item=item, decision=decision, outcome=value, binding=True, rounds=1, in_force=value
+        ),
     )
 
 
@@ -189,7 +215,10 @@ class ChairStream:
     def __init__(self, target: str, token: Optional[str] = None) -> None:
         self.channel = grpc.aio.insecure_channel(
             target,
-            options=[("grpc.max_send_message_length", 64 * 1024 * 1024), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+            options=[
+                ("grpc.max_send_message_length", 64 * 1024 * 1024),
+                ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+            ],
         )
         md = (("x-plenary-token", token),) if token is not None else None
         self.call = pb_grpc.DelegationStub(self.channel).Play(metadata=md)
@@ -219,6 +248,7 @@ class ChairStream:
 
     async def status(self, timeout: float = 30.0) -> tuple[grpc.StatusCode, str]:
         """Reads to the end of the stream and returns its status."""
+
         async def drain():
             while await self.call.read() is not grpc.aio.EOF:
                 pass

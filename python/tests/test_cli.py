@@ -77,7 +77,9 @@ class CliTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(host, "127.0.0.1")
         self.assertGreater(int(port), 0)
         async with grpc.aio.insecure_channel(address) as ch:
-            r = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service="plenary.v2.Delegation"))
+            r = await health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(service="plenary.v2.Delegation")
+            )
             self.assertEqual(r.status, health_pb2.HealthCheckResponse.SERVING)
         c = h.ChairStream(address)
         await c.hello()
@@ -123,7 +125,9 @@ class CliTest(unittest.IsolatedAsyncioTestCase):
             good = h.ChairStream(address, token="tok-456")
             self.assertEqual((await good.hello()).version, 2)
             await good.close()
-            both = await self.spawn("--strategy", "helpers:Recorder", "--token-file", path, environ=env(PLENARY_TOKEN="x"))
+            both = await self.spawn(
+                "--strategy", "helpers:Recorder", "--token-file", path, environ=env(PLENARY_TOKEN="x")
+            )
             code, _, err = await both.finish()
             self.assertEqual(code, 2)
             self.assertIn("PLENARY_TOKEN", err)

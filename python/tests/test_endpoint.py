@@ -253,7 +253,12 @@ class EndpointTest(unittest.TestCase):
             ep = Endpoint(h.Recorder)
             msgs = [h.open_(state=s) for s in ("AUT", "FIN")]
             for s in ("AUT", "FIN"):
-                msgs += [h.position(2, 1, state=s), h.vote(3, 1, state=s), h.outcome(4, 1, state=s), h.session_end(5, state=s)]
+                msgs += [
+                    h.position(2, 1, state=s),
+                    h.vote(3, 1, state=s),
+                    h.outcome(4, 1, state=s),
+                    h.session_end(5, state=s),
+                ]
             return b"".join(a.SerializeToString() for a in ep.answer_all(msgs))
 
         self.assertEqual(play(), play())

@@ -32,7 +32,13 @@ class ReadmeExampleTest(unittest.IsolatedAsyncioTestCase):
             env = dict(os.environ, PYTHONPATH=os.path.dirname(README))
             env.pop("PLENARY_TOKEN", None)
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, path, "--listen", "127.0.0.1:0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
+                sys.executable,
+                path,
+                "--listen",
+                "127.0.0.1:0",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
             )
             try:
                 line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()

@@ -27,7 +27,9 @@ class ServerCase(unittest.IsolatedAsyncioTestCase):
 
     async def asyncSetUp(self):
         h.Recorder.reset()
-        self.server = await start_server(h.Recorder, "127.0.0.1:0", token=self.token, states=self.states, max_seats=self.max_seats)
+        self.server = await start_server(
+            h.Recorder, "127.0.0.1:0", token=self.token, states=self.states, max_seats=self.max_seats
+        )
         self.streams = []
 
     async def asyncTearDown(self):
@@ -76,6 +78,23 @@ class HelloTest(ServerCase):
         await c.call.write(pb.ChairFrame(batch=pb.Batch(messages=[tiny] * 65_537)))
         code, details = await c.status()
         self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED, details)
+
+    async def test_a_frame_over_16_mib_is_resource_exhausted(self):
+        c = self.chair()
+        await c.hello()
+        big = h.brief()
+        big.items[0].title = "x" * (16 * 1024 * 1024)
+        await c.call.write(pb.ChairFrame(batch=pb.Batch(messages=[h.open_(b=big)])))
+        code, _ = await c.status()
+        self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+    async def test_an_empty_batch_gets_no_answer_and_the_stream_goes_on(self):
+        c = self.chair()
+        await c.hello()
+        self.assertEqual(await c.send([]), [])
+        (a,) = await c.send([h.open_()])
+        self.assertEqual(a.opened.strategy, "recorder")
+        self.assertEqual(len(c.frames), 1)
 
     async def test_the_stream_ends_ok_when_the_chair_half_closes(self):
         c = self.chair()
@@ -232,7 +251,10 @@ class HealthReflectionTest(ServerCase):
                         ("grpc.reflection.v1.ServerReflection", "grpc/reflection/v1/reflection.proto"),
                     ):
                         r = await reflect(ch, service, rpb.ServerReflectionRequest(file_containing_symbol=symbol))
-                        files = [descriptor_pb2.FileDescriptorProto.FromString(b) for b in r.file_descriptor_response.file_descriptor_proto]
+                        files = [
+                            descriptor_pb2.FileDescriptorProto.FromString(b)
+                            for b in r.file_descriptor_response.file_descriptor_proto
+                        ]
                         self.assertIn(file, [f.name for f in files], symbol)
                     r = await reflect(ch, service, rpb.ServerReflectionRequest(file_containing_symbol="no.Such"))
                     self.assertEqual(r.error_response.error_code, grpc.StatusCode.NOT_FOUND.value[0])
@@ -260,7 +282,9 @@ class FakeSecretariat(spb_grpc.SecretariatServicer):
         for t in pending:
             t.cancel()
         if replacing in done:
-            yield spb.RegistrationEvent(replaced=spb.Replaced(generation=self.generation + 1, endpoint="http://other:1"))
+            yield spb.RegistrationEvent(
+                replaced=spb.Replaced(generation=self.generation + 1, endpoint="http://other:1")
+            )
 
 
 class RegistrationTest(unittest.IsolatedAsyncioTestCase):
@@ -283,9 +307,13 @@ class RegistrationTest(unittest.IsolatedAsyncioTestCase):
         fake = FakeSecretariat()
         url = await self.chair(fake)
         registered = asyncio.Event()
-        task = asyncio.ensure_future(keep_registered(url, "AUT", "http://127.0.0.1:9", "tok", registered, backoff_start=0.01))
+        task = asyncio.ensure_future(
+            keep_registered(url, "AUT", "http://127.0.0.1:9", "tok", registered, backoff_start=0.01)
+        )
         await asyncio.wait_for(registered.wait(), 30)
-        self.assertEqual([(r.state, r.endpoint, r.token) for r in fake.requests], [("AUT", "http://127.0.0.1:9", "tok")])
+        self.assertEqual(
+            [(r.state, r.endpoint, r.token) for r in fake.requests], [("AUT", "http://127.0.0.1:9", "tok")]
+        )
         fake.ending.set()  # the chair stops: its streams end
         await self.wait_for(lambda: len(fake.requests) >= 2)
         fake.ending.clear()
