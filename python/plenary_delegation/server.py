@@ -10,8 +10,9 @@ registration and the process lifecycle.
 3. Each later `batch` (at most 65 536 envelopes, RESOURCE_EXHAUSTED beyond; frames over
    16 MiB are refused by gRPC with RESOURCE_EXHAUSTED) is answered by `Endpoint.handle` in
    message order, in one `Answers` frame, or in several when answering takes longer than
-   `flush_after` (20 ms), so ready answers are not held back. A second hello ends the
-   stream with FAILED_PRECONDITION. The stream ends with OK when the chair half-closes it.
+   `flush_after` (20 ms), so ready answers are not held back. A second hello, or a frame
+   with neither hello nor batch, ends the stream with FAILED_PRECONDITION. The stream
+   ends with OK when the chair half-closes it.
 
 All streams share one `Endpoint` and one asyncio event loop: envelopes are handled one
 at a time, so the seats' strategies never run concurrently and need no locks.
@@ -91,7 +92,7 @@ class DelegationService(pb_grpc.DelegationServicer):
         if CONTRACT_VERSION not in offered:
             await context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
-                f"chair offers {offered}; this delegation speaks [{CONTRACT_VERSION}]",
+                f"no common contract version: the chair offers {offered}; this delegation speaks [{CONTRACT_VERSION}]",
             )
         log.info(
             "chair %s connected from %s (contract %d)", first.hello.chair_id or "?", context.peer(), CONTRACT_VERSION
@@ -114,10 +115,12 @@ class DelegationService(pb_grpc.DelegationServicer):
                         await asyncio.sleep(faults.slow_ms / 1000.0)
                 for chunk in self.endpoint.handle(messages, self.flush_after):
                     yield pb.DelegationFrame(answers=pb.Answers(answers=chunk))
-            elif which == "hello":
-                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "a second `hello` on the stream")
             else:
-                log.debug("an empty frame from %s: ignored", context.peer())
+                # A second hello, or a frame with neither hello nor batch.
+                await context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    "a Play stream has exactly one hello, first; later frames are batches",
+                )
         log.info("chair stream from %s ended", context.peer())
 
 
