@@ -216,6 +216,13 @@ fn provision(venv: &Path) -> Result<PathBuf, String> {
     }
     run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
     let sdk = root.join("python");
+    // setuptools builds in `python/build` and never empties it: a module deleted from the
+    // SDK would still be installed from a stale copy there.
+    let stale = sdk.join("build");
+    if stale.exists() {
+        fs::remove_dir_all(&stale)
+            .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
+    }
     run(Command::new(&python)
         .args([
             "-m",
