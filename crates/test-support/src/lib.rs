@@ -6,6 +6,10 @@
 //!   the `listening on ADDR` line it prints and kills it when dropped.
 //! - [`wait_healthy`] polls `grpc.health.v1.Health` until a service reports SERVING:
 //!   tests wait for readiness by polling, never by sleeping a fixed time.
+//! - [`python::venv_python`] provisions (once per change of its inputs) a venv under the
+//!   target directory with the Python SDK and the Python example's requirements.
+
+pub mod python;
 
 use std::net::SocketAddr;
 use std::process::Stdio;

@@ -1,0 +1,1 @@
+"""Generated plenary.v2 stubs (python/generate.py); do not edit."""
