@@ -528,7 +528,7 @@ fn check_rule(p: &mut Problems, key: &str, r: &Rule) {
     {
         p.push(
             format!("{key}.threshold"),
-            format!("{threshold} is outside (0, 1]"),
+            format!("{} is outside (0, 1]", validate::number(*threshold)),
         );
     }
 }

@@ -84,7 +84,12 @@ impl Problems {
     /// Checks that `value` is finite and within `lo..=hi`.
     pub fn range(&mut self, key: impl Into<String>, value: f64, lo: f64, hi: f64) {
         if !value.is_finite() || value < lo || value > hi {
-            self.push(key, format!("{value} is outside {lo}..={hi}"));
+            let (v, lo, hi) = (
+                validate::number(value),
+                validate::number(lo),
+                validate::number(hi),
+            );
+            self.push(key, format!("{v} is outside {lo}..={hi}"));
         }
     }
 
@@ -97,7 +102,8 @@ impl Problems {
             self.push(
                 key,
                 format!(
-                    "{value} is outside {:e}..={:e} (capability is a relative weight)",
+                    "{} is outside {:e}..={:e} (capability is a relative weight)",
+                    validate::number(value),
                     validate::MIN_CAPABILITY,
                     validate::MAX_CAPABILITY
                 ),

@@ -69,6 +69,13 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// A number for an error message: as written when short, else in scientific notation
+/// (`1e307` must not come back as 308 digits).
+pub fn number(v: f64) -> String {
+    let plain = format!("{v}");
+    if plain.len() <= 24 { plain } else { format!("{v:e}") }
+}
+
 /// Shortens a message written by a parser that may echo input: every run of more than
 /// [`QUOTE_CHARS`] characters between backticks or double quotes is cut to that many
 /// plus `…`, control characters are escaped, and the whole is capped at
@@ -369,6 +376,9 @@ mod tests {
         let long = "x".repeat(1_000_000);
         let q = quote(&long);
         assert_eq!(q, format!("`{}`… (1000000 bytes)", "x".repeat(64)));
+        assert_eq!(number(1e307), "1e307");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(f64::NAN), "NaN");
     }
 
     #[test]
