@@ -73,7 +73,11 @@ pub fn quote(s: &str) -> String {
 /// (`1e307` must not come back as 308 digits).
 pub fn number(v: f64) -> String {
     let plain = format!("{v}");
-    if plain.len() <= 24 { plain } else { format!("{v:e}") }
+    if plain.len() <= 24 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// Shortens a message written by a parser that may echo input: every run of more than

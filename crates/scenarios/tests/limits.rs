@@ -73,7 +73,10 @@ fn directories_fifos_and_devices_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
     let e = not_regular(check_file(&d));
-    assert!(e.ends_with("cannot read: is a directory, not a regular file"), "{e}");
+    assert!(
+        e.ends_with("cannot read: is a directory, not a regular file"),
+        "{e}"
+    );
 
     let fifo = dir.path().join("pipe.toml");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
@@ -83,7 +86,10 @@ fn directories_fifos_and_devices_are_refused_at_once() {
     assert!(e.contains("is a FIFO (named pipe)"), "{e}");
     let f = fifo.display().to_string();
     let e = not_regular(without_hanging(move || load_scenario(&f)));
-    assert!(e.starts_with(&format!("{}: cannot read", fifo.display())), "{e}");
+    assert!(
+        e.starts_with(&format!("{}: cannot read", fifo.display())),
+        "{e}"
+    );
 
     // `plenary check /dev/zero` used to grow at 650 MB/s.
     let e = not_regular(without_hanging(|| check_file(Path::new("/dev/zero"))));
@@ -135,8 +141,12 @@ fn a_scenario_names_a_design_preset_never_a_file() {
     let e = scenario_errors(&text);
     assert_eq!(e.0[0].key, "scenario.default_design", "{e}");
     assert!(
-        e.0[0].message.starts_with("`/etc/passwd` has the character '/'")
-            && e.0[0].message.contains("a design preset id only, never a file"),
+        e.0[0]
+            .message
+            .starts_with("`/etc/passwd` has the character '/'")
+            && e.0[0]
+                .message
+                .contains("a design preset id only, never a file"),
         "{e}"
     );
     // A well-formed id that is not a preset: the loader says so (and never tries a file
@@ -160,14 +170,25 @@ fn errors_quote_only_a_short_prefix_of_bad_input() {
     let text = edit(&osce(), "bloc = \"west\"", &format!("bloc = \"{mega}\""));
     let e = scenario_errors(&text).to_string();
     assert!(e.len() < 2000, "{} bytes", e.len());
-    assert!(e.contains(&format!("`{}`… (1048576 bytes)", "Z".repeat(64))), "{e:.300}");
+    assert!(
+        e.contains(&format!("`{}`… (1048576 bytes)", "Z".repeat(64))),
+        "{e:.300}"
+    );
     // A parser error echoing a value.
-    let text = edit(&osce(), "capability = 13.0", &format!("capability = \"{mega}\""));
+    let text = edit(
+        &osce(),
+        "capability = 13.0",
+        &format!("capability = \"{mega}\""),
+    );
     let e = scenario_errors(&text).to_string();
     assert!(e.len() < 500, "{e:.300}");
     assert!(e.contains("capability"), "{e}");
     // An unknown key: the key path and the message are both clipped.
-    let text = edit(&osce(), "[scenario]\n", &format!("[scenario]\n{mega} = 1\n"));
+    let text = edit(
+        &osce(),
+        "[scenario]\n",
+        &format!("[scenario]\n{mega} = 1\n"),
+    );
     let e = scenario_errors(&text);
     assert!(e.to_string().len() < 1500, "{:.300}", e.to_string());
     assert!(e.0[0].key.starts_with("scenario.ZZZ"), "{e:.300}");
@@ -216,10 +237,15 @@ fn ids_names_and_texts_have_length_limits() {
     assert_eq!(e[0].0, "scenario.description");
     assert!(e[0].1.ends_with("more than the limit of 16384"), "{e:?}");
 
-    let text = edit(&osce_design(), "name = \"Permanent Council\"", "name = \"Perm\\u0007\"");
+    let text = edit(
+        &osce_design(),
+        "name = \"Permanent Council\"",
+        "name = \"Perm\\u0007\"",
+    );
     let e = keyed(&design_errors(&text));
     assert!(
-        e.iter().any(|(k, m)| k == "bodies[0].name" && m.contains("a control character")),
+        e.iter()
+            .any(|(k, m)| k == "bodies[0].name" && m.contains("a control character")),
         "{e:?}"
     );
 }
@@ -229,7 +255,10 @@ fn capability_is_bounded_so_no_nan_reaches_results() {
     let text = edit(&osce(), "capability = 13.0", "capability = 1e307");
     let e = keyed(&scenario_errors(&text));
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].0.starts_with("states[") && e[0].0.ends_with("].capability"), "{e:?}");
+    assert!(
+        e[0].0.starts_with("states[") && e[0].0.ends_with("].capability"),
+        "{e:?}"
+    );
     assert_eq!(
         e[0].1,
         "1e307 is outside 1e-6..=1e6 (capability is a relative weight)"
@@ -245,13 +274,17 @@ fn empty_ids_are_refused() {
     let text = edit(&osce(), "id = \"unified-budget\"", "id = \"\"");
     let e = keyed(&scenario_errors(&text));
     assert!(
-        e.iter()
-            .any(|(k, m)| k.starts_with("agenda[") && k.ends_with("].id") && m == "must not be empty"),
+        e.iter().any(|(k, m)| k.starts_with("agenda[")
+            && k.ends_with("].id")
+            && m == "must not be empty"),
         "{e:?}"
     );
     let text = edit(&osce_design(), "id = \"permanent-council\"", "id = \"\"");
     let e = keyed(&design_errors(&text));
-    assert!(e.contains(&("bodies[0].id".into(), "must not be empty".into())), "{e:?}");
+    assert!(
+        e.contains(&("bodies[0].id".into(), "must not be empty".into())),
+        "{e:?}"
+    );
 }
 
 #[test]
