@@ -75,13 +75,44 @@ impl Prepared {
 pub fn prepare(args: &MatchArgs) -> Result<Prepared> {
     let scenario = plenary_scenarios::load_scenario(&args.scenario)
         .with_context(|| format!("loading scenario `{}`", args.scenario))?;
-    let design_spec = args
-        .design
-        .clone()
-        .or_else(|| scenario.default_design.clone())
-        .unwrap_or_else(|| "osce-2021".to_string());
-    let design = plenary_scenarios::load_design(&design_spec)
-        .with_context(|| format!("loading design `{design_spec}`"))?;
+    prepare_for(
+        scenario,
+        args.design.as_deref(),
+        args.strategies.as_deref(),
+        args.seed,
+    )
+}
+
+/// Everything a match needs from a loaded scenario: the design (`design`, else the
+/// scenario's default preset, never a file a scenario names), its fit to the scenario,
+/// and the strategy of every seat (`strategies`, else the built-in mix). `run`, `lab`
+/// and `check` all go through here, so `check` passes exactly what `run` accepts.
+pub fn prepare_for(
+    scenario: Scenario,
+    design: Option<&str>,
+    strategies: Option<&str>,
+    seed: u64,
+) -> Result<Prepared> {
+    let (design_spec, design) = match design {
+        Some(spec) => (
+            spec.to_string(),
+            plenary_scenarios::load_design(spec)
+                .with_context(|| format!("loading design `{spec}`"))?,
+        ),
+        None => {
+            let id = scenario
+                .default_design
+                .clone()
+                .unwrap_or_else(|| plenary_scenarios::FALLBACK_DESIGN.to_string());
+            let d = plenary_scenarios::default_design(&scenario).with_context(|| {
+                format!(
+                    "loading design `{id}` (the default design of scenario `{}`)",
+                    scenario.id
+                )
+            })?;
+            (id, d)
+        }
+    };
     design
         .validate_for(&design_spec, &scenario)
         .with_context(|| {
@@ -90,13 +121,31 @@ pub fn prepare(args: &MatchArgs) -> Result<Prepared> {
                 scenario.id
             )
         })?;
-    let spec = args
-        .strategies
-        .as_deref()
-        .unwrap_or(plenary_strategies::DEFAULT_MIX);
-    let assignment = Assignment::parse(spec).context("--strategies")?;
+    let strategies = assign(&scenario, strategies)?;
+    Ok(Prepared {
+        scenario: Arc::new(scenario),
+        design: Arc::new(design),
+        strategies,
+        seed,
+    })
+}
+
+/// The strategy of every seat from `--strategies` (or the built-in mix), with every
+/// name checked against the registry.
+fn assign(scenario: &Scenario, given: Option<&str>) -> Result<Vec<String>> {
+    let (spec, what) = match given {
+        Some(spec) => (spec, "--strategies".to_string()),
+        None => (
+            plenary_strategies::DEFAULT_MIX,
+            format!(
+                "the built-in strategy mix on scenario `{}` (give --strategies to choose the strategies of its States)",
+                scenario.id
+            ),
+        ),
+    };
+    let assignment = Assignment::parse(spec).with_context(|| what.clone())?;
     // The default mix names osce-2021 blocs; on other scenarios keep its default only.
-    let assignment = if args.strategies.is_none() && scenario.bloc("west").is_none() {
+    let assignment = if given.is_none() && scenario.bloc("west").is_none() {
         Assignment {
             default: assignment.default.clone(),
             rules: Vec::new(),
@@ -105,18 +154,13 @@ pub fn prepare(args: &MatchArgs) -> Result<Prepared> {
         assignment
     };
     let strategies = assignment
-        .resolve(&scenario, "dissociator")
-        .context("--strategies")?;
+        .resolve(scenario, "dissociator")
+        .with_context(|| what.clone())?;
     let mut names: Vec<&str> = strategies.iter().map(String::as_str).collect();
     names.sort_unstable();
     names.dedup();
-    plenary_strategies::check(&names).context("--strategies")?;
-    Ok(Prepared {
-        scenario: Arc::new(scenario),
-        design: Arc::new(design),
-        strategies,
-        seed: args.seed,
-    })
+    plenary_strategies::check(&names).with_context(|| what.clone())?;
+    Ok(strategies)
 }
 
 /// Runs a prepared match in-process.
@@ -238,37 +282,88 @@ pub struct CheckArgs {
     /// For a design: also check it against this scenario (preset id or file).
     #[arg(long)]
     pub scenario: Option<String>,
+    /// For a scenario: check it with this design (preset id or file) instead of its
+    /// default design.
+    #[arg(long)]
+    pub design: Option<String>,
+    /// Also check this strategy assignment (as `run --strategies`) against the
+    /// scenario. Default: the built-in mix, as `run` uses it.
+    #[arg(long)]
+    pub strategies: Option<String>,
 }
 
-/// `plenary check FILE`.
+/// `plenary check FILE`: everything `plenary run` would check before running. For a
+/// scenario: the file, its default design (or `--design`) and the design's fit, and
+/// the strategy assignment (`--strategies` or the built-in mix). For a design: the file,
+/// and with `--scenario` its fit to that scenario and the assignment on it.
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
-    match plenary_scenarios::check_file(&args.file) {
+    let file = args.file.display().to_string();
+    let outcome = match plenary_scenarios::check_file(&args.file) {
         Ok(Checked::Scenario(s)) => {
-            println!(
-                "{}: scenario `{}` is valid ({} States, {} blocs, {} items)",
-                args.file.display(),
+            if args.scenario.is_some() {
+                bail!("--scenario is for checking a design file; {file} is a scenario");
+            }
+            let summary = format!(
+                "{file}: scenario `{}` is valid ({} States, {} blocs, {} items)",
                 s.id,
                 s.states.len(),
                 s.blocs.len(),
                 s.agenda.len()
             );
+            prepare_for(
+                s,
+                args.design.as_deref(),
+                args.strategies.as_deref(),
+                DEFAULT_SEED,
+            )
+            .map(|p| {
+                format!(
+                    "{summary}; runs under design `{}` with strategies {}",
+                    p.design.design.id,
+                    distinct(&p.strategies)
+                )
+            })
         }
         Ok(Checked::Design(d)) => {
-            if let Some(spec) = &args.scenario {
-                let s = plenary_scenarios::load_scenario(spec)?;
-                if let Err(e) = d.validate_for(&args.file.display().to_string(), &s) {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(1));
-                }
+            if args.design.is_some() {
+                bail!("--design is for checking a scenario file; {file} is a design");
             }
-            println!("{}: design `{}` is valid", args.file.display(), d.design.id);
+            match &args.scenario {
+                Some(spec) => {
+                    let s = plenary_scenarios::load_scenario(spec)
+                        .with_context(|| format!("loading scenario `{spec}`"))?;
+                    let id = s.id.clone();
+                    d.validate_for(&file, &s)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|_| assign(&s, args.strategies.as_deref()))
+                        .map(|_| {
+                            format!(
+                                "{file}: design `{}` is valid and fits scenario `{id}`",
+                                d.design.id
+                            )
+                        })
+                }
+                None => Ok(format!("{file}: design `{}` is valid", d.design.id)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    };
+    match outcome {
+        Ok(line) => {
+            println!("{line}");
+            Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(1));
+            eprintln!("{e:#}");
+            Ok(ExitCode::from(1))
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The distinct names of a list, sorted and joined.
+fn distinct(names: &[String]) -> String {
+    let set: std::collections::BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    set.into_iter().collect::<Vec<_>>().join(", ")
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the default (warnings, info for plenary).

@@ -126,14 +126,20 @@ pub(crate) fn timeout_ms() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(1..=plenary_chair::MAX_TIMEOUT_MS)
 }
 
-/// Parses `STATE=URL` of `--external`.
+/// Parses `STATE=URL` of `--external`; the URL is checked here, so a typo fails at
+/// once instead of after the start timeout.
 fn parse_external(s: &str) -> Result<(String, String), String> {
+    use plenary_core::validate::{check_id, parse_endpoint_url, quote};
     match s.split_once('=') {
         Some((state, url)) if !state.trim().is_empty() && !url.trim().is_empty() => {
-            Ok((state.trim().to_string(), url.trim().to_string()))
+            let (state, url) = (state.trim(), url.trim());
+            check_id(state).map_err(|e| format!("State {}: {e}", quote(state)))?;
+            parse_endpoint_url(url).map_err(|e| e.to_string())?;
+            Ok((state.to_string(), url.to_string()))
         }
         _ => Err(format!(
-            "`{s}` is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)"
+            "{} is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)",
+            quote(s)
         )),
     }
 }
@@ -328,8 +334,7 @@ async fn register(
 pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
     let tokens = match &args.tokens {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = plenary_scenarios::bounded::read_toml(path)?;
             let map =
                 parse_tokens(&text).with_context(|| format!("tokens file {}", path.display()))?;
             plenary_chair::Tokens::Required(map)
