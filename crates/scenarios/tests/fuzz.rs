@@ -11,7 +11,8 @@
 
 use plenary_core::files::{FileErrors, MAX_KEY_BYTES};
 use plenary_core::scenario::{
-    BlocFile, ItemFile, ProfileFile, ScenarioFile, ScenarioHeader, StateFile, TensionFile,
+    BlocFile, ExplicitPreference, ItemFile, ProfileFile, ScenarioFile, ScenarioHeader, StateFile,
+    TensionFile,
 };
 use plenary_core::validate::{MAX_CAPABILITY, MAX_MESSAGE_BYTES, MIN_CAPABILITY};
 use plenary_core::{Design, Dimension, ItemKind, Match, MatchSetup, Scenario};
@@ -299,10 +300,86 @@ fn scenario_file(blocs: usize, states: usize, items: usize, v: &[f64]) -> Scenar
         states: states_v,
         profiles,
         agenda,
-        preferences: vec![],
+        preferences: (0..states.min(3))
+            .map(|s| ExplicitPreference {
+                state: format!("S{s:02}"),
+                item: format!("item-{}", s % items),
+                ideal: next(0.0, 100.0),
+                salience: next(0.0, 1.0),
+                red_line: Some(next(0.0, 100.0)),
+                capability: Some(next(MIN_CAPABILITY, MAX_CAPABILITY)),
+            })
+            .collect(),
         tension,
         legitimacy: (0..blocs).map(|b| (bloc_id(b), next(0.0, 1.0))).collect(),
     }
+}
+
+/// Varies a design's procedure, rules and dynamics within their valid ranges.
+fn vary(d: &mut Design, picks: &[u16], values: &[f64]) {
+    use plenary_core::design::{Absence, AgendaOrder, Linkage, Mediation, Rule};
+    let mut k = 0usize;
+    let mut pick = |n: u16| {
+        k += 1;
+        picks[k % picks.len()].wrapping_mul(k as u16 | 1) % n
+    };
+    let p = &mut d.procedure;
+    p.mediation = [
+        Mediation::Compromise,
+        Mediation::Nash,
+        Mediation::MaxSupport,
+    ][pick(3) as usize];
+    p.linkage = [Linkage::None, Linkage::SameDimension, Linkage::Any][pick(3) as usize];
+    p.naming_shaming = pick(2) == 1;
+    p.silence_procedure = pick(2) == 1;
+    p.provisional_budget = pick(2) == 1;
+    p.exit_allowed = pick(2) == 1;
+    p.package = pick(2) == 1;
+    p.ad_hoc_min = u32::from(pick(4));
+    p.absence = [Absence::NotTakingPart, Absence::Objection][pick(2) as usize];
+    p.agenda_order = [AgendaOrder::AsListed, AgendaOrder::ConsensualFirst][pick(2) as usize];
+    p.strike_limit = 1 + u32::from(pick(3));
+    p.max_rounds = 1 + u32::from(pick(4));
+    for b in &mut d.bodies {
+        b.rule = if pick(2) == 0 {
+            Rule::Consensus {
+                minus: u32::from(pick(3)),
+                exclude_accused: pick(2) == 1,
+            }
+        } else {
+            Rule::QualifiedMajority {
+                threshold: [1e-9, 0.5, 2.0 / 3.0, 1.0][pick(4) as usize],
+                weighted: pick(2) == 1,
+            }
+        };
+    }
+    let v = |i: usize| values[i % values.len()];
+    let dy = &mut d.dynamics;
+    for (i, x) in [
+        &mut dy.outvoted,
+        &mut dy.distance,
+        &mut dy.gain,
+        &mut dy.shamed,
+        &mut dy.tension_linkage,
+        &mut dy.tension_block,
+        &mut dy.tension_shaming,
+        &mut dy.tension_exit,
+        &mut dy.tension_agreement,
+        &mut dy.nonbinding_compliance,
+        &mut dy.withholding,
+        &mut dy.ad_hoc_spillover,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        *x = match pick(4) {
+            0 => 0.0,
+            1 => 1.0,
+            _ => v(i),
+        };
+    }
+    dy.shaming_cost = 100.0 * v(20);
+    dy.shaming_gap = 100.0 * v(21);
 }
 
 /// Keys whose value may be null in a match result (options); a null anywhere else is
@@ -355,8 +432,10 @@ proptest! {
         prop_assert_eq!(&again, &sc);
 
         // Run it under a design preset with every permanent seat dropped (the presets
-        // name real States) and few sessions, with random built-in strategies.
+        // name real States), few sessions and its procedure, rules and dynamics
+        // varied within their valid ranges, with random built-in strategies.
         let mut d = plenary_scenarios::design(DESIGNS[design].0).unwrap();
+        vary(&mut d, &picks, &values);
         d.procedure.sessions = d.procedure.sessions.min(2);
         for b in &mut d.bodies {
             b.members.permanent.clear();
@@ -376,4 +455,28 @@ proptest! {
         });
         assert_finite("result", &serde_json::to_value(&result).unwrap());
     }
+}
+
+/// The finiteness check above would have caught the NaN: capability 1e307
+/// (now refused by validation, so forced in here) makes welfare NaN.
+#[test]
+fn the_finiteness_oracle_sees_unbounded_capability() {
+    let mut sc = plenary_scenarios::scenario("csce-1975").unwrap();
+    for s in &mut sc.states {
+        s.capability = 1e307;
+    }
+    let d = plenary_scenarios::default_design(&sc).unwrap();
+    let strategies = vec!["dissociator".to_string(); sc.states.len()];
+    let setup = MatchSetup {
+        match_id: "nan".into(),
+        seed: 1,
+        strategies: strategies.clone(),
+    };
+    let m = Match::new(Arc::new(sc), Arc::new(d), setup);
+    let result = plenary_core::run_in_process(m, &mut |b| {
+        plenary_strategies::create(&strategies[b.seat as usize], b).unwrap()
+    });
+    let json = serde_json::to_value(&result).unwrap();
+    let caught = std::panic::catch_unwind(|| assert_finite("result", &json));
+    assert!(caught.is_err(), "the oracle missed a non-finite number");
 }

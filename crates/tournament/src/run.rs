@@ -23,19 +23,20 @@ pub struct Shard {
 impl Shard {
     /// Parses `I/N` (0 <= I < N).
     pub fn parse(s: &str) -> Result<Shard, String> {
+        use plenary_core::validate::quote;
         let (i, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not of the form I/N (e.g. 0/2)"))?;
+            .ok_or_else(|| format!("{} is not of the form I/N (e.g. 0/2)", quote(s)))?;
         let index: u64 = i
             .trim()
             .parse()
-            .map_err(|_| format!("`{i}` in `{s}` is not a shard number"))?;
+            .map_err(|_| format!("{} in {} is not a shard number", quote(i), quote(s)))?;
         let count: u64 = n
             .trim()
             .parse()
-            .map_err(|_| format!("`{n}` in `{s}` is not a shard count"))?;
+            .map_err(|_| format!("{} in {} is not a shard count", quote(n), quote(s)))?;
         if count == 0 || index >= count {
-            return Err(format!("shard `{s}`: need 0 <= I < N"));
+            return Err(format!("shard {}: need 0 <= I < N", quote(s)));
         }
         Ok(Shard { index, count })
     }

@@ -70,8 +70,8 @@ fn mutate(text: &str, op: u8, at: u64, pick: u64) -> String {
     let i = (at % lines.len() as u64) as usize;
     let choose = |list: &[&'static str]| list[(pick % list.len() as u64) as usize];
     match op % 6 {
-        0 | 1 => {
-            let v = if op % 6 == 0 {
+        k @ (0 | 1) => {
+            let v = if k == 0 {
                 choose(NUMBERS)
             } else {
                 choose(STRINGS)
