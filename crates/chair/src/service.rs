@@ -337,7 +337,7 @@ impl Secretariat {
                 ))),
                 (true, true) => Ok(None),
                 (false, true) => {
-                    limits::check_id(field, id).map_err(Status::invalid_argument)?;
+                    limits::check_state(field, id).map_err(Status::invalid_argument)?;
                     Ok(Some(Source::Preset(id.to_string())))
                 }
                 (true, false) => {
@@ -360,7 +360,7 @@ impl Secretariat {
         })?;
         let design = source("design", &r.design, &r.design_toml)?;
         if !r.match_id.is_empty() {
-            limits::check_id("match_id", &r.match_id).map_err(Status::invalid_argument)?;
+            limits::check_match_id("match_id", &r.match_id).map_err(Status::invalid_argument)?;
         }
         MatchPlan::resolve(PlanRequest {
             scenario,
@@ -386,7 +386,7 @@ impl SecretariatApi for Secretariat {
         request: Request<v2::RegisterRequest>,
     ) -> Result<Response<Self::RegisterStream>, Status> {
         let r = request.into_inner();
-        limits::check_id("state", &r.state).map_err(Status::invalid_argument)?;
+        limits::check_state("state", &r.state).map_err(Status::invalid_argument)?;
         limits::check_token("token", &r.token).map_err(Status::invalid_argument)?;
         if !self.config.tokens.admits(&r.state, &r.token) {
             warn!("registration refused: wrong token");
@@ -537,7 +537,7 @@ impl SecretariatApi for Secretariat {
         request: Request<v2::GetResultsRequest>,
     ) -> Result<Response<v2::GetResultsResponse>, Status> {
         let id = request.into_inner().session_id;
-        limits::check_id("session_id", &id).map_err(Status::invalid_argument)?;
+        limits::check_match_id("session_id", &id).map_err(Status::invalid_argument)?;
         let session = self.find(&id)?;
         let log = lock(&session.log);
         Ok(Response::new(match &log.results {
@@ -567,7 +567,7 @@ impl SecretariatApi for Secretariat {
     ) -> Result<Response<Self::WatchStream>, Status> {
         let id = request.into_inner().session_id;
         if !id.is_empty() {
-            limits::check_id("session_id", &id).map_err(Status::invalid_argument)?;
+            limits::check_match_id("session_id", &id).map_err(Status::invalid_argument)?;
         }
         let session = self.find(&id)?;
         let (history, live) = {

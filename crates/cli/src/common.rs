@@ -183,37 +183,84 @@ pub struct CheckArgs {
     /// For a design: also check it against this scenario (preset id or file).
     #[arg(long)]
     pub scenario: Option<String>,
+    /// For a scenario: check it with this design (preset id or file) instead of its
+    /// default design.
+    #[arg(long)]
+    pub design: Option<String>,
+    /// Also check this strategy assignment (as `run --strategies`) against the
+    /// scenario. Default: the built-in mix, as `run` uses it.
+    #[arg(long)]
+    pub strategies: Option<String>,
 }
 
-/// `plenary check FILE`.
+/// `plenary check FILE`: everything `plenary run` would check before running. For a
+/// scenario: the file, its default design (or `--design`) and the design's fit, and
+/// the strategy assignment (`--strategies` or the built-in mix). For a design: the file,
+/// and with `--scenario` its fit to that scenario and the assignment on it.
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
-    match plenary_scenarios::check_file(&args.file) {
+    let file = args.file.display().to_string();
+    let plan = |scenario: String, design: Option<String>| {
+        prepare(&MatchArgs {
+            scenario,
+            design,
+            seed: DEFAULT_SEED,
+            strategies: args.strategies.clone(),
+            json: None,
+            brief: true,
+        })
+    };
+    let outcome = match plenary_scenarios::check_file(&args.file) {
         Ok(Checked::Scenario(s)) => {
-            println!(
-                "{}: scenario `{}` is valid ({} States, {} blocs, {} items)",
-                args.file.display(),
+            if args.scenario.is_some() {
+                bail!("--scenario is for checking a design file; {file} is a scenario");
+            }
+            let summary = format!(
+                "{file}: scenario `{}` is valid ({} States, {} blocs, {} items)",
                 s.id,
                 s.states.len(),
                 s.blocs.len(),
                 s.agenda.len()
             );
+            plan(file.clone(), args.design.clone()).map(|p| {
+                format!(
+                    "{summary}; runs under design `{}` with strategies {}",
+                    p.design.design.id,
+                    distinct(&p.strategies)
+                )
+            })
         }
         Ok(Checked::Design(d)) => {
-            if let Some(spec) = &args.scenario {
-                let s = plenary_scenarios::load_scenario(spec)?;
-                if let Err(e) = d.validate_for(&args.file.display().to_string(), &s) {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(1));
-                }
+            if args.design.is_some() {
+                bail!("--design is for checking a scenario file; {file} is a design");
             }
-            println!("{}: design `{}` is valid", args.file.display(), d.design.id);
+            match &args.scenario {
+                Some(spec) => plan(spec.clone(), Some(file.clone())).map(|p| {
+                    format!(
+                        "{file}: design `{}` is valid and fits scenario `{}`",
+                        d.design.id, p.scenario.id
+                    )
+                }),
+                None => Ok(format!("{file}: design `{}` is valid", d.design.id)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    };
+    match outcome {
+        Ok(line) => {
+            println!("{line}");
+            Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(1));
+            eprintln!("{e:#}");
+            Ok(ExitCode::from(1))
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The distinct names of a list, sorted and joined.
+fn distinct(names: &[String]) -> String {
+    let set: std::collections::BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    set.into_iter().collect::<Vec<_>>().join(", ")
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the default (warnings, info for plenary).

@@ -198,17 +198,20 @@ pub(crate) fn timeout_ms() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(1..=plenary_chair::MAX_TIMEOUT_MS)
 }
 
-/// Parses `STATE=URL` of `--external`: the URL must be one the chair can call.
+/// Parses `STATE=URL` of `--external`; the URL is checked here, so a typo fails at
+/// once instead of after the start timeout.
 fn parse_external(s: &str) -> Result<(String, String), String> {
+    use plenary_core::validate::{check_id, parse_endpoint_url, quote};
     match s.split_once('=') {
         Some((state, url)) if !state.trim().is_empty() && !url.trim().is_empty() => {
             let (state, url) = (state.trim(), url.trim());
-            plenary_proto::limits::check_id("STATE", state)?;
-            plenary_proto::limits::check_endpoint("URL", url)?;
+            check_id(state).map_err(|e| format!("State {}: {e}", quote(state)))?;
+            parse_endpoint_url(url).map_err(|e| e.to_string())?;
             Ok((state.to_string(), url.to_string()))
         }
         _ => Err(format!(
-            "`{s}` is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)"
+            "{} is not of the form STATE=URL (e.g. RUS=http://127.0.0.1:50061)",
+            quote(s)
         )),
     }
 }
@@ -224,7 +227,7 @@ struct TokensFile {
 pub fn parse_tokens(text: &str) -> Result<HashMap<String, String>> {
     let f: TokensFile = toml::from_str(text)?;
     for (state, token) in &f.tokens {
-        plenary_proto::limits::check_id("state", state).map_err(|e| anyhow!("{e}"))?;
+        plenary_proto::limits::check_state("state", state).map_err(|e| anyhow!("{e}"))?;
         if token.is_empty() {
             bail!("the token of {state} is empty");
         }

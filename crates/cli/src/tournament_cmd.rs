@@ -45,8 +45,8 @@ pub struct TournamentArgs {
     /// matches of the tournament; writes nothing.
     #[arg(long)]
     pub bench: bool,
-    /// Matches to run per --bench measurement.
-    #[arg(long, default_value_t = 400, value_name = "N")]
+    /// Matches to run per --bench measurement (at least 1).
+    #[arg(long, default_value_t = 400, value_name = "N", value_parser = at_least_one)]
     pub bench_matches: usize,
     /// Print the configuration (the embedded default unless --config) and exit.
     #[arg(long)]
@@ -120,6 +120,15 @@ pub struct DesignsExperimentArgs {
     pub threads: Option<usize>,
 }
 
+/// A count of at least 1 (`--bench-matches 0` promised a 15,000,000,000 s tournament).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a count: {e}")),
+    }
+}
+
 fn maker() -> Arc<StrategyMaker> {
     Arc::new(|name: &str, brief: &plenary_core::strategy::SeatBrief| {
         plenary_strategies::create(name, brief).map_err(|e| e.to_string())
@@ -135,8 +144,7 @@ fn load_config(path: Option<&Path>) -> Result<(String, Config)> {
     let names = known();
     match path {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text = plenary_scenarios::bounded::read_toml(p)?;
             let origin = p.display().to_string();
             let cfg = Config::parse(&origin, &text, &names)?;
             Ok((origin, cfg))
@@ -246,6 +254,8 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
             bail!("--replications must be at least 1");
         }
         cfg.replications = r;
+        // The plan size limit applies to the overridden configuration too.
+        cfg.validate(&format!("{origin} with --replications {r}"), &known())?;
     }
     if args.print_config {
         print!("{}", cfg.to_toml());

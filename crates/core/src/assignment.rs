@@ -3,15 +3,47 @@
 //! in config files. State rules win over bloc rules, which win over the default.
 
 use crate::scenario::Scenario;
+use crate::validate::{self, TextError, quote};
+
+/// Longest assignment spec, in bytes (a rule per State of the largest scenario).
+pub const MAX_SPEC_BYTES: usize = 128 * 1024;
 
 /// A parse or resolution problem in an assignment spec.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AssignmentError {
-    /// A rule without `=`.
-    #[error("`{0}` is not of the form NAME=STRATEGY (NAME is a bloc id, a State id or `default`)")]
+    /// A rule without `=` (the rule, quoted).
+    #[error("{0} is not of the form NAME=STRATEGY (NAME is a bloc id, a State id or `default`)")]
     Malformed(String),
+    /// No rule at all (an empty spec would silently mean the fallback everywhere).
+    #[error(
+        "no rule given: write NAME=STRATEGY rules separated by commas, or a strategy name for every seat"
+    )]
+    Empty,
+    /// The same name twice (the second would silently win).
+    #[error("{name} is assigned twice: {first} and {second}")]
+    Conflict {
+        /// The bloc, State or `default`, quoted.
+        name: String,
+        /// The first rule, quoted.
+        first: String,
+        /// The second rule, quoted.
+        second: String,
+    },
+    /// A name or strategy that is not an id.
+    #[error("{quoted} in {rule}: {problem}")]
+    BadName {
+        /// The offending name, quoted.
+        quoted: String,
+        /// The rule, quoted.
+        rule: String,
+        /// What is wrong.
+        problem: TextError,
+    },
+    /// The whole spec is too long.
+    #[error("the assignment is {0} bytes long, more than the limit of {MAX_SPEC_BYTES}")]
+    TooLong(usize),
     /// A name that is neither a bloc nor a State of the scenario.
-    #[error("`{name}` is neither a bloc nor a State of scenario `{scenario}` (blocs: {blocs})")]
+    #[error("{name} is neither a bloc nor a State of scenario {scenario} (blocs: {blocs})")]
     UnknownTarget {
         /// The name.
         name: String,
@@ -33,22 +65,45 @@ pub struct Assignment {
 
 impl Assignment {
     /// Parses `default=x,west=y,RUS=z` (whitespace around items is ignored; a bare
-    /// `name` without `=` means `default=name`).
+    /// `name` without `=` means `default=name`). Refuses an empty spec and a name
+    /// given twice, naming both rules.
     pub fn parse(spec: &str) -> Result<Assignment, AssignmentError> {
+        if spec.len() > MAX_SPEC_BYTES {
+            return Err(AssignmentError::TooLong(spec.len()));
+        }
         let mut a = Assignment::default();
+        // The rule that set each name, to name both sides of a conflict.
+        let mut given: std::collections::BTreeMap<String, String> = Default::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.split_once('=') {
+            let (k, v) = match part.split_once('=') {
                 Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-                    let (k, v) = (k.trim(), v.trim());
-                    if k == "default" {
-                        a.default = Some(v.to_string());
-                    } else {
-                        a.rules.push((k.to_string(), v.to_string()));
-                    }
+                    (k.trim(), v.trim())
                 }
-                None if !part.contains(char::is_whitespace) => a.default = Some(part.to_string()),
-                _ => return Err(AssignmentError::Malformed(part.to_string())),
+                None if !part.contains(char::is_whitespace) => ("default", part),
+                _ => return Err(AssignmentError::Malformed(quote(part))),
+            };
+            for name in [k, v] {
+                validate::check_id(name).map_err(|problem| AssignmentError::BadName {
+                    quoted: quote(name),
+                    rule: quote(part),
+                    problem,
+                })?;
             }
+            if let Some(first) = given.insert(k.to_string(), part.to_string()) {
+                return Err(AssignmentError::Conflict {
+                    name: quote(k),
+                    first: quote(&first),
+                    second: quote(part),
+                });
+            }
+            if k == "default" {
+                a.default = Some(v.to_string());
+            } else {
+                a.rules.push((k.to_string(), v.to_string()));
+            }
+        }
+        if given.is_empty() {
+            return Err(AssignmentError::Empty);
         }
         Ok(a)
     }
@@ -70,8 +125,8 @@ impl Assignment {
                 by_state.push((s, v.clone()));
             } else {
                 return Err(AssignmentError::UnknownTarget {
-                    name: k.clone(),
-                    scenario: sc.id.clone(),
+                    name: quote(k),
+                    scenario: quote(&sc.id),
                     blocs: sc
                         .blocs
                         .iter()
@@ -118,5 +173,44 @@ mod tests {
             Assignment::parse("a b"),
             Err(AssignmentError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn an_empty_assignment_is_refused() {
+        for spec in ["", " ", ",", " , ,"] {
+            assert_eq!(
+                Assignment::parse(spec),
+                Err(AssignmentError::Empty),
+                "{spec:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_given_twice_is_refused_naming_both_rules() {
+        let e = Assignment::parse("west=hardliner,west=linker").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`west` is assigned twice: `west=hardliner` and `west=linker`"
+        );
+        let e = Assignment::parse("boulware,default=linker").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`default` is assigned twice: `boulware` and `default=linker`"
+        );
+        // Precedence of State over bloc rules is no conflict.
+        Assignment::parse("west=linker,USA=hardliner").unwrap();
+    }
+
+    #[test]
+    fn names_in_an_assignment_are_short_ids() {
+        let long = "x".repeat(100_000);
+        let e = Assignment::parse(&format!("west={long}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 400, "{e}");
+        assert!(e.contains("more than the limit of 64"), "{e}");
+        let e = Assignment::parse("we\u{1b}st=linker").unwrap_err();
+        assert!(matches!(e, AssignmentError::BadName { .. }), "{e}");
     }
 }

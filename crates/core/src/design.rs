@@ -6,7 +6,9 @@
 use crate::files::{FileErrors, Problems, parse_toml};
 use crate::model::{Dimension, ItemKind};
 use crate::scenario::Scenario;
+use crate::validate::{self, quote};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// A design file (see `crates/scenarios/data/designs/*.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -311,9 +313,9 @@ impl Design {
     /// Checks values that the types alone cannot.
     pub fn validate(&self, origin: &str) -> Result<(), FileErrors> {
         let mut p = Problems::new(origin);
-        if self.design.id.trim().is_empty() {
-            p.push("design.id", "must not be empty");
-        }
+        p.id("design.id", &self.design.id);
+        p.name("design.name", &self.design.name);
+        p.text("design.description", &self.design.description);
         let pr = &self.procedure;
         if pr.sessions == 0 || pr.sessions > 1000 {
             p.push(
@@ -333,17 +335,50 @@ impl Design {
         if pr.strike_limit == 0 {
             p.push("procedure.strike_limit", "must be at least 1");
         }
+        no_repeats(&mut p, "procedure.scope", &pr.scope);
         if self.bodies.is_empty() {
             p.push("bodies", "at least one body is needed");
         }
+        p.count("bodies", self.bodies.len(), validate::MAX_LIST);
+        let mut body_ids = BTreeSet::new();
         for (i, b) in self.bodies.iter().enumerate() {
+            p.id(format!("bodies[{i}].id"), &b.id);
+            p.name(format!("bodies[{i}].name"), &b.name);
+            if !body_ids.insert(b.id.as_str()) {
+                p.push(
+                    format!("bodies[{i}].id"),
+                    format!("duplicate body {}", quote(&b.id)),
+                );
+            }
             check_rule(&mut p, &format!("bodies[{i}].rule"), &b.rule);
-            let mut seen = std::collections::BTreeSet::new();
+            no_repeats(
+                &mut p,
+                &format!("bodies[{i}].scope.dimensions"),
+                &b.scope.dimensions,
+            );
+            no_repeats(&mut p, &format!("bodies[{i}].scope.kinds"), &b.scope.kinds);
+            p.count(
+                format!("bodies[{i}].members.permanent"),
+                b.members.permanent.len(),
+                validate::MAX_STATES,
+            );
+            if b.members.elected as usize > validate::MAX_STATES {
+                p.push(
+                    format!("bodies[{i}].members.elected"),
+                    format!(
+                        "{} is more than the limit of {} States",
+                        b.members.elected,
+                        validate::MAX_STATES
+                    ),
+                );
+            }
+            let mut seen = BTreeSet::new();
             for (j, id) in b.members.permanent.iter().enumerate() {
+                p.id(format!("bodies[{i}].members.permanent[{j}]"), id);
                 if !seen.insert(id) {
                     p.push(
                         format!("bodies[{i}].members.permanent[{j}]"),
-                        format!("`{id}` is listed twice (one State, one seat)"),
+                        format!("{} is listed twice (one State, one seat)", quote(id)),
                     );
                 }
             }
@@ -376,8 +411,16 @@ impl Design {
                 }
             }
         }
+        let mut kinds = BTreeSet::new();
         for (i, k) in self.kind_rules.iter().enumerate() {
             check_rule(&mut p, &format!("kind_rules[{i}].rule"), &k.rule);
+            // Only the first rule of a kind would ever apply.
+            if !kinds.insert(k.kind) {
+                p.push(
+                    format!("kind_rules[{i}].kind"),
+                    format!("second rule for item kind {}", kind_name(k.kind)),
+                );
+            }
         }
         let dy = &self.dynamics;
         for (key, v, hi) in [
@@ -409,7 +452,11 @@ impl Design {
                 if scenario.seat(s).is_none() {
                     p.push(
                         format!("bodies[{i}].members.permanent[{j}]"),
-                        format!("State `{s}` is not in scenario `{}`", scenario.id),
+                        format!(
+                            "State {} is not in scenario {}",
+                            quote(s),
+                            quote(&scenario.id)
+                        ),
                     );
                 }
             }
@@ -449,13 +496,39 @@ impl Design {
     }
 }
 
+/// Reports every entry of `list` equal to an earlier one (a repeated scope entry is
+/// most likely a typo for another value).
+fn no_repeats<T: Ord + Serialize>(p: &mut Problems, key: &str, list: &[T]) {
+    let mut seen = BTreeSet::new();
+    for (j, x) in list.iter().enumerate() {
+        if !seen.insert(x) {
+            p.push(
+                format!("{key}[{j}]"),
+                format!("{} is listed twice", value_name(x)),
+            );
+        }
+    }
+}
+
+/// The file spelling of an enum value (`human`, `unified-budget`).
+fn value_name<T: Serialize>(x: &T) -> String {
+    toml::Value::try_from(x)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| format!("`{s}`")))
+        .unwrap_or_else(|| "a value".into())
+}
+
+fn kind_name(k: ItemKind) -> String {
+    value_name(&k)
+}
+
 fn check_rule(p: &mut Problems, key: &str, r: &Rule) {
     if let Rule::QualifiedMajority { threshold, .. } = r
         && !(threshold.is_finite() && *threshold > 0.0 && *threshold <= 1.0)
     {
         p.push(
             format!("{key}.threshold"),
-            format!("{threshold} is outside (0, 1]"),
+            format!("{} is outside (0, 1]", validate::number(*threshold)),
         );
     }
 }

@@ -1,8 +1,20 @@
 //! Parsing of TOML files into typed structures with errors that name the file, the key
 //! path and what is wrong. Pure: callers read the bytes, this module never touches disk.
+//!
+//! Messages never echo much of the input: values are quoted with
+//! [`validate::quote`](crate::validate::quote), parser messages and key paths are clipped
+//! (see [`validate::clip_message`](crate::validate::clip_message)).
 
+use crate::validate::{self, TextError};
 use serde::de::DeserializeOwned;
 use std::fmt;
+
+/// Most problems reported for one file; the rest are counted (a file of a million bad
+/// entries must not make a million messages).
+pub const MAX_PROBLEMS: usize = 50;
+
+/// Longest key path kept in an error, in bytes (a key path may be made of user keys).
+pub const MAX_KEY_BYTES: usize = 160;
 
 /// A problem in a scenario or design file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -35,9 +47,9 @@ impl FileError {
     pub fn at(origin: &str, key: impl Into<String>, message: impl Into<String>) -> Self {
         FileError {
             origin: origin.to_string(),
-            key: key.into(),
+            key: clip_key(key.into()),
             line: None,
-            message: message.into(),
+            message: cap(message.into(), validate::MAX_MESSAGE_BYTES),
         }
     }
 }
@@ -47,6 +59,7 @@ impl FileError {
 pub struct Problems {
     origin: String,
     found: Vec<FileError>,
+    dropped: usize,
 }
 
 impl Problems {
@@ -55,23 +68,101 @@ impl Problems {
         Problems {
             origin: origin.to_string(),
             found: Vec::new(),
+            dropped: 0,
         }
     }
 
     /// Records a problem at `key`.
     pub fn push(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.found.push(FileError::at(&self.origin, key, message));
+        if self.found.len() < MAX_PROBLEMS {
+            self.found.push(FileError::at(&self.origin, key, message));
+        } else {
+            self.dropped += 1;
+        }
     }
 
     /// Checks that `value` is finite and within `lo..=hi`.
     pub fn range(&mut self, key: impl Into<String>, value: f64, lo: f64, hi: f64) {
         if !value.is_finite() || value < lo || value > hi {
-            self.push(key, format!("{value} is outside {lo}..={hi}"));
+            let (v, lo, hi) = (
+                validate::number(value),
+                validate::number(lo),
+                validate::number(hi),
+            );
+            self.push(key, format!("{v} is outside {lo}..={hi}"));
         }
     }
 
+    /// Checks that a capability weight is within
+    /// [`MIN_CAPABILITY`](validate::MIN_CAPABILITY)..=[`MAX_CAPABILITY`](validate::MAX_CAPABILITY).
+    pub fn capability(&mut self, key: impl Into<String>, value: f64) {
+        if !(value.is_finite()
+            && (validate::MIN_CAPABILITY..=validate::MAX_CAPABILITY).contains(&value))
+        {
+            self.push(
+                key,
+                format!(
+                    "{} is outside {:e}..={:e} (capability is a relative weight)",
+                    validate::number(value),
+                    validate::MIN_CAPABILITY,
+                    validate::MAX_CAPABILITY
+                ),
+            );
+        }
+    }
+
+    /// Checks an id with [`validate::check_id`].
+    pub fn id(&mut self, key: impl Into<String>, value: &str) {
+        self.text_check(key, validate::check_id(value));
+    }
+
+    /// Checks a name or title with [`validate::check_name`].
+    pub fn name(&mut self, key: impl Into<String>, value: &str) {
+        self.text_check(key, validate::check_name(value));
+    }
+
+    /// Checks free text with [`validate::check_text`].
+    pub fn text(&mut self, key: impl Into<String>, value: &str) {
+        self.text_check(key, validate::check_text(value));
+    }
+
+    /// Checks a scenario or design spec with [`validate::check_spec`].
+    pub fn spec(&mut self, key: impl Into<String>, value: &str) {
+        self.text_check(key, validate::check_spec(value));
+    }
+
+    /// Checks that a list has at most `max` entries; returns whether it does, so a
+    /// caller can skip checking the entries of a list that is far too long.
+    pub fn count(&mut self, key: impl Into<String>, len: usize, max: usize) -> bool {
+        if len > max {
+            self.push(key, format!("{len} entries, more than the limit of {max}"));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn text_check(&mut self, key: impl Into<String>, r: Result<(), TextError>) {
+        if let Err(e) = r {
+            self.push(key, e.to_string());
+        }
+    }
+
+    /// Whether any problem was recorded so far.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+
     /// Ends the collection.
-    pub fn finish(self) -> Result<(), FileErrors> {
+    pub fn finish(mut self) -> Result<(), FileErrors> {
+        if self.dropped > 0 {
+            let more = FileError::at(
+                &self.origin,
+                "",
+                format!("… and {} more problems", self.dropped),
+            );
+            self.found.push(more);
+        }
         if self.found.is_empty() {
             Ok(())
         } else {
@@ -118,8 +209,31 @@ fn toml_error(origin: &str, text: &str, e: &toml::de::Error, key: &str) -> FileE
         .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
     FileError {
         origin: origin.to_string(),
-        key: key.to_string(),
+        key: clip_key(key.to_string()),
         line,
-        message: e.message().trim().to_string(),
+        // Parser messages echo the offending value and unknown keys: clip them.
+        message: validate::clip_message(e.message().trim()),
     }
+}
+
+/// A key path cut to [`MAX_KEY_BYTES`] (user keys make up key paths).
+fn clip_key(key: String) -> String {
+    if key.len() <= MAX_KEY_BYTES {
+        key
+    } else {
+        format!("{}…", validate::clip_message(&cap(key, MAX_KEY_BYTES)))
+    }
+}
+
+/// `s` cut to at most `max` bytes on a character boundary.
+fn cap(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
 }

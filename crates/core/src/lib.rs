@@ -13,6 +13,7 @@ pub mod files;
 pub mod model;
 pub mod rng;
 pub mod scenario;
+pub mod validate;
 
 pub use design::Design;
 pub use files::{FileError, FileErrors};

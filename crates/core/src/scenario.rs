@@ -10,6 +10,7 @@ use crate::model::{
     clamp_scale,
 };
 use crate::rng::{Stream, normal};
+use crate::validate::{self, quote};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,7 +54,8 @@ pub struct ScenarioHeader {
     /// Where the facts come from.
     #[serde(default)]
     pub sources: Vec<String>,
-    /// Design preset this scenario is usually run under.
+    /// Design preset this scenario is usually run under: a preset id only, never a
+    /// path (a file names no other file; users pass design files with `--design`).
     #[serde(default)]
     pub default_design: Option<String>,
 }
@@ -222,15 +224,15 @@ impl Scenario {
     /// Validates a parsed scenario file.
     pub fn from_file(origin: &str, f: ScenarioFile) -> Result<Scenario, FileErrors> {
         let mut p = Problems::new(origin);
-        if f.scenario.id.trim().is_empty() {
-            p.push("scenario.id", "must not be empty");
-        }
+        check_header(&mut p, &f);
         let mut bloc_ix = BTreeMap::new();
         for (i, b) in f.blocs.iter().enumerate() {
+            p.id(format!("blocs[{i}].id"), &b.id);
+            p.name(format!("blocs[{i}].name"), &b.name);
             if bloc_ix.insert(b.id.clone(), i).is_some() {
                 p.push(
                     format!("blocs[{i}].id"),
-                    format!("duplicate bloc `{}`", b.id),
+                    format!("duplicate bloc {}", quote(&b.id)),
                 );
             }
         }
@@ -243,7 +245,7 @@ impl Scenario {
                 None => {
                     p.push(
                         key,
-                        format!("unknown bloc `{id}` (known: {})", known(&bloc_ix)),
+                        format!("unknown bloc {} (known: {})", quote(id), known(&bloc_ix)),
                     );
                     0
                 }
@@ -259,18 +261,10 @@ impl Scenario {
             if !seen.insert(s.id.clone()) {
                 p.push(
                     format!("states[{i}].id"),
-                    format!("duplicate State `{}`", s.id),
+                    format!("duplicate State {}", quote(&s.id)),
                 );
             }
-            if s.id.trim().is_empty() {
-                p.push(format!("states[{i}].id"), "must not be empty");
-            }
-            if !(s.capability.is_finite() && s.capability > 0.0) {
-                p.push(
-                    format!("states[{i}].capability"),
-                    format!("{} must be a positive number", s.capability),
-                );
-            }
+            check_state(&mut p, i, s);
             let bloc = bloc_of(&mut p, format!("states[{i}].bloc"), &s.bloc);
             states.push(State {
                 id: s.id.clone(),
@@ -319,7 +313,11 @@ impl Scenario {
                 if profiles[slot].is_some() {
                     p.push(
                         format!("profiles[{i}]"),
-                        format!("second profile for bloc `{}` / {}", pr.bloc, pr.dimension),
+                        format!(
+                            "second profile for bloc {} / {}",
+                            quote(&pr.bloc),
+                            pr.dimension
+                        ),
                     );
                 }
                 profiles[slot] = Some(pr.clone());
@@ -330,10 +328,12 @@ impl Scenario {
         let mut agenda = Vec::with_capacity(f.agenda.len());
         let mut item_bloc = Vec::with_capacity(f.agenda.len());
         for (i, it) in f.agenda.iter().enumerate() {
+            p.id(format!("agenda[{i}].id"), &it.id);
+            p.name(format!("agenda[{i}].title"), &it.title);
             if item_ix.insert(it.id.clone(), i).is_some() {
                 p.push(
                     format!("agenda[{i}].id"),
-                    format!("duplicate item `{}`", it.id),
+                    format!("duplicate item {}", quote(&it.id)),
                 );
             }
             p.range(
@@ -351,7 +351,7 @@ impl Scenario {
                     None => {
                         p.push(
                             format!("agenda[{i}].accused"),
-                            format!("unknown State `{a}`"),
+                            format!("unknown State {}", quote(a)),
                         );
                         None
                     }
@@ -400,14 +400,14 @@ impl Scenario {
             if seat.is_none() {
                 p.push(
                     format!("preferences[{i}].state"),
-                    format!("unknown State `{}`", e.state),
+                    format!("unknown State {}", quote(&e.state)),
                 );
             }
             let item = item_ix.get(&e.item).copied();
             if item.is_none() {
                 p.push(
                     format!("preferences[{i}].item"),
-                    format!("unknown item `{}`", e.item),
+                    format!("unknown item {}", quote(&e.item)),
                 );
             }
             p.range(
@@ -420,13 +420,8 @@ impl Scenario {
             if let Some(r) = e.red_line {
                 p.range(format!("preferences[{i}].red_line"), r, 0.0, SCALE_MAX);
             }
-            if let Some(c) = e.capability
-                && !(c.is_finite() && c > 0.0)
-            {
-                p.push(
-                    format!("preferences[{i}].capability"),
-                    format!("{c} must be positive"),
-                );
+            if let Some(c) = e.capability {
+                p.capability(format!("preferences[{i}].capability"), c);
             }
             if let (Some(s), Some(it)) = (seat, item)
                 && explicit.insert((s, it), e.clone()).is_some()
@@ -474,7 +469,20 @@ impl Scenario {
                     "a bloc pair needs two different blocs",
                 );
             }
-            tension.insert((a.min(b), a.max(b)), t.value);
+            // A second entry for the same pair (in either order) would silently win.
+            if tension.insert((a.min(b), a.max(b)), t.value).is_some()
+                && bloc_ix.contains_key(&t.a)
+                && bloc_ix.contains_key(&t.b)
+            {
+                p.push(
+                    format!("tension[{i}]"),
+                    format!(
+                        "second entry for the bloc pair {} / {}",
+                        quote(&t.a),
+                        quote(&t.b)
+                    ),
+                );
+            }
         }
         let mut legitimacy = vec![0.7; f.blocs.len()];
         for (b, v) in &f.legitimacy {
@@ -592,8 +600,63 @@ impl Scenario {
     }
 }
 
+/// The ids of a lookup table for an error message (the first 20).
 fn known(map: &BTreeMap<String, usize>) -> String {
-    map.keys().cloned().collect::<Vec<_>>().join(", ")
+    let mut s = map.keys().take(20).cloned().collect::<Vec<_>>().join(", ");
+    if map.len() > 20 {
+        s.push_str(&format!(", … ({} in all)", map.len()));
+    }
+    s
+}
+
+/// Limits of the `[scenario]` table and of the list sizes.
+fn check_header(p: &mut Problems, f: &ScenarioFile) {
+    let h = &f.scenario;
+    p.id("scenario.id", &h.id);
+    p.name("scenario.name", &h.name);
+    p.text("scenario.description", &h.description);
+    if p.count("scenario.sources", h.sources.len(), validate::MAX_LIST) {
+        for (i, s) in h.sources.iter().enumerate() {
+            p.text(format!("scenario.sources[{i}]"), s);
+        }
+    }
+    if let Some(d) = &h.default_design
+        && let Err(e) = validate::check_id(d)
+    {
+        p.push(
+            "scenario.default_design",
+            format!(
+                "{e}: a scenario names a design preset id only, never a file (pass your own design with --design)"
+            ),
+        );
+    }
+    p.count("blocs", f.blocs.len(), validate::MAX_BLOCS);
+    p.count("states", f.states.len(), validate::MAX_STATES);
+    p.count("agenda", f.agenda.len(), validate::MAX_ITEMS);
+    p.count(
+        "preferences",
+        f.preferences.len(),
+        validate::MAX_STATES * validate::MAX_ITEMS,
+    );
+}
+
+/// Limits of one `[[states]]` entry (file index `i`).
+fn check_state(p: &mut Problems, i: usize, s: &StateFile) {
+    p.id(format!("states[{i}].id"), &s.id);
+    p.name(format!("states[{i}].name"), &s.name);
+    p.capability(format!("states[{i}].capability"), s.capability);
+    if p.count(
+        format!("states[{i}].memberships"),
+        s.memberships.len(),
+        validate::MAX_LIST,
+    ) {
+        for (j, m) in s.memberships.iter().enumerate() {
+            p.id(format!("states[{i}].memberships[{j}]"), m);
+        }
+    }
+    if let Some(n) = &s.note {
+        p.text(format!("states[{i}].note"), n);
+    }
 }
 
 /// Convenience: parse error for a file whose text could not be read.

@@ -71,8 +71,8 @@ pub(crate) struct Seats<F> {
 pub(crate) fn refusal(env: &v2::Envelope, code: Code, message: impl Into<String>) -> v2::Answer {
     let message = message.into();
     v2::Answer {
-        match_id: limits::truncate(&env.match_id, limits::MAX_ID_BYTES).to_string(),
-        state: limits::truncate(&env.state, limits::MAX_ID_BYTES).to_string(),
+        match_id: limits::truncate(&env.match_id, limits::MAX_MATCH_ID_BYTES).to_string(),
+        state: limits::truncate(&env.state, plenary_core::validate::MAX_ID_BYTES).to_string(),
         seq: env.seq,
         body: Some(v2::answer::Body::Refusal(v2::Refusal {
             code: code as i32,
@@ -136,8 +136,8 @@ impl<F: StrategyFactory + 'static> Seats<F> {
                 Err(None)
             }
         };
-        if let Err(e) = limits::check_id("match_id", &env.match_id)
-            .and_then(|_| limits::check_id("state", &env.state))
+        if let Err(e) = limits::check_match_id("match_id", &env.match_id)
+            .and_then(|_| limits::check_state("state", &env.state))
         {
             return refuse(Code::InvalidArgument, e);
         }

@@ -7,17 +7,26 @@
 //! given, or `embedded:<id>` for a preset), the key path (`agenda[0].status_quo`) and what
 //! is wrong, because the checks themselves are those of [`plenary_core`].
 //!
+//! Files are read with [`bounded`]: regular files only, at most
+//! [`MAX_TOML_BYTES`](bounded::MAX_TOML_BYTES) of UTF-8. A scenario's `default_design`
+//! names a design *preset* only: a file never makes the program open another path.
+//!
 //! Scenarios: `csce-1975` (35 signatories of the Helsinki Final Act) and `osce-2021`
 //! (57 participating States). Designs: `csce-1975`, `osce-2021`, `path1-upgraded` and
 //! `path2-conference`, after Dembinski & Spanger, OSCE Insights 9/2021.
 
+pub mod bounded;
 pub mod plan;
 
 pub use plan::{MatchPlan, PlanError, PlanRequest, Source, Strategies};
 
-use plenary_core::{Design, FileErrors, Scenario};
-use std::io;
+use bounded::ReadError;
+use plenary_core::validate::{self, quote};
+use plenary_core::{Design, FileError, FileErrors, Scenario};
 use std::path::{Path, PathBuf};
+
+/// Design of a scenario that names none.
+pub const FALLBACK_DESIGN: &str = "osce-2021";
 
 /// Embedded scenario presets as `(id, TOML text)`, sorted by id.
 pub const SCENARIOS: &[(&str, &str)] = &[
@@ -50,7 +59,8 @@ pub const DESIGNS: &[(&str, &str)] = &[
 pub enum LoadError {
     /// The spec is neither a path nor the id of an embedded preset.
     #[error(
-        "unknown {kind} `{name}` (presets: {}); give a path to a .toml file to load your own",
+        "unknown {kind} {} (presets: {}); give a path to a .toml file to load your own",
+        quote(name),
         known.join(", ")
     )]
     UnknownPreset {
@@ -61,13 +71,18 @@ pub enum LoadError {
         /// Ids of the embedded presets of that kind.
         known: Vec<String>,
     },
-    /// The file could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        /// The path as given.
-        path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+    /// The file could not be read (missing, not a regular file, too large, not UTF-8).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The spec itself is unusable (empty, too long, control characters).
+    #[error("{kind} spec {quoted}: {problem}")]
+    BadSpec {
+        /// `"scenario"` or `"design"`.
+        kind: &'static str,
+        /// The spec, quoted.
+        quoted: String,
+        /// What is wrong.
+        problem: validate::TextError,
     },
     /// The file was read but has problems; each names the file, key path and problem.
     #[error(transparent)]
@@ -96,7 +111,35 @@ pub enum Checked {
 /// The embedded scenario preset `id`, parsed and validated.
 pub fn scenario(id: &str) -> Result<Scenario, LoadError> {
     let text = preset(SCENARIOS, "scenario", id)?;
-    Ok(Scenario::from_toml(&embedded_origin(id), text)?)
+    parse_scenario(&embedded_origin(id), text)
+}
+
+/// Parses and validates scenario text, including that its `default_design` names a
+/// design preset (never a file: a scenario must not make the program read another
+/// path). `origin` names the text in errors.
+pub fn parse_scenario(origin: &str, text: &str) -> Result<Scenario, LoadError> {
+    let s = Scenario::from_toml(origin, text)?;
+    if let Some(d) = &s.default_design
+        && find(DESIGNS, d).is_none()
+    {
+        return Err(FileErrors::from(FileError::at(
+            origin,
+            "scenario.default_design",
+            format!(
+                "{} is not a design preset (presets: {}); a scenario names a preset only, pass your own design file with --design",
+                quote(d),
+                ids(DESIGNS)
+            ),
+        ))
+        .into());
+    }
+    Ok(s)
+}
+
+/// The design a scenario is run under when none is given: its `default_design`
+/// preset, else [`FALLBACK_DESIGN`]. Only embedded presets, never a file.
+pub fn default_design(s: &Scenario) -> Result<Design, LoadError> {
+    design(s.default_design.as_deref().unwrap_or(FALLBACK_DESIGN))
 }
 
 /// The embedded design preset `id`, parsed and validated.
@@ -108,6 +151,7 @@ pub fn design(id: &str) -> Result<Design, LoadError> {
 /// Loads a scenario from `spec`: a path when it contains a path separator or ends with
 /// `.toml`, else the embedded preset of that id, else a file of that name if one exists.
 pub fn load_scenario(spec: &str) -> Result<Scenario, LoadError> {
+    check_spec("scenario", spec)?;
     match resolve(spec, SCENARIOS) {
         Spec::Preset => scenario(spec),
         Spec::File => read_scenario(Path::new(spec)),
@@ -117,6 +161,7 @@ pub fn load_scenario(spec: &str) -> Result<Scenario, LoadError> {
 
 /// Loads a design from `spec`, resolved like [`load_scenario`].
 pub fn load_design(spec: &str) -> Result<Design, LoadError> {
+    check_spec("design", spec)?;
     match resolve(spec, DESIGNS) {
         Spec::Preset => design(spec),
         Spec::File => read_design(Path::new(spec)),
@@ -127,7 +172,7 @@ pub fn load_design(spec: &str) -> Result<Design, LoadError> {
 /// Reads and validates the scenario file at `path` (errors name the path as given).
 pub fn read_scenario(path: &Path) -> Result<Scenario, LoadError> {
     let text = read(path)?;
-    Ok(Scenario::from_toml(&file_origin(path), &text)?)
+    parse_scenario(&file_origin(path), &text)
 }
 
 /// Reads and validates the design file at `path` (errors name the path as given).
@@ -143,7 +188,7 @@ pub fn check_file(path: &Path) -> Result<Checked, LoadError> {
     let text = read(path)?;
     let origin = file_origin(path);
     match top_level_kind(&text) {
-        Some(Kind::Scenario) => Ok(Checked::Scenario(Scenario::from_toml(&origin, &text)?)),
+        Some(Kind::Scenario) => Ok(Checked::Scenario(parse_scenario(&origin, &text)?)),
         Some(Kind::Design) => Ok(Checked::Design(Design::from_toml(&origin, &text)?)),
         None => Err(LoadError::NotAScenarioOrDesign {
             path: path.to_path_buf(),
@@ -160,10 +205,19 @@ fn file_origin(path: &Path) -> String {
 }
 
 fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
+    Ok(bounded::read_toml(path)?)
+}
+
+fn check_spec(kind: &'static str, spec: &str) -> Result<(), LoadError> {
+    validate::check_spec(spec).map_err(|problem| LoadError::BadSpec {
+        kind,
+        quoted: quote(spec),
+        problem,
     })
+}
+
+fn ids(table: &[(&str, &str)]) -> String {
+    table.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
 }
 
 fn find<'a>(table: &[(&str, &'a str)], id: &str) -> Option<&'a str> {

@@ -133,7 +133,7 @@ impl MatchPlan {
                 scenario
                     .default_design
                     .clone()
-                    .unwrap_or_else(|| "osce-2021".to_string()),
+                    .unwrap_or_else(|| crate::FALLBACK_DESIGN.to_string()),
             )
         });
         let (design, design_text) =
@@ -206,7 +206,18 @@ fn assign(
             "the assignment is empty; give `default=NAME` and/or BLOC=NAME,STATE=NAME rules".into(),
         ));
     }
-    let assignment = Assignment::parse(text).map_err(|e| PlanError::Strategies(e.to_string()))?;
+    // Errors say where the assignment came from: the user's, or the default mix.
+    let what = |e: String| {
+        PlanError::Strategies(if users {
+            e
+        } else {
+            format!(
+                "the default strategy mix on scenario `{}` (give --strategies to choose the strategies of its States): {e}",
+                scenario.id
+            )
+        })
+    };
+    let assignment = Assignment::parse(text).map_err(|e| what(e.to_string()))?;
     // The fallback mix names the osce-2021 blocs and States; on another scenario keep
     // the rules that name something there and its default.
     let assignment = if users {
@@ -224,12 +235,12 @@ fn assign(
     };
     let names = assignment
         .resolve(scenario, "dissociator")
-        .map_err(|e| PlanError::Strategies(e.to_string()))?;
+        .map_err(|e| what(e.to_string()))?;
     let mut unique: Vec<&str> = names.iter().map(String::as_str).collect();
     unique.sort_unstable();
     unique.dedup();
     for n in unique {
-        check(n).map_err(PlanError::Strategies)?;
+        check(n).map_err(what)?;
     }
     Ok(names)
 }
@@ -243,7 +254,7 @@ fn describe(s: &Source) -> String {
 
 fn load_scenario(source: &Source) -> Result<(Scenario, Arc<str>), LoadError> {
     let (origin, text) = text_of(source, SCENARIOS, "scenario")?;
-    Ok((Scenario::from_toml(&origin, &text)?, text.into()))
+    Ok((crate::parse_scenario(&origin, &text)?, text.into()))
 }
 
 fn load_design(source: &Source) -> Result<(Design, Arc<str>), LoadError> {
@@ -262,7 +273,10 @@ fn text_of(
         Source::Preset(id) => {
             crate::preset(presets, kind, id).map(|t| (crate::embedded_origin(id), t.to_string()))
         }
-        Source::Spec(spec) => match crate::resolve(spec, presets) {
+        Source::Spec(spec) => match {
+            crate::check_spec(kind, spec)?;
+            crate::resolve(spec, presets)
+        } {
             crate::Spec::Preset => crate::preset(presets, kind, spec)
                 .map(|t| (crate::embedded_origin(spec), t.to_string())),
             crate::Spec::File => {

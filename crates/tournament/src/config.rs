@@ -38,10 +38,27 @@
 //!
 //! A format runs when its table is present. Each format table accepts its own
 //! `replications`, overriding the top-level value.
+//!
+//! Limits: a tournament plans at most [`MAX_PLANNED_MATCHES`] matches (checked from the
+//! configuration alone, before anything is loaded or planned) and at most
+//! [`MAX_PLANNED_SEATS`] seats, matches times States (checked when the scenarios are
+//! loaded, see [`Catalog::load`](crate::plan::Catalog::load)). Names are ids
+//! ([`plenary_core::validate::check_id`]), lists hold no repeats, endpoint URLs are
+//! checked with [`plenary_core::validate::parse_endpoint_url`].
 
 use plenary_core::files::{FileError, FileErrors, Problems, parse_toml};
+use plenary_core::validate::{self, quote};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most matches a tournament may plan: a million (the plan of fixed formats is held in
+/// memory, a few KiB per match of 57 States). Split bigger studies into several
+/// tournaments with their own seeds.
+pub const MAX_PLANNED_MATCHES: u64 = 1_000_000;
+
+/// Most seats (matches x States of their scenario) a tournament may plan: 50 million,
+/// about 2 GiB of planned strategy names.
+pub const MAX_PLANNED_SEATS: u64 = 50_000_000;
 
 /// The embedded default tournament (`plenary tournament` without `--config`).
 pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
@@ -199,21 +216,20 @@ impl Config {
         )
     }
 
-    /// Semantic checks (strategy names, empty lists, ranges).
+    /// Semantic checks (strategy names, empty lists, repeats, ranges, endpoint URLs,
+    /// the plan size limit).
     pub fn validate(&self, origin: &str, known: &[&str]) -> Result<(), FileErrors> {
         let mut p = Problems::new(origin);
         for (name, url) in &self.endpoints {
+            p.id(format!("endpoints.{name}"), name);
             if known.contains(&name.as_str()) {
                 p.push(
                     format!("endpoints.{name}"),
                     "is the name of a built-in strategy; give the external delegation its own name",
                 );
             }
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                p.push(
-                    format!("endpoints.{name}"),
-                    format!("`{url}` is not an http:// or https:// URL"),
-                );
+            if let Err(e) = validate::parse_endpoint_url(url) {
+                p.push(format!("endpoints.{name}"), e.to_string());
             }
         }
         for (name, cmd) in &self.commands {
@@ -242,6 +258,24 @@ impl Config {
                 );
             }
         }
+        p.count("strategies", self.strategies.len(), validate::MAX_LIST);
+        for (key, list) in [
+            ("designs", &self.designs),
+            ("scenarios", &self.scenarios),
+            ("neutral_blocs", &self.neutral_blocs),
+        ] {
+            p.count(key, list.len(), validate::MAX_LIST);
+            no_repeats(&mut p, key, list);
+        }
+        for (i, d) in self.designs.iter().enumerate() {
+            p.spec(format!("designs[{i}]"), d);
+        }
+        for (i, s) in self.scenarios.iter().enumerate() {
+            p.spec(format!("scenarios[{i}]"), s);
+        }
+        for (i, b) in self.neutral_blocs.iter().enumerate() {
+            p.id(format!("neutral_blocs[{i}]"), b);
+        }
         // External delegations and command entrants are strategies too.
         let with_external: Vec<&str> = known
             .iter()
@@ -259,15 +293,20 @@ impl Config {
                 p.push(key.to_string(), "must not be empty");
             }
             for (i, n) in names.iter().enumerate() {
-                if !known.is_empty() && !known.contains(&n.as_str()) {
+                if let Err(e) = validate::check_id(n) {
+                    p.push(format!("{key}[{i}]"), e.to_string());
+                } else if !known.is_empty() && !known.contains(&n.as_str()) {
                     p.push(
                         format!("{key}[{i}]"),
                         format!("unknown strategy `{n}` (known: {})", known.join(", ")),
                     );
                 }
             }
+            no_repeats(p, key, names);
         };
-        check_names(&mut p, "strategies", &self.strategies);
+        if self.strategies.len() <= validate::MAX_LIST {
+            check_names(&mut p, "strategies", &self.strategies);
+        }
         if self.designs.is_empty() {
             p.push("designs", "must not be empty");
         }
@@ -278,7 +317,9 @@ impl Config {
             p.push("replications", "must be at least 1");
         }
         let one = |p: &mut Problems, key: &str, name: &str| {
-            if !known.is_empty() && !known.contains(&name) {
+            if let Err(e) = validate::check_id(name) {
+                p.push(key.to_string(), e.to_string());
+            } else if !known.is_empty() && !known.contains(&name) {
                 p.push(
                     key.to_string(),
                     format!("unknown strategy `{name}` (known: {})", known.join(", ")),
@@ -332,7 +373,68 @@ impl Config {
         {
             p.push("", "no format table: add at least one of [rotation], [bloc-vs-bloc], [evolutionary], [invasion], [population]");
         }
+        // Only when the lists are sane: the count is of their lengths.
+        if p.is_empty() {
+            let counts = self.planned_matches();
+            let total: u128 = counts.iter().map(|c| c.1).sum();
+            if total > u128::from(MAX_PLANNED_MATCHES) {
+                let (biggest, _) = counts
+                    .iter()
+                    .max_by_key(|c| c.1)
+                    .copied()
+                    .unwrap_or_default();
+                let parts: Vec<String> = counts
+                    .iter()
+                    .filter(|c| c.1 > 0)
+                    .map(|(f, n)| format!("{f} {n}"))
+                    .collect();
+                p.push(
+                    biggest,
+                    format!(
+                        "this configuration plans {total} matches ({}), more than the limit of {MAX_PLANNED_MATCHES} per tournament: lower replications, generations or matches, or split the study into several tournaments",
+                        parts.join(", ")
+                    ),
+                );
+            }
+        }
         p.finish()
+    }
+
+    /// Matches each format plans, `(format table, count)`, computed from the lists
+    /// alone (no scenario is loaded and nothing is allocated): exact except for
+    /// rotation, counted as if every scenario had all three seat classes.
+    pub fn planned_matches(&self) -> Vec<(&'static str, u128)> {
+        let n = |x: usize| x as u128;
+        let cells = n(self.scenarios.len()) * n(self.designs.len());
+        let reps = |r: Option<u32>| u128::from(r.unwrap_or(self.replications));
+        let k = n(self.strategies.len());
+        let mut out = Vec::new();
+        if let Some(r) = &self.rotation {
+            out.push(("rotation", cells * reps(r.replications) * 3 * k));
+        }
+        if let Some(b) = &self.bloc_vs_bloc {
+            let l = b.strategies.as_ref().map_or(k, |s| n(s.len()));
+            out.push(("bloc-vs-bloc", cells * reps(b.replications) * l * l));
+        }
+        if let Some(e) = &self.evolutionary {
+            out.push((
+                "evolutionary",
+                cells * u128::from(e.generations) * u128::from(e.matches),
+            ));
+        }
+        if let Some(i) = &self.invasion {
+            let invaders = i.invaders.as_ref().unwrap_or(&self.strategies);
+            let residents = i.residents.as_ref().unwrap_or(&self.strategies);
+            let pairs = residents
+                .iter()
+                .map(|r| invaders.iter().filter(|x| *x != r).count() as u128)
+                .sum::<u128>();
+            out.push(("invasion", cells * reps(i.replications) * pairs));
+        }
+        if let Some(x) = &self.population {
+            out.push(("population", cells * reps(x.replications)));
+        }
+        out
     }
 
     /// Canonical TOML of the configuration (written to `DIR/config.toml`).
@@ -351,6 +453,49 @@ impl Config {
         }
         format!("{h:016x}")
     }
+}
+
+/// Reports every entry of `list` equal to an earlier one, naming the earlier index (a
+/// repeated design or scenario would be run and counted twice).
+fn no_repeats(p: &mut Problems, key: &str, list: &[String]) {
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, x) in list.iter().enumerate() {
+        if let Some(j) = first.insert(x.as_str(), i) {
+            p.push(
+                format!("{key}[{i}]"),
+                format!("{} is already listed as {key}[{j}]", quote(x)),
+            );
+            first.insert(x.as_str(), j);
+        }
+    }
+}
+
+/// Checks that every `neutral_blocs` entry names a bloc of at least one scenario (a
+/// typo would silently put every neutral seat in the `member` class). The default list
+/// names the neutral blocs of both presets and is exempt.
+pub fn check_neutral_blocs<'a>(
+    origin: &str,
+    cfg: &Config,
+    blocs: impl Iterator<Item = &'a str>,
+) -> Result<(), FileErrors> {
+    if cfg.neutral_blocs == default_neutral_blocs() {
+        return Ok(());
+    }
+    let known: BTreeSet<&str> = blocs.collect();
+    let mut p = Problems::new(origin);
+    for (i, b) in cfg.neutral_blocs.iter().enumerate() {
+        if !known.contains(b.as_str()) {
+            p.push(
+                format!("neutral_blocs[{i}]"),
+                format!(
+                    "{} is a bloc of none of the scenarios (blocs: {})",
+                    quote(b),
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+    p.finish()
 }
 
 /// Builds a [`FileError`]-style message for a problem found later (e.g. a design that
@@ -382,7 +527,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("`endpoints.mine`") && e.contains("not an http"),
+            e.contains("`endpoints.mine`") && e.contains("the scheme must be http:// or https://"),
             "{e}"
         );
         assert!(

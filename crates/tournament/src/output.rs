@@ -2,15 +2,21 @@
 //! and flushed as each match completes), `config.toml` (the canonical configuration),
 //! and the scan that `--resume` and `merge` use (a truncated last line left by a kill is
 //! cut off; a bad line elsewhere is an error).
+//!
+//! Reading is bounded: only regular files, TOML of at most
+//! [`MAX_TOML_BYTES`](plenary_scenarios::bounded::MAX_TOML_BYTES), and `matches.jsonl`
+//! streamed line by line, each line at most
+//! [`MAX_RECORD_LINE_BYTES`](plenary_scenarios::bounded::MAX_RECORD_LINE_BYTES).
 
 use crate::config::Config;
 use crate::plan::{MatchSpec, Role};
 use plenary_core::MatchResult;
 use plenary_core::metrics::MatchSummary;
+use plenary_scenarios::bounded::{self, Lines, ReadError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// File of match records.
@@ -170,6 +176,21 @@ pub enum OutputError {
         /// Fingerprint expected.
         expected: String,
     },
+    /// A file that could not be read (not a regular file, too large, a line too long).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The same match recorded twice (a copied line would be counted twice).
+    #[error("{}:{line}: match {index} is already recorded on line {first}; remove one of the two lines (a copy would be counted twice)", path.display())]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+        /// Line of the second record.
+        line: usize,
+        /// Line of the first record.
+        first: usize,
+        /// Match index.
+        index: u64,
+    },
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -211,23 +232,20 @@ pub fn stream_lines(
     repair: bool,
     mut each: impl FnMut(Record, &str) -> Result<(), OutputError>,
 ) -> Result<u64, OutputError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io(path)(e)),
+    let mut reader = match Lines::open(path, bounded::MAX_RECORD_LINE_BYTES) {
+        Ok(r) => r,
+        Err(e) if e.is_not_found() => return Ok(0),
+        Err(e) => return Err(e.into()),
     };
-    let total = file.metadata().map_err(io(path))?.len();
-    let mut reader = BufReader::new(file);
+    let total = reader.file_len();
     let mut buf = Vec::new();
     let mut good: u64 = 0;
-    let mut line = 0usize;
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io(path))?;
+        let n = reader.next_line(&mut buf)?;
         if n == 0 {
             break;
         }
-        line += 1;
+        let line = reader.line_number();
         let complete = buf.ends_with(b"\n");
         let text = std::str::from_utf8(&buf).map_err(|e| e.to_string());
         let parsed = text
@@ -260,25 +278,45 @@ pub fn stream_lines(
     Ok(good)
 }
 
-/// Scans `DIR/matches.jsonl` for `--resume`: checks the fingerprint, repairs a
-/// truncated last line, and keeps the records `keep` asks for.
+/// Scans `DIR/matches.jsonl` for `--resume`: checks the fingerprint, refuses a match
+/// recorded twice and any record `expect` finds wrong (it returns the problem), repairs
+/// a truncated last line, and keeps the records `keep` asks for.
 pub fn scan(
     dir: &Path,
     fingerprint: &str,
     keep: impl Fn(u64) -> bool,
+    expect: impl Fn(&Record) -> Option<String>,
 ) -> Result<Scan, OutputError> {
     let path = dir.join(MATCHES);
     let mut s = Scan::default();
     let before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let mut line = 0;
+    // Line of each index's record, to name both lines of a duplicate.
+    let mut first_line: BTreeMap<u64, usize> = BTreeMap::new();
     let good = stream_records(&path, true, |r| {
         line += 1;
+        if let Some(&first) = first_line.get(&r.index) {
+            return Err(OutputError::Duplicate {
+                path: path.clone(),
+                line,
+                first,
+                index: r.index,
+            });
+        }
+        first_line.insert(r.index, line);
         if r.tournament != fingerprint {
             return Err(OutputError::Mismatch {
                 path: path.clone(),
                 line,
                 found: r.tournament.clone(),
                 expected: fingerprint.to_string(),
+            });
+        }
+        if let Some(problem) = expect(&r) {
+            return Err(OutputError::Corrupt {
+                path: path.clone(),
+                line,
+                message: problem,
             });
         }
         s.done.insert(r.index);
@@ -334,7 +372,7 @@ impl Writer {
 /// Reads the canonical configuration of a tournament directory.
 pub fn read_config(dir: &Path) -> Result<Config, OutputError> {
     let path = dir.join(CONFIG);
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let text = bounded::read_toml(&path)?;
     plenary_core::files::parse_toml::<Config>(&path.display().to_string(), &text)
         .map_err(|e| OutputError::Other(e.to_string()))
 }

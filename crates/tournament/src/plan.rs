@@ -5,7 +5,7 @@
 //!
 //! See the crate docs for the sampling design of each format.
 
-use crate::config::{Config, key_error};
+use crate::config::{Config, MAX_PLANNED_SEATS, check_neutral_blocs, key_error};
 use crate::stats::apportion;
 use plenary_core::files::FileErrors;
 use plenary_core::rng::{Stream, derive};
@@ -105,7 +105,9 @@ pub struct Catalog {
 
 impl Catalog {
     /// Loads every scenario and design of the config and checks that each design fits
-    /// each scenario. Errors name the config key.
+    /// each scenario, that `neutral_blocs` names blocs of the scenarios, and that the
+    /// plan stays within [`MAX_PLANNED_SEATS`] (before anything is planned). Errors name
+    /// the config key.
     pub fn load(origin: &str, cfg: &Config) -> Result<Catalog, FileErrors> {
         let mut c = Catalog::default();
         let mut errors = Vec::new();
@@ -141,12 +143,47 @@ impl Catalog {
                 }
             }
         }
+        if let Err(e) = check_neutral_blocs(
+            origin,
+            cfg,
+            c.scenarios
+                .values()
+                .flat_map(|s| s.blocs.iter().map(|b| b.id.as_str())),
+        ) {
+            errors.extend(e.0);
+        }
         if errors.is_empty() {
+            check_seats(origin, cfg, &c)?;
             Ok(c)
         } else {
             Err(FileErrors(errors))
         }
     }
+}
+
+/// Refuses a plan of more than [`MAX_PLANNED_SEATS`] seats (matches x States), computed
+/// from the counts of [`Config::planned_matches`] before anything is allocated.
+fn check_seats(origin: &str, cfg: &Config, c: &Catalog) -> Result<(), FileErrors> {
+    let per_scenario: u128 = cfg
+        .planned_matches()
+        .iter()
+        .map(|(_, n)| n / (cfg.scenarios.len().max(1) as u128))
+        .sum();
+    let seats: u128 = c
+        .scenarios
+        .values()
+        .map(|s| per_scenario * s.states.len() as u128)
+        .sum();
+    if seats > u128::from(MAX_PLANNED_SEATS) {
+        return Err(key_error(
+            origin,
+            "",
+            format!(
+                "this configuration plans {seats} seats (matches x States of their scenario), more than the limit of {MAX_PLANNED_SEATS} per tournament: lower replications, generations or matches, or split the study into several tournaments"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Seat class of every seat of a scenario (State id order).

@@ -23,19 +23,20 @@ pub struct Shard {
 impl Shard {
     /// Parses `I/N` (0 <= I < N).
     pub fn parse(s: &str) -> Result<Shard, String> {
+        use plenary_core::validate::quote;
         let (i, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not of the form I/N (e.g. 0/2)"))?;
+            .ok_or_else(|| format!("{} is not of the form I/N (e.g. 0/2)", quote(s)))?;
         let index: u64 = i
             .trim()
             .parse()
-            .map_err(|_| format!("`{i}` in `{s}` is not a shard number"))?;
+            .map_err(|_| format!("{} in {} is not a shard number", quote(i), quote(s)))?;
         let count: u64 = n
             .trim()
             .parse()
-            .map_err(|_| format!("`{n}` in `{s}` is not a shard count"))?;
+            .map_err(|_| format!("{} in {} is not a shard count", quote(n), quote(s)))?;
         if count == 0 || index >= count {
-            return Err(format!("shard `{s}`: need 0 <= I < N"));
+            return Err(format!("shard {}: need 0 <= I < N", quote(s)));
         }
         Ok(Shard { index, count })
     }
@@ -107,6 +108,30 @@ pub enum RunError {
     Output(#[from] OutputError),
 }
 
+/// Why a record found by `--resume` is not one of this plan's matches, if it is not:
+/// an index beyond the plan, or a fixed-format match whose id or seed differ from the
+/// plan's (a record edited or copied from elsewhere would change the summary).
+fn unplanned(plan: &Plan, r: &Record) -> Option<String> {
+    if r.index >= plan.total {
+        return Some(format!(
+            "match {} is beyond the {} matches of this tournament",
+            r.index, plan.total
+        ));
+    }
+    let spec = plan.fixed.get(usize::try_from(r.index).ok()?)?;
+    if spec.match_id != r.match_id || spec.seed != r.seed {
+        return Some(format!(
+            "match {} is recorded as {} with seed {}, but this tournament plans it as {} with seed {}",
+            r.index,
+            plenary_core::validate::quote(&r.match_id),
+            r.seed,
+            plenary_core::validate::quote(&spec.match_id),
+            spec.seed
+        ));
+    }
+    None
+}
+
 /// Runs the tournament `cfg` (already planned as `plan`) with `exec`.
 pub fn run(
     cfg: &Config,
@@ -123,9 +148,13 @@ pub fn run(
         std::fs::create_dir_all(dir).map_err(output::io(dir))?;
         let cfg_path = dir.join(output::CONFIG);
         let matches = dir.join(output::MATCHES);
-        let has_matches = std::fs::metadata(&matches)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false);
+        let meta = std::fs::metadata(&matches).ok();
+        if meta.as_ref().is_some_and(|m| !m.is_file()) {
+            return Err(
+                OutputError::Other(format!("{} is not a regular file", matches.display())).into(),
+            );
+        }
+        let has_matches = meta.is_some_and(|m| m.len() > 0);
         if has_matches && !opts.resume {
             return Err(OutputError::Other(format!(
                 "{} already holds results: pass --resume to continue that run, --force to start over, or choose another --out",
@@ -145,7 +174,7 @@ pub fn run(
         }
         std::fs::write(&cfg_path, cfg.to_toml()).map_err(output::io(&cfg_path))?;
         if opts.resume {
-            scan = output::scan(dir, &fp, |i| i >= evo_base)?;
+            scan = output::scan(dir, &fp, |i| i >= evo_base, |r| unplanned(plan, r))?;
         }
         writer = Some(Writer::open(dir)?);
     }
