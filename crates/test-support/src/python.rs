@@ -33,7 +33,12 @@ pub fn repo_root() -> PathBuf {
         .expect("the repository root exists")
 }
 
-/// The Python SDK's directory (`python/`).
+/// The Python delegation example (`examples/python-delegation`).
+pub fn example_dir() -> PathBuf {
+    repo_root().join("examples/python-delegation")
+}
+
+/// The Python SDK package (`python/`).
 pub fn sdk_dir() -> PathBuf {
     repo_root().join("python")
 }

@@ -39,7 +39,7 @@ fn python_sdk_unit_tests_pass() {
 #[test]
 fn python_example_tests_pass() {
     unittest(
-        &plenary_test_support::python_example_dir(),
+        &plenary_test_support::python::example_dir(),
         &["-v", "test_reciprocator"],
     );
 }
