@@ -306,7 +306,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         );
     }
     let r = if args.remote || !p.cfg.endpoints.is_empty() || !p.cfg.commands.is_empty() {
-        let remote = start_remote(&p, args.config.as_deref().and_then(Path::parent))?;
+        let remote = start_remote(&p, config_dir(args.config.as_deref()))?;
         execute_with(
             &p,
             &remote,
@@ -399,7 +399,7 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
     // The same matches over delegation endpoints spawned once (one per strategy),
     // many matches in flight over the shared streams.
     let n = args.bench_matches.min(200);
-    let remote = start_remote(p, args.config.as_deref().and_then(Path::parent))?;
+    let remote = start_remote(p, config_dir(args.config.as_deref()))?;
     let r = execute_with(p, &remote, None, false, None, Some(n))?;
     let endpoints = remote.endpoints().len();
     drop(remote);
@@ -580,6 +580,14 @@ fn designs_table(s: &summary::Summary) -> String {
          the model produces reliably at this number of matches.\n",
     );
     o
+}
+
+/// The directory of the config file (command entrants run there); `None` for the
+/// current directory.
+fn config_dir(config: Option<&Path>) -> Option<&Path> {
+    config
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
 }
 
 /// Starts one delegation endpoint per entrant of the tournament: built-in strategies as

@@ -62,7 +62,7 @@ impl ChildSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
     /// The program could not be run.
-    #[error("starting {name} ({program}): {source}")]
+    #[error("starting {name} ({program})")]
     Exec {
         /// Child name.
         name: String,

@@ -59,34 +59,33 @@ pub struct PlanRequest<'a> {
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    // The causes are part of the message (callers show it as one line, gRPC statuses
+    // too), so they are not also chained as sources: that would print them twice.
     /// The scenario did not load.
-    #[error("loading scenario {spec}: {source}")]
+    #[error("loading scenario {spec}: {error}")]
     Scenario {
         /// As asked for.
         spec: String,
         /// Why.
-        #[source]
-        source: LoadError,
+        error: LoadError,
     },
     /// The design did not load.
-    #[error("loading design {spec}: {source}")]
+    #[error("loading design {spec}: {error}")]
     Design {
         /// As asked for.
         spec: String,
         /// Why.
-        #[source]
-        source: LoadError,
+        error: LoadError,
     },
     /// The design names States the scenario lacks, or seats it cannot fill.
-    #[error("design `{design}` does not fit scenario `{scenario}`: {source}")]
+    #[error("design `{design}` does not fit scenario `{scenario}`: {error}")]
     Misfit {
         /// Design id.
         design: String,
         /// Scenario id.
         scenario: String,
         /// The problems.
-        #[source]
-        source: plenary_core::FileErrors,
+        error: plenary_core::FileErrors,
     },
     /// The strategy assignment is malformed, names unknown blocs/States or strategies.
     #[error("strategies: {0}")]
@@ -124,9 +123,9 @@ impl MatchPlan {
     /// names the match.
     pub fn resolve(req: PlanRequest<'_>) -> Result<MatchPlan, PlanError> {
         let (scenario, scenario_text) =
-            load_scenario(&req.scenario).map_err(|source| PlanError::Scenario {
+            load_scenario(&req.scenario).map_err(|error| PlanError::Scenario {
                 spec: describe(&req.scenario),
-                source,
+                error,
             })?;
         let design_source = req.design.clone().unwrap_or_else(|| {
             Source::Preset(
@@ -137,16 +136,16 @@ impl MatchPlan {
             )
         });
         let (design, design_text) =
-            load_design(&design_source).map_err(|source| PlanError::Design {
+            load_design(&design_source).map_err(|error| PlanError::Design {
                 spec: describe(&design_source),
-                source,
+                error,
             })?;
         design
             .validate_for(&describe(&design_source), &scenario)
-            .map_err(|source| PlanError::Misfit {
+            .map_err(|error| PlanError::Misfit {
                 design: design.design.id.clone(),
                 scenario: scenario.id.clone(),
-                source,
+                error,
             })?;
         let strategies = match req.strategies {
             Strategies::Announced => vec![String::new(); scenario.states.len()],
