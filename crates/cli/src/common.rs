@@ -5,7 +5,7 @@ use crate::report;
 use anyhow::{Result, bail};
 use clap::Args;
 use plenary_core::MatchResult;
-use plenary_scenarios::{Checked, MatchPlan, PlanRequest, Source, Strategies};
+use plenary_scenarios::{Checked, MatchPlan, PlanError, PlanRequest, Source, Strategies};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,7 +41,7 @@ pub struct MatchArgs {
 /// resolution ([`MatchPlan::resolve`]) that the chair and the tournaments use too.
 pub fn prepare(args: &MatchArgs) -> Result<MatchPlan> {
     let check = |name: &str| plenary_strategies::check(&[name]).map_err(|e| e.to_string());
-    Ok(MatchPlan::resolve(PlanRequest {
+    MatchPlan::resolve(PlanRequest {
         scenario: Source::Spec(args.scenario.clone()),
         design: args.design.clone().map(Source::Spec),
         seed: args.seed,
@@ -51,7 +51,14 @@ pub fn prepare(args: &MatchArgs) -> Result<MatchPlan> {
             check: &check,
         },
         match_id: None,
-    })?)
+    })
+    .map_err(|e| match e {
+        // The user's assignment: name the flag it came from.
+        PlanError::Strategies(msg) if args.strategies.is_some() => {
+            anyhow::anyhow!("--strategies: {msg}")
+        }
+        e => e.into(),
+    })
 }
 
 /// Runs a prepared match in-process.

@@ -6,19 +6,35 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_plenary");
 
-/// The table's row for `size` States and `endpoint`, split into columns.
-fn row<'a>(out: &'a str, size: &str, endpoint: &str) -> Vec<&'a str> {
-    out.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|c| c.first() == Some(&size) && c[1..].join(" ").starts_with(endpoint))
-        .unwrap_or_else(|| panic!("no `{endpoint}` row for {size} States in:\n{out}"))
-}
+/// Every figure `plenary bench remote --json` must write (names from issue 12).
+const FIELDS: [&str; 9] = [
+    "streaming_echo_exchanges_per_s",
+    "delegation_exchanges_per_s",
+    "streaming_ratio",
+    "batched_decisions_per_s",
+    "remote_match_ms",
+    "in_process_match_ms",
+    "questions_per_match",
+    "streaming_echo_round_ms",
+    "remote_match_vs_floor",
+];
 
 #[test]
-fn bench_remote_prints_delegation_and_echo_rows() {
+fn bench_remote_prints_every_figure_and_writes_them_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["bench", "remote", "--sizes", "3", "--rounds", "20"])
+        .args([
+            "bench",
+            "remote",
+            "--scenario",
+            "csce-1975",
+            "--rounds",
+            "20",
+            "--batched-matches",
+            "2",
+            "--json",
+            "bench.json",
+        ])
         .current_dir(dir.path())
         .env("RUST_LOG", "warn")
         .output()
@@ -29,22 +45,18 @@ fn bench_remote_prints_delegation_and_echo_rows() {
         "stdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("exchanges/s") && stdout.contains("p99 ms"));
-    assert!(stdout.contains("RSS max MiB"));
-    let delegation = row(&stdout, "3", "delegation");
-    let echo = row(&stdout, "3", "echo baseline");
-    // size, endpoint, exchanges/s, mean, p50, p99, vs echo, CPU, RSS max, RSS mean.
-    assert_eq!(delegation.len(), 10, "{delegation:?}");
-    assert_eq!(echo.len(), 11, "{echo:?}");
-    for v in [delegation[2], echo[3]] {
-        assert!(v.parse::<f64>().unwrap() > 0.0, "exchanges/s `{v}`");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bench.json")).unwrap()).unwrap();
+    for f in FIELDS {
+        assert!(stdout.contains(f), "the table shows `{f}`:\n{stdout}");
+        let v = json[f]
+            .as_f64()
+            .unwrap_or_else(|| panic!("`{f}` in {json}"));
+        assert!(v.is_finite() && v > 0.0, "{f} = {v}");
     }
-    assert!(delegation[6].ends_with('%'));
-    let full = row(&stdout, "3", "full match");
-    assert!(
-        full.join(" ").contains("results identical"),
-        "the remote match differs from the in-process one: {full:?}"
-    );
+    assert_eq!(json["processes"], 35);
+    assert_eq!(json["identical_to_in_process"], true, "{json}");
+    assert!(json["schema_version"].is_u64() && json["tool_version"].is_string());
 }
 
 #[test]

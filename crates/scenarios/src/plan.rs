@@ -196,41 +196,30 @@ fn assign(
     fallback_mix: &str,
     check: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<Vec<String>, PlanError> {
-    let (text, users) = match spec {
-        Some(s) => (s, true),
-        None => (fallback_mix, false),
-    };
-    if users && text.trim().is_empty() {
-        return Err(PlanError::Strategies(
-            "the assignment is empty; give `default=NAME` and/or BLOC=NAME,STATE=NAME rules".into(),
-        ));
-    }
-    // Errors say where the assignment came from: the user's, or the default mix.
+    let users = spec.is_some();
+    let text = spec.unwrap_or(fallback_mix);
+    // Errors say where the assignment came from: the user's, or the built-in mix.
     let what = |e: String| {
         PlanError::Strategies(if users {
             e
         } else {
             format!(
-                "the default strategy mix on scenario `{}` (give --strategies to choose the strategies of its States): {e}",
+                "the built-in strategy mix on scenario `{}` (give --strategies to choose the strategies of its States): {e}",
                 scenario.id
             )
         })
     };
     let assignment = Assignment::parse(text).map_err(|e| what(e.to_string()))?;
-    // The fallback mix names the osce-2021 blocs and States; on another scenario keep
-    // the rules that name something there and its default.
-    let assignment = if users {
-        assignment
-    } else {
+    // The built-in mix names the osce-2021 blocs and States: on a scenario without its
+    // blocs only its default applies; on an osce-2021 variant every rule must fit, so a
+    // State it names and the file lacks is an error, not a silent change of mix.
+    let assignment = if !users && scenario.bloc("west").is_none() {
         Assignment {
             default: assignment.default.clone(),
-            rules: assignment
-                .rules
-                .iter()
-                .filter(|(k, _)| scenario.bloc(k).is_some() || scenario.seat(k).is_some())
-                .cloned()
-                .collect(),
+            rules: Vec::new(),
         }
+    } else {
+        assignment
     };
     let names = assignment
         .resolve(scenario, "dissociator")
