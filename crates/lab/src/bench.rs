@@ -513,13 +513,11 @@ async fn measure(
             )
         })
         .collect();
-    let cfg = DriveConfig {
-        hub: hub.clone(),
-        routes: Arc::new(FixedRoutes(routes)),
-        call: CallConfig::default(),
-        sink: None,
-        recorder: None,
-    };
+    let cfg = DriveConfig::new(
+        hub.clone(),
+        Arc::new(FixedRoutes(routes)),
+        CallConfig::default(),
+    );
     let t = Instant::now();
     let (remote, stats) = run_match_counted(plan.new_match(), cfg).await;
     let remote_ms = t.elapsed().as_secs_f64() * 1e3;
