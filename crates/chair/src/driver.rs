@@ -711,8 +711,8 @@ impl Driver {
             .collect();
         // The chair itself may fall behind (a stopped or starved process): time it did
         // not run is not time a delegation was late. A deadline that fires well after it
-        // was due is pushed back by the lateness (a few times at most), and answers
-        // that had arrived by then are always taken before anything is called late.
+        // was due starts again from now (a few times at most): answers that arrived
+        // while the chair was not running are read before anyone is called late.
         let slack = (timeout / 10).max(Duration::from_secs(1));
         let mut extensions = 0;
         let mut grace = 0;
@@ -737,8 +737,8 @@ impl Driver {
                     let late = tokio::time::Instant::now().saturating_duration_since(deadline);
                     if late > slack && extensions < 3 {
                         extensions += 1;
-                        warn!(?late, "the chair ran late; the question's deadline moves by as much");
-                        deadline += late;
+                        warn!(?late, "the chair itself ran late; the question gets a new deadline");
+                        deadline = tokio::time::Instant::now() + timeout.min(Duration::from_secs(3600));
                     } else if grace < 3 {
                         // Let the stream readers deliver what already arrived.
                         grace += 1;

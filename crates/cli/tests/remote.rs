@@ -729,6 +729,48 @@ async fn tokens_files_are_private_and_watch_can_wait_for_a_session() {
     assert_eq!(status.code(), Some(1), "no session came within the wait");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chair_that_stops_for_longer_than_the_deadline_blames_no_honest_delegation() {
+    trace_init();
+    let room = room("csce-1975", "dissociator").await;
+    let chair = room.chair.url();
+    // Deadlines of 2 s; the chair itself is stopped for 5 s, twice, mid-match. Answers
+    // that arrived while it was stopped are the delegations' on time.
+    let run = plenary(room.dir.path())
+        .args([
+            "session",
+            "--chair",
+            &chair,
+            "--scenario",
+            "csce-1975",
+            "--seed",
+            "9",
+            "--brief",
+            "--timeout-ms",
+            "2000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        room.chair.signal(nix::sys::signal::Signal::SIGSTOP);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        room.chair.signal(nix::sys::signal::Signal::SIGCONT);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(300), run.wait_with_output())
+        .await
+        .expect("the session finished")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no violation for delegations that answered while the chair was stopped: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Starts `plenary chair` with the room's tokens and a state directory on `listen`.
 async fn durable_chair(dir: &Path, listen: &str) -> Child {
     let chair = spawn(
