@@ -10,6 +10,8 @@
 //! - [`tournament`]: the remote tournament executor (one endpoint per entrant, many
 //!   matches in flight over shared links).
 //! - [`bench`]: `plenary bench remote`, the remote path next to a streaming echo floor.
+//! - [`soak`]: `plenary soak`, many sessions under a seeded plan of delegation faults
+//!   and chair kills.
 //!
 //! The `plenary` binary parses flags, prints and maps exit codes; the work is here, so
 //! tests and other tools drive exactly what the commands drive.
@@ -18,6 +20,7 @@ pub mod bench;
 pub mod client;
 pub mod health;
 pub mod lab;
+pub mod soak;
 pub mod supervisor;
 pub mod tournament;
 
