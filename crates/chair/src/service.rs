@@ -119,6 +119,10 @@ impl Default for ChairConfig {
     }
 }
 
+/// Connections the chair accepts at once (delegations, registrations, operators,
+/// watchers): past it a new connection is closed at once.
+pub const MAX_CONNECTIONS: usize = 4096;
+
 /// Events a live watcher may fall behind by before it resumes from the session log.
 const EVENT_BUFFER: usize = 1024;
 
@@ -992,18 +996,16 @@ pub async fn serve_secretariat(
     info!(%addr, chair_id = %secretariat.chair_id, "chair serving");
     let (drain_tx, mut drain_rx) = watch::channel(false);
     let server = tonic::transport::Server::builder()
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .initial_stream_window_size(Some(plenary_proto::transport::STREAM_WINDOW))
+        .initial_connection_window_size(Some(plenary_proto::transport::CONNECTION_WINDOW))
+        .http2_keepalive_interval(Some(plenary_proto::transport::KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(plenary_proto::transport::KEEPALIVE_TIMEOUT))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(secretariat.into_server())
         .serve_with_incoming_shutdown(
-            // Our own listener: tonic's socket options (no Nagle) apply only through
-            // TcpIncoming, and Nagle with delayed ACKs stalls answer frames by 40 ms.
-            tonic::transport::server::TcpIncoming::from(listener)
-                .with_nodelay(Some(true))
-                .with_keepalive(Some(std::time::Duration::from_secs(60))),
+            plenary_proto::transport::incoming(listener, MAX_CONNECTIONS),
             async move {
                 shutdown.await;
                 info!("chair shutting down");

@@ -734,8 +734,9 @@ async fn a_chair_that_stops_for_longer_than_the_deadline_blames_no_honest_delega
     trace_init();
     let room = room("csce-1975", "dissociator").await;
     let chair = room.chair.url();
-    // Deadlines of 2 s; the chair itself is stopped for 5 s, twice, mid-match. Answers
-    // that arrived while it was stopped are the delegations' on time.
+    // Deadlines of 4 s (plenty for honest delegations, even on a loaded machine); the
+    // chair itself is stopped for 9 s and then 6 s mid-match. Answers that arrived while
+    // it was stopped are the delegations' on time.
     let run = plenary(room.dir.path())
         .args([
             "session",
