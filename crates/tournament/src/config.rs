@@ -44,7 +44,7 @@ use std::collections::BTreeMap;
 pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
 
 /// A tournament configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Master seed.
@@ -95,7 +95,7 @@ fn mixed() -> String {
 }
 
 /// `[rotation]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
     /// Replications (default: the top-level value).
@@ -108,7 +108,7 @@ pub struct Rotation {
 }
 
 /// `[bloc-vs-bloc]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlocVsBloc {
     /// Replications (default: the top-level value).
@@ -123,7 +123,7 @@ pub struct BlocVsBloc {
 }
 
 /// `[evolutionary]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evolutionary {
     /// Generations.
@@ -145,7 +145,7 @@ fn yes() -> bool {
 }
 
 /// `[invasion]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invasion {
     /// Replications (default: the top-level value).
@@ -160,7 +160,7 @@ pub struct Invasion {
 }
 
 /// `[population]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
     /// Replications (default: the top-level value).

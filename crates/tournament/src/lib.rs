@@ -17,12 +17,15 @@
 //! order-independent exact sums, so they also report the same numbers byte for byte.
 #![doc = include_str!("../README.md")]
 
+pub mod charts;
 pub mod config;
 pub mod exec;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod results;
 pub mod run;
+pub mod schema;
 pub mod stats;
 pub mod summary;
 

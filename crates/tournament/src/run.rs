@@ -205,6 +205,7 @@ pub fn run(
                 cfg,
                 &fp,
                 &classes[spec.scenario.as_str()],
+                exec.name(),
             ))?;
         }
         report.written += 1;
@@ -240,7 +241,14 @@ pub fn run(
                 }
             }
             run_parallel::<RunError>(&todo, exec, exec.parallelism(), |spec, result| {
-                let r = Record::new(spec, &result, cfg, &fp, &classes[spec.scenario.as_str()]);
+                let r = Record::new(
+                    spec,
+                    &result,
+                    cfg,
+                    &fp,
+                    &classes[spec.scenario.as_str()],
+                    exec.name(),
+                );
                 if owns(spec.index) {
                     if let Some(w) = writer.as_mut() {
                         w.append(&r)?;

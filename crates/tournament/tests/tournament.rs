@@ -137,14 +137,39 @@ fn every_format_is_scored() {
     let rot: Vec<_> = s
         .rankings
         .iter()
-        .filter(|r| r.format == "rotation" && r.by == "all")
+        .filter(|r| r.format == "rotation" && r.score == "focal_gain" && r.group.is_all())
         .collect();
     assert_eq!(rot.len(), 3);
-    assert!(rot.iter().all(|r| r.gain.n == 12), "{rot:?}");
+    assert!(rot.iter().all(|r| r.stat.n == 12), "{rot:?}");
+    assert!(rot[0].best && rot[0].rank == 1);
+    // Every pair of the group compared, over the 12 shared blocks.
+    let pairs: Vec<_> = s
+        .comparisons
+        .iter()
+        .filter(|p| p.format == "rotation" && p.score == "focal_gain" && p.group.is_all())
+        .collect();
+    assert_eq!(pairs.len(), 3);
+    assert!(pairs.iter().all(|p| p.n == 12 && p.p_holm >= p.p), "{pairs:?}");
     assert_eq!(
-        s.head_to_head.iter().filter(|h| h.design == "all").count(),
+        s.head_to_head.iter().filter(|h| h.design.is_none()).count(),
         9
     );
+    // The focal/background view: one row per strategy, pooled and per design.
+    assert_eq!(
+        s.background
+            .iter()
+            .filter(|b| b.format == "rotation" && b.design.is_none())
+            .count(),
+        3
+    );
+    // Effects on the background are deviations from the block mean: they sum to zero.
+    let effects: f64 = s
+        .background
+        .iter()
+        .filter(|b| b.format == "rotation" && b.design.is_none())
+        .map(|b| b.effect.mean.unwrap())
+        .sum();
+    assert!(effects.abs() < 1e-9, "{effects}");
     // Evolution: 2 designs x (3 generations + the next shares) x 3 strategies.
     assert_eq!(s.evolution.len(), 2 * 4 * 3);
     for g in 0..4 {
@@ -158,14 +183,66 @@ fn every_format_is_scored() {
     }
     let html = plenary_tournament::report::write_report(dir.path(), "test report").unwrap();
     let page = std::fs::read_to_string(html).unwrap();
-    let tags = plenary_tournament::report::balanced(&page).unwrap();
-    // 5 ranking charts (+1 relative rotation), the design scatter, the tension chart,
-    // 2 evolution charts.
-    assert_eq!(tags["svg"], 6 + 1 + 1 + 2, "{tags:?}");
+    let tags = plenary_tournament::charts::balanced(&page).unwrap();
+    assert!(tags["svg"] >= 10, "{tags:?}");
     assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
-    assert!(page.contains("Head to head"));
+    // The first thing after the title: which strategy wins under which design.
+    let first = page.find("<h2>").unwrap();
+    assert!(page[first..].starts_with("<h2>Which strategy wins under which design"));
+    assert!(page.find("class=\"heat\"").unwrap() < page.find("<svg").unwrap());
+    for section in [
+        "Distributions per design",
+        "Focal strategy among background seats",
+        "Evolution of strategy shares, per design",
+        "Head to head",
+    ] {
+        assert!(page.contains(section), "missing {section}");
+    }
     let text = plenary_tournament::summary::text_tables(&s);
     assert!(text.contains("rotation: strategies ranked"), "{text}");
+    assert!(text.contains("best per design"), "{text}");
+    assert!(!text.contains("PARTIAL"), "{text}");
+}
+
+/// Strategies that play identically share a rank and are not separable; a strategy
+/// that plays differently in every match is.
+#[test]
+fn ties_share_a_rank_and_are_not_separable() {
+    let text = "seed = 5\nreplications = 3\nstrategies = [\"soft\", \"soft-twin\", \"hard\"]\ndesigns = [\"csce-1975\"]\nscenarios = [\"csce-1975\"]\n[rotation]\nbackground = \"sincere\"\n";
+    let cfg = plenary_tournament::Config::parse("ties.toml", text, NAMES).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    run_into(&cfg, dir.path(), 2, false, None);
+    let s = plenary_tournament::summary::summarize(dir.path()).unwrap();
+    let rank = |name: &str| {
+        s.rankings
+            .iter()
+            .find(|r| {
+                r.format == "rotation"
+                    && r.score == "focal_gain"
+                    && r.group.is_all()
+                    && r.strategy == name
+            })
+            .unwrap()
+            .clone()
+    };
+    let (a, b) = (rank("soft"), rank("soft-twin"));
+    assert_eq!(a.stat.mean, b.stat.mean);
+    assert_eq!(a.rank, b.rank, "ties share a rank");
+    assert_eq!(a.best, b.best);
+    let pair = s
+        .comparisons
+        .iter()
+        .find(|p| {
+            p.format == "rotation"
+                && p.group.is_all()
+                && p.score == "focal_gain"
+                && [p.a.as_str(), p.b.as_str()].contains(&"soft")
+                && [p.a.as_str(), p.b.as_str()].contains(&"soft-twin")
+        })
+        .unwrap();
+    assert_eq!((pair.diff, pair.p, pair.significant), (0.0, 1.0, false));
+    let csv = std::fs::read_to_string(dir.path().join("rankings.csv")).unwrap();
+    assert!(csv.starts_with("format,score,scenario,design,class,side,resident,rank,strategy,best,n,mean"));
 }
 
 fn assert_same_lines(a: &[String], b: &[String]) {

@@ -12,7 +12,7 @@ use plenary_tournament::run::{self, RunOptions, RunReport, Shard};
 use std::path::Path;
 use std::sync::Arc;
 
-pub const NAMES: &[&str] = &["sincere", "hard", "soft"];
+pub const NAMES: &[&str] = &["sincere", "hard", "soft", "soft-twin"];
 
 struct Simple {
     name: &'static str,
