@@ -86,7 +86,7 @@ fn step_of(t: &[f64]) -> f64 {
 
 /// Linear map from data to pixels.
 #[derive(Clone, Copy)]
-struct Scale {
+pub(crate) struct Scale {
     d0: f64,
     d1: f64,
     p0: f64,
@@ -94,7 +94,7 @@ struct Scale {
 }
 
 impl Scale {
-    fn new(d0: f64, d1: f64, p0: f64, p1: f64) -> Scale {
+    pub(crate) fn new(d0: f64, d1: f64, p0: f64, p1: f64) -> Scale {
         let (d0, d1) = if (d1 - d0).abs() < 1e-12 {
             (d0 - 0.5, d1 + 0.5)
         } else {
@@ -102,12 +102,12 @@ impl Scale {
         };
         Scale { d0, d1, p0, p1 }
     }
-    fn at(&self, x: f64) -> f64 {
+    pub(crate) fn at(&self, x: f64) -> f64 {
         self.p0 + (x - self.d0) / (self.d1 - self.d0) * (self.p1 - self.p0)
     }
 }
 
-fn padded(lo: f64, hi: f64) -> (f64, f64) {
+pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
     let span = (hi - lo).abs().max(1e-9);
     (lo - span * 0.08, hi + span * 0.08)
 }
@@ -122,7 +122,7 @@ pub fn svg_open(w: f64, h: f64, title: &str) -> String {
 }
 
 /// A horizontal axis at `y` with grid lines up to `top`.
-fn x_axis(o: &mut String, sx: Scale, y: f64, top: f64, label: &str) {
+pub(crate) fn x_axis(o: &mut String, sx: Scale, y: f64, top: f64, label: &str) {
     let ts = ticks(sx.d0, sx.d1, 4);
     let step = step_of(&ts);
     for t in ts {
@@ -146,7 +146,7 @@ fn x_axis(o: &mut String, sx: Scale, y: f64, top: f64, label: &str) {
 }
 
 /// A vertical axis at `x` with grid lines to `right`.
-fn y_axis(o: &mut String, sy: Scale, x: f64, right: f64, label: &str) {
+pub(crate) fn y_axis(o: &mut String, sy: Scale, x: f64, right: f64, label: &str) {
     let ts = ticks(sy.d1.min(sy.d0), sy.d0.max(sy.d1), 4);
     let step = step_of(&ts);
     for t in ts {

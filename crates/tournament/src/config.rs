@@ -87,7 +87,7 @@ pub struct Config {
 }
 
 fn default_neutral_blocs() -> Vec<String> {
-    vec!["non-aligned".into(), "nn".into()]
+    crate::plan::NEUTRAL_BLOCS.map(String::from).to_vec()
 }
 
 fn mixed() -> String {

@@ -20,8 +20,10 @@
 pub mod charts;
 pub mod config;
 pub mod exec;
+pub mod match_page;
 pub mod output;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod results;
 pub mod run;

@@ -21,6 +21,9 @@ pub const LEADER: &str = "leader";
 pub const MEMBER: &str = "member";
 /// Seat class of a non-leader in a neutral / non-aligned bloc.
 pub const NEUTRAL: &str = "neutral";
+/// Blocs whose non-leaders form the `neutral` seat class unless a configuration says
+/// otherwise (`neutral_blocs`).
+pub const NEUTRAL_BLOCS: [&str; 2] = ["non-aligned", "nn"];
 /// Seat classes in report order.
 pub const CLASSES: [&str; 3] = [LEADER, MEMBER, NEUTRAL];
 
