@@ -104,6 +104,14 @@ enum Command {
     /// Write DIR/report.html: rankings, design comparison, tension and evolution charts (offline, no JavaScript).
     #[command(after_help = "Example:\n  plenary report tournament-out")]
     Report(tournament_cmd::ReportArgs),
+    /// Re-run one tournament match from its record: its report, result.json and match page.
+    #[command(
+        after_help = "Examples:\n  plenary replay tournament-out 0\n  plenary replay tournament-out rotation/osce-2021/osce-2021/r0/leader/hardliner --out replay-1"
+    )]
+    Replay(tournament_cmd::ReplayArgs),
+    /// Print the JSON Schema of an output or input (run-result, match-record, summary, tournament-config).
+    #[command(after_help = "Examples:\n  plenary schema\n  plenary schema match-record > match-record.schema.json")]
+    Schema(tournament_cmd::SchemaArgs),
     /// Ready-made experiments over the tournament machinery.
     #[command(subcommand)]
     Experiment(tournament_cmd::Experiment),
@@ -147,6 +155,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Tournament(args) => tournament_cmd::tournament(&args),
         Command::Merge(args) => tournament_cmd::merge(&args),
         Command::Report(args) => tournament_cmd::report_cmd(&args),
+        Command::Replay(args) => tournament_cmd::replay(&args),
+        Command::Schema(args) => tournament_cmd::schema(&args),
         Command::Experiment(which) => tournament_cmd::experiment(&which),
     }
 }

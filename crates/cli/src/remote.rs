@@ -629,7 +629,7 @@ pub fn lab(args: &LabArgs) -> Result<ExitCode> {
         Some(result) => {
             print!("{}", report::text(&p, &result, args.run.brief));
             if let Some(path) = &args.run.json {
-                common::write_json(path, &result)?;
+                common::write_json(path, &p, &result)?;
                 eprintln!("results written to {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -906,7 +906,7 @@ pub fn session(args: &SessionArgs) -> Result<ExitCode> {
     };
     print!("{}", report::text(&p, &result, args.run.brief));
     if let Some(path) = &args.run.json {
-        common::write_json(path, &result)?;
+        common::write_json(path, &p, &result)?;
         eprintln!("results written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

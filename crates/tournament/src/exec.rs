@@ -152,11 +152,13 @@ impl Strategy for Abstainer {
 
 /// Runs `specs` on `threads` workers (1 = serially on the calling thread) and calls
 /// `sink` on the calling thread for each result, in completion order. Stops at the
-/// first error of the executor or of the sink.
+/// first error of the executor or of the sink. When `halt` is set, no new match
+/// starts; the matches already running finish and reach the sink.
 pub fn run_parallel<E>(
     specs: &[MatchSpec],
     exec: &dyn Executor,
     threads: usize,
+    halt: &AtomicBool,
     mut sink: impl FnMut(&MatchSpec, MatchResult) -> Result<(), E>,
 ) -> Result<(), E>
 where
@@ -168,6 +170,9 @@ where
     let threads = threads.clamp(1, specs.len());
     if threads == 1 {
         for spec in specs {
+            if halt.load(Ordering::Relaxed) {
+                break;
+            }
             let r = run_caught(exec, spec)?;
             sink(spec, r)?;
         }
@@ -181,7 +186,7 @@ where
             let tx = tx.clone();
             let (next, stop) = (&next, &stop);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
+                while !stop.load(Ordering::Relaxed) && !halt.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= specs.len() {
                         break;

@@ -8,7 +8,7 @@ use crate::exec::{Executor, InProcess, StrategyMaker};
 use crate::output::{self, OutputError};
 use crate::plan::{Catalog, MatchSpec, seat_classes};
 use crate::results::{MatchRecord, RunResult};
-use plenary_core::{MatchResult, Scenario};
+use plenary_core::{Design, MatchResult, Scenario};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -83,6 +83,8 @@ pub struct Replayed {
     pub replayed: MatchRecord,
     /// The scenario.
     pub scenario: Arc<Scenario>,
+    /// The design.
+    pub design: Arc<Design>,
     /// The engine's results of the replay.
     pub result: MatchResult,
     /// The replay's results in the documented shape.
@@ -130,7 +132,9 @@ pub fn replay(dir: &Path, which: &str, make: Arc<StrategyMaker>) -> Result<Repla
     catalog
         .scenarios
         .insert(spec.scenario.clone(), Arc::clone(&scenario));
-    catalog.designs.insert(spec.design.clone(), design);
+    catalog
+        .designs
+        .insert(spec.design.clone(), Arc::clone(&design));
     let exec = InProcess::new(Arc::new(catalog), make).with_threads(1);
     let result = exec.run(&spec)?;
     let classes = seat_classes(&scenario, &cfg.neutral_blocs);
@@ -147,6 +151,7 @@ pub fn replay(dir: &Path, which: &str, make: Arc<StrategyMaker>) -> Result<Repla
         recorded,
         replayed,
         scenario,
+        design,
         result,
         run,
     })

@@ -9,6 +9,7 @@ use crate::plan::{Catalog, MatchSpec, Plan, evo_generation, seat_classes};
 use crate::stats::{Acc, next_shares};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `--shard I/N`: run only matches with `index % N == I`.
@@ -67,6 +68,9 @@ pub struct RunOptions<'a> {
     pub limit: Option<usize>,
     /// Called after every simulated match.
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Set (e.g. on Ctrl-C) to stop: the matches in hand finish and are written, no
+    /// new match starts, and the run returns with `interrupted` set.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// What a run did.
@@ -87,6 +91,8 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// Worker threads.
     pub threads: usize,
+    /// Stopped by [`RunOptions::stop`] before every match ran (resume with `--resume`).
+    pub interrupted: bool,
 }
 
 impl RunReport {
@@ -188,7 +194,10 @@ pub fn run(
         repaired: scan.repaired,
         elapsed: Duration::ZERO,
         threads: exec.parallelism(),
+        interrupted: false,
     };
+    let never = AtomicBool::new(false);
+    let stop = opts.stop.unwrap_or(&never);
     let start = Instant::now();
     let mut done = 0u64;
     let tick = |done: u64| {
@@ -197,7 +206,7 @@ pub fn run(
         }
     };
     tick(0);
-    run_parallel::<RunError>(&fixed, exec, exec.parallelism(), |spec, result| {
+    run_parallel::<RunError>(&fixed, exec, exec.parallelism(), stop, |spec, result| {
         if let Some(w) = writer.as_mut() {
             w.append(&Record::new(
                 spec,
@@ -240,7 +249,10 @@ pub fn run(
                     None => todo.push(spec),
                 }
             }
-            run_parallel::<RunError>(&todo, exec, exec.parallelism(), |spec, result| {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            run_parallel::<RunError>(&todo, exec, exec.parallelism(), stop, |spec, result| {
                 let r = Record::new(
                     spec,
                     &result,
@@ -269,5 +281,6 @@ pub fn run(
         }
     }
     report.elapsed = start.elapsed();
+    report.interrupted = stop.load(Ordering::Relaxed) && done < total;
     Ok(report)
 }

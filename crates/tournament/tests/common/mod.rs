@@ -114,6 +114,7 @@ pub fn run_into(
         shard,
         limit: None,
         progress: None,
+        stop: None,
     };
     let report = run::run(cfg, &catalog, &plan, &exec, &opts).expect("run");
     plenary_tournament::summary::summarize_into(dir).expect("summary");
