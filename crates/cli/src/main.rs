@@ -109,8 +109,15 @@ enum Command {
         after_help = "Examples:\n  plenary replay tournament-out 0\n  plenary replay tournament-out rotation/osce-2021/osce-2021/r0/leader/hardliner --out replay-1"
     )]
     Replay(tournament_cmd::ReplayArgs),
+    /// Write DIR/matches.parquet and DIR/states.parquet (per-match and per-State tables) for pandas, polars, DuckDB.
+    #[command(
+        after_help = "Example:\n  plenary export tournament-out\n  python3 -c \"import pandas as pd; print(pd.read_parquet('tournament-out/states.parquet').head())\""
+    )]
+    Export(tournament_cmd::ExportArgs),
     /// Print the JSON Schema of an output or input (run-result, match-record, summary, tournament-config).
-    #[command(after_help = "Examples:\n  plenary schema\n  plenary schema match-record > match-record.schema.json")]
+    #[command(
+        after_help = "Examples:\n  plenary schema\n  plenary schema match-record > match-record.schema.json"
+    )]
     Schema(tournament_cmd::SchemaArgs),
     /// Ready-made experiments over the tournament machinery.
     #[command(subcommand)]
@@ -157,6 +164,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Report(args) => tournament_cmd::report_cmd(&args),
         Command::Replay(args) => tournament_cmd::replay(&args),
         Command::Schema(args) => tournament_cmd::schema(&args),
+        Command::Export(args) => tournament_cmd::export(&args),
         Command::Experiment(which) => tournament_cmd::experiment(&which),
     }
 }

@@ -14,10 +14,10 @@ use plenary_tournament::{
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Flags of `plenary tournament`.
@@ -103,6 +103,14 @@ pub struct ReplayArgs {
     /// Print only the session summaries, not every item.
     #[arg(long)]
     pub brief: bool,
+}
+
+/// Flags of `plenary export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// A tournament output directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Flags of `plenary schema`.
@@ -354,7 +362,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         cfg.replications = r;
     }
     if args.print_config {
-        print!("{}", cfg.to_toml());
+        print!("{}", cfg.to_commented_toml());
         return Ok(ExitCode::SUCCESS);
     }
     let p = prepare(&origin, cfg)?;
@@ -618,7 +626,10 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode> {
     );
     let diff = r.differences();
     if diff.is_empty() {
-        println!("The replay equals its record in {} (every field).", output::MATCHES);
+        println!(
+            "The replay equals its record in {} (every field).",
+            output::MATCHES
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!(
@@ -627,6 +638,23 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode> {
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// `plenary export`.
+#[cfg(feature = "parquet")]
+pub fn export(args: &ExportArgs) -> Result<ExitCode> {
+    let (m, s, n) = plenary_tournament::export::write_parquet(&args.dir)?;
+    println!("{}\n{}", m.display(), s.display());
+    eprintln!("exported {n} matches: one row per match, one row per State per match");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plenary export` in a build without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+pub fn export(_args: &ExportArgs) -> Result<ExitCode> {
+    bail!(
+        "this plenary was built without the `parquet` feature: rebuild with `cargo build --features parquet`"
+    )
 }
 
 /// `plenary schema`.

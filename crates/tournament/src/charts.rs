@@ -112,7 +112,6 @@ pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
     (lo - span * 0.08, hi + span * 0.08)
 }
 
-
 /// Opens an SVG panel `w` x `h` with a title (shown as a heading inside the panel).
 pub fn svg_open(w: f64, h: f64, title: &str) -> String {
     format!(
@@ -485,7 +484,12 @@ pub fn stacked_bars(
     let (h, left, right, top, bottom) = (200.0, 40.0, 8.0, 28.0, 30.0);
     let n = categories.len().max(1);
     let totals: Vec<f64> = (0..n)
-        .map(|i| stacks.iter().map(|s| s.2.get(i).copied().unwrap_or(0.0)).sum())
+        .map(|i| {
+            stacks
+                .iter()
+                .map(|s| s.2.get(i).copied().unwrap_or(0.0))
+                .sum()
+        })
         .collect();
     let hi = totals.iter().copied().fold(0.0, f64::max).max(1.0);
     let sy = Scale::new(0.0, hi, h - bottom, top);
@@ -575,7 +579,6 @@ pub fn balanced(doc: &str) -> Result<BTreeMap<String, usize>, String> {
         Err(format!("unclosed: {stack:?}"))
     }
 }
-
 
 #[cfg(test)]
 mod tests {

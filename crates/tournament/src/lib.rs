@@ -20,6 +20,8 @@
 pub mod charts;
 pub mod config;
 pub mod exec;
+#[cfg(feature = "parquet")]
+pub mod export;
 pub mod match_page;
 pub mod output;
 pub mod plan;

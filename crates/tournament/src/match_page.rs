@@ -52,7 +52,14 @@ fn positions_chart(title: &str, items: &[&ItemOut]) -> String {
     let (h, left, right, top, bottom) = (260.0, 44.0, 10.0, 40.0, 34.0);
     let vals: Vec<f64> = items
         .iter()
-        .flat_map(|i| [Some(i.status_quo), Some(i.outcome), i.proposal, Some(i.compromise_ref)])
+        .flat_map(|i| {
+            [
+                Some(i.status_quo),
+                Some(i.outcome),
+                i.proposal,
+                Some(i.compromise_ref),
+            ]
+        })
         .flatten()
         .filter(|v| v.is_finite())
         .collect();
@@ -131,7 +138,10 @@ pub fn render(r: &RunResult, title: &str) -> String {
     for s in &m.states {
         *mix.entry(s.strategy.as_str()).or_default() += 1;
     }
-    let mix: Vec<String> = mix.iter().map(|(k, v)| format!("{} \u{d7}{v}", esc(k))).collect();
+    let mix: Vec<String> = mix
+        .iter()
+        .map(|(k, v)| format!("{} \u{d7}{v}", esc(k)))
+        .collect();
     let _ = write!(
         o,
         "<h1>{}</h1><p class=\"note\">Match <code>{}</code>: scenario {}, design {}, seed {}{}. {} States; strategies: {}.</p>",
@@ -140,7 +150,11 @@ pub fn render(r: &RunResult, title: &str) -> String {
         esc(&m.scenario),
         esc(&m.design),
         m.seed,
-        if m.complete { "" } else { " (did not run to its end)" },
+        if m.complete {
+            ""
+        } else {
+            " (did not run to its end)"
+        },
         m.states.len(),
         mix.join(", ")
     );
@@ -163,7 +177,12 @@ pub fn render(r: &RunResult, title: &str) -> String {
     o.push_str("<h2>Timeline</h2><p class=\"note\">Per session and item: grey ring = status quo, blue diamond = last proposal on the table, black tick = compromise-model reference on the true preferences, dot = outcome (colour: how the item ended), number above = rounds used. Below: the final round's votes, and the objections by bloc.</p>");
     let legend: Vec<(String, &'static str)> = DECISIONS
         .iter()
-        .filter(|d| r.sessions.iter().flat_map(|s| &s.items).any(|i| i.decision == **d))
+        .filter(|d| {
+            r.sessions
+                .iter()
+                .flat_map(|s| &s.items)
+                .any(|i| i.decision == **d)
+        })
         .map(|d| (decision_label(*d).to_string(), decision_color(*d)))
         .collect();
     o.push_str(&charts::legend(&legend));
@@ -185,10 +204,26 @@ pub fn render(r: &RunResult, title: &str) -> String {
         ));
         let cats: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
         let votes = vec![
-            ("yes".to_string(), "#1a9850", items.iter().map(|i| f64::from(i.yes)).collect()),
-            ("no / objection".to_string(), "#d73027", items.iter().map(|i| f64::from(i.no)).collect()),
-            ("abstain".to_string(), "#fdae61", items.iter().map(|i| f64::from(i.abstain)).collect()),
-            ("absent".to_string(), "#bbbbbb", items.iter().map(|i| f64::from(i.absent)).collect()),
+            (
+                "yes".to_string(),
+                "#1a9850",
+                items.iter().map(|i| f64::from(i.yes)).collect(),
+            ),
+            (
+                "no / objection".to_string(),
+                "#d73027",
+                items.iter().map(|i| f64::from(i.no)).collect(),
+            ),
+            (
+                "abstain".to_string(),
+                "#fdae61",
+                items.iter().map(|i| f64::from(i.abstain)).collect(),
+            ),
+            (
+                "absent".to_string(),
+                "#bbbbbb",
+                items.iter().map(|i| f64::from(i.absent)).collect(),
+            ),
         ];
         o.push_str(&charts::stacked_bars(
             &format!("Session {}: final-round votes", sess.session + 1),

@@ -19,7 +19,9 @@ pub enum ReplayError {
     #[error(transparent)]
     Output(#[from] OutputError),
     /// No record matches.
-    #[error("{dir}: no match `{which}` in {file} (give a match id as in its `match_id` field, or its index)")]
+    #[error(
+        "{dir}: no match `{which}` in {file} (give a match id as in its `match_id` field, or its index)"
+    )]
     NotFound {
         /// The directory.
         dir: String,
@@ -70,7 +72,12 @@ pub fn spec_of(r: &MatchRecord) -> MatchSpec {
         match_id: r.outcome.match_id.clone(),
         seed: r.outcome.seed,
         role: r.role.clone(),
-        strategies: r.outcome.states.iter().map(|s| s.strategy.clone()).collect(),
+        strategies: r
+            .outcome
+            .states
+            .iter()
+            .map(|s| s.strategy.clone())
+            .collect(),
     }
 }
 

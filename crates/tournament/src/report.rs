@@ -53,7 +53,11 @@ pub fn num(x: f64, magnitude: f64) -> String {
 /// Background of a heat cell: `t` in 0..1 from light to dark blue; the text colour that
 /// reads on it.
 fn heat(t: f64) -> (String, &'static str) {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
     let (a, b) = ([0xee, 0xf4, 0xfb], [0x1d, 0x4f, 0x8a]);
     let c: Vec<u8> = (0..3)
         .map(|i| (f64::from(a[i]) + (f64::from(b[i]) - f64::from(a[i])) * t).round() as u8)
@@ -66,7 +70,11 @@ fn heat(t: f64) -> (String, &'static str) {
 
 /// Diverging background for a difference: negative red, positive blue, `t` in -1..1.
 fn diverging(t: f64) -> String {
-    let t = if t.is_finite() { t.clamp(-1.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let w = [0xf7, 0xf7, 0xf7];
     let end = if t >= 0.0 {
         [0x67, 0xa9, 0xcf]
@@ -80,7 +88,12 @@ fn diverging(t: f64) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
-fn rows_for<'a>(s: &'a Summary, format: &str, score: &str, design: Option<&str>) -> Vec<&'a RankRow> {
+fn rows_for<'a>(
+    s: &'a Summary,
+    format: &str,
+    score: &str,
+    design: Option<&str>,
+) -> Vec<&'a RankRow> {
     s.rankings
         .iter()
         .filter(|r| {
@@ -153,12 +166,7 @@ fn heatmap(s: &Summary, format: &str) -> String {
         .collect();
     columns.push((None, rows_for(s, format, score, None)));
     let mut o = String::new();
-    let _ = write!(
-        o,
-        "<h3>{}: {}</h3>",
-        esc(format),
-        esc(score_label(score))
-    );
+    let _ = write!(o, "<h3>{}: {}</h3>", esc(format), esc(score_label(score)));
     // The answer in words first.
     o.push_str("<ul class=\"winners\">");
     for (d, rows) in &columns {
@@ -186,7 +194,9 @@ fn heatmap(s: &Summary, format: &str) -> String {
             }
         );
     }
-    o.push_str("</ul><div class=\"scroll\"><table class=\"heat\"><tr><th class=\"l\">strategy</th>");
+    o.push_str(
+        "</ul><div class=\"scroll\"><table class=\"heat\"><tr><th class=\"l\">strategy</th>",
+    );
     for (d, _) in &columns {
         match d {
             Some(d) => {
@@ -206,7 +216,11 @@ fn heatmap(s: &Summary, format: &str) -> String {
                     (a.min(*x), b.max(*x))
                 });
             let mag = lo.abs().max(hi.abs());
-            let cls = if d.is_none() { " class=\"wideonly\"" } else { "" };
+            let cls = if d.is_none() {
+                " class=\"wideonly\""
+            } else {
+                ""
+            };
             let Some(r) = rows.iter().find(|r| r.strategy == *name) else {
                 let _ = write!(o, "<td{cls}></td>");
                 continue;
@@ -377,10 +391,7 @@ fn distributions(s: &Summary, format: &str) -> String {
             continue;
         }
         o.push_str(&charts::box_chart(
-            &format!(
-                "{format}: {}",
-                g.as_deref().unwrap_or("all designs")
-            ),
+            &format!("{format}: {}", g.as_deref().unwrap_or("all designs")),
             score_label(score),
             &rows,
         ));
@@ -392,11 +403,8 @@ fn distributions(s: &Summary, format: &str) -> String {
 fn background_view(s: &Summary) -> String {
     let mut o = String::new();
     for format in ["rotation", "invasion"] {
-        let rows: Vec<&summary::BackgroundRow> = s
-            .background
-            .iter()
-            .filter(|b| b.format == format)
-            .collect();
+        let rows: Vec<&summary::BackgroundRow> =
+            s.background.iter().filter(|b| b.format == format).collect();
         if rows.is_empty() {
             continue;
         }
@@ -589,7 +597,12 @@ fn fmt_ci(s: &Stat) -> String {
     let mag = s.mean.unwrap_or(0.0);
     match (s.mean, s.ci_low, s.ci_high) {
         (Some(m), Some(l), Some(h)) => {
-            format!("{} <span class=\"note\">[{}, {}]</span>", num(m, mag), num(l, mag), num(h, mag))
+            format!(
+                "{} <span class=\"note\">[{}, {}]</span>",
+                num(m, mag),
+                num(l, mag),
+                num(h, mag)
+            )
         }
         (Some(m), _, _) => num(m, mag),
         _ => "&#8211;".into(),
@@ -630,7 +643,11 @@ fn overall_rankings(s: &Summary) -> String {
             if rows.is_empty() {
                 continue;
             }
-            o.push_str(&charts::dot_chart(&format!("{f}: {score}"), score_label(score), &rows));
+            o.push_str(&charts::dot_chart(
+                &format!("{f}: {score}"),
+                score_label(score),
+                &rows,
+            ));
         }
     }
     o.push_str("</div>");
@@ -680,7 +697,11 @@ fn designs_section(s: &Summary) -> String {
     let series: Vec<(String, &'static str, Vec<(f64, f64)>)> = designs
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| by_design.get(d.as_str()).map(|v| (d.clone(), color(i), v.clone())))
+        .filter_map(|(i, d)| {
+            by_design
+                .get(d.as_str())
+                .map(|v| (d.clone(), color(i), v.clone()))
+        })
         .collect();
     if !series.is_empty() {
         o.push_str(&charts::line_chart(

@@ -639,7 +639,13 @@ pub struct RunResult {
 
 impl RunResult {
     /// The run result of `r` on scenario `sc` (named `scenario` and `design` as given).
-    pub fn new(sc: &Scenario, scenario: &str, design: &str, r: &MatchResult, classes: &[&str]) -> RunResult {
+    pub fn new(
+        sc: &Scenario,
+        scenario: &str,
+        design: &str,
+        r: &MatchResult,
+        classes: &[&str],
+    ) -> RunResult {
         let MatchResult {
             match_id: _,
             scenario: _,

@@ -14,10 +14,7 @@ pub const SCHEMAS: [(&str, &str); 4] = [
         "run-result",
         "results of one match: `plenary run --json`, `lab`, `session`, `replay`",
     ),
-    (
-        "match-record",
-        "one line of a tournament's matches.jsonl",
-    ),
+    ("match-record", "one line of a tournament's matches.jsonl"),
     ("summary", "a tournament's summary.json"),
     (
         "tournament-config",
@@ -105,7 +102,14 @@ mod tests {
         }
         let v: serde_json::Value = serde_json::from_str(&schema("run-result").unwrap()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        for k in ["schema_version", "seed", "states", "tension", "sessions", "blocs"] {
+        for k in [
+            "schema_version",
+            "seed",
+            "states",
+            "tension",
+            "sessions",
+            "blocs",
+        ] {
             assert!(props.contains_key(k), "run-result lacks {k}");
         }
         // Seeds are declared as integers.

@@ -920,10 +920,7 @@ impl Accs {
                         k: 1,
                         focal: focal[s].stat(),
                         background: bg.get(s).map(Acc::stat).unwrap_or_default(),
-                        effect: effect
-                            .get(s.as_str())
-                            .map(Acc::stat)
-                            .unwrap_or_default(),
+                        effect: effect.get(s.as_str()).map(Acc::stat).unwrap_or_default(),
                     });
                 }
             }

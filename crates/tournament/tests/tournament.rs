@@ -150,7 +150,10 @@ fn every_format_is_scored() {
         .filter(|p| p.format == "rotation" && p.score == "focal_gain" && p.group.is_all())
         .collect();
     assert_eq!(pairs.len(), 3);
-    assert!(pairs.iter().all(|p| p.n == 12 && p.p_holm >= p.p), "{pairs:?}");
+    assert!(
+        pairs.iter().all(|p| p.n == 12 && p.p_holm >= p.p),
+        "{pairs:?}"
+    );
     assert_eq!(
         s.head_to_head.iter().filter(|h| h.design.is_none()).count(),
         9
@@ -243,7 +246,11 @@ fn ties_share_a_rank_and_are_not_separable() {
         .unwrap();
     assert_eq!((pair.diff, pair.p, pair.significant), (0.0, 1.0, false));
     let csv = std::fs::read_to_string(dir.path().join("rankings.csv")).unwrap();
-    assert!(csv.starts_with("format,score,scenario,design,class,side,resident,rank,strategy,best,n,mean"));
+    assert!(
+        csv.starts_with(
+            "format,score,scenario,design,class,side,resident,rank,strategy,best,n,mean"
+        )
+    );
 }
 
 fn assert_same_lines(a: &[String], b: &[String]) {
@@ -343,7 +350,10 @@ fn records_carry_versions_and_53_bit_seeds() {
     for line in sorted_lines(dir.path()) {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert!(v["seed"].as_u64().unwrap() <= plenary_tournament::results::MAX_SEED);
-        assert_eq!(v["schema_version"], plenary_tournament::results::SCHEMA_VERSION);
+        assert_eq!(
+            v["schema_version"],
+            plenary_tournament::results::SCHEMA_VERSION
+        );
         assert!(v["tool_version"].as_str().unwrap().starts_with("plenary "));
         // Lists indexed by bloc pair are labelled; optional values are written.
         let t = &v["tension"][0];
@@ -353,7 +363,10 @@ fn records_carry_versions_and_53_bit_seeds() {
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(s["schema_version"], plenary_tournament::results::SCHEMA_VERSION);
+    assert_eq!(
+        s["schema_version"],
+        plenary_tournament::results::SCHEMA_VERSION
+    );
 }
 
 /// A stop request (Ctrl-C) lets the matches in hand finish and be written; `--resume`
