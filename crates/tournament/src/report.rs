@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// The page style shared by the tournament report and the match page: panels in an
 /// auto-filling grid (one column at 420 px, three at 1400 px), tables that scroll
 /// sideways inside their box when a phone is too narrow, no text below 11 px.
-pub const STYLE: &str = "*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0 auto;max-width:1320px;padding:12px;color:#222}h1{font-size:1.45em;margin:.3em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:1.02em;margin:1em 0 .3em}.note{color:#555;font-size:13px;margin:.3em 0 .6em}.warn{background:#fff4d6;border:1px solid #e6c36a;padding:6px 10px;font-size:13px}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px;align-items:start}svg{width:100%;height:auto;display:block;max-width:540px;border:1px solid #eee}table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 5px;text-align:right;vertical-align:top}th{background:#f4f4f4;font-weight:600}th.l,td.l{text-align:left}.scroll{overflow-x:auto;max-width:100%}.heat td{min-width:58px;line-height:1.25}.heat .s,.h2h .s{display:block;font-size:11px;opacity:.9;white-space:nowrap}.heat .v{font-size:12.5px;white-space:nowrap}.name{overflow-wrap:anywhere;max-width:130px}.h2h td{min-width:74px;font-size:11px;line-height:1.3}.h2h th{font-size:11px}.winners{margin:.2em 0 .6em;padding-left:1.1em;font-size:13px}.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:3px 12px;font-size:12px}.sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border:1px solid #999}details{margin:.5em 0}summary{cursor:pointer;font-size:13.5px;color:#0b3d66}.cmp td{min-width:22px;text-align:center;font-size:12px}.yes{color:#0b6b2e;font-weight:700}@media (max-width:620px){body{padding:8px}.wideonly{display:none}td,th{padding:2px 3px}h1{font-size:1.25em}}";
+pub const STYLE: &str = "*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0 auto;max-width:1320px;padding:12px;color:#222}h1{font-size:1.45em;margin:.3em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:1.02em;margin:1em 0 .3em}.note{color:#555;font-size:13px;margin:.3em 0 .6em}.warn{background:#fff4d6;border:1px solid #e6c36a;padding:6px 10px;font-size:13px}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px;align-items:start}svg{width:100%;height:auto;display:block;max-width:540px;border:1px solid #eee}table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 5px;text-align:right;vertical-align:top}th{background:#f4f4f4;font-weight:600}th.l,td.l{text-align:left}.scroll{overflow-x:auto;max-width:100%}.heat td{min-width:58px;line-height:1.25}.heat .s,.h2h .s{display:block;font-size:11px;opacity:.9;white-space:nowrap}.heat .v{font-size:12.5px;white-space:nowrap}.name{overflow-wrap:anywhere;max-width:130px}.h2h td{min-width:74px;font-size:11px;line-height:1.3}.h2h th{font-size:11px}.heats{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:4px 24px;align-items:start}.winners{margin:.2em 0 .6em;padding-left:1.1em;font-size:13px}.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:3px 12px;font-size:12px}.sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border:1px solid #999}details{margin:.5em 0}summary{cursor:pointer;font-size:13.5px;color:#0b3d66}.cmp td{min-width:22px;text-align:center;font-size:12px}.yes{color:#0b6b2e;font-weight:700}@media (max-width:620px){.heats{grid-template-columns:1fr}body{padding:8px}.wideonly{display:none}td,th{padding:2px 3px}h1{font-size:1.25em}}";
 
 /// Opens a page.
 pub fn page_open(title: &str) -> String {
@@ -179,20 +179,29 @@ fn heatmap(s: &Summary, format: &str) -> String {
         if best.is_empty() {
             continue;
         }
-        let _ = write!(
-            o,
-            "<li>under <b>{}</b>: {}{}</li>",
-            esc(d),
-            best.iter()
-                .map(|b| format!("<b>{}</b>", esc(b)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if best.len() > 1 {
-                " (not separable at this number of matches)"
-            } else {
-                ""
-            }
-        );
+        if best.len() == rows.len() && rows.len() > 1 {
+            let _ = write!(
+                o,
+                "<li>under <b>{}</b>: no strategy separable from the others (all {} within noise)</li>",
+                esc(d),
+                rows.len()
+            );
+        } else {
+            let _ = write!(
+                o,
+                "<li>under <b>{}</b>: {}{}</li>",
+                esc(d),
+                best.iter()
+                    .map(|b| format!("<b>{}</b>", esc(b)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if best.len() > 1 {
+                    " (not separable from each other)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     o.push_str(
         "</ul><div class=\"scroll\"><table class=\"heat\"><tr><th class=\"l\">strategy</th>",
@@ -765,9 +774,14 @@ pub fn render(s: &Summary, title: &str) -> String {
     if !s.formats.is_empty() {
         o.push_str("<h2>Which strategy wins under which design</h2><p class=\"note\">Cell: mean score, \u{b1} 95% interval half-width, rank in the design (#2= shares rank 2 with another strategy). Shade: higher is darker within each design's column. \u{2605}: not significantly below the design's best (paired t test over matches sharing seats and preferences, Holm-corrected).</p>");
     }
+    o.push_str("<div class=\"heats\">");
     for f in &s.formats {
-        o.push_str(&heatmap(s, f));
+        let h = heatmap(s, f);
+        if !h.is_empty() {
+            let _ = write!(o, "<div>{h}</div>");
+        }
     }
+    o.push_str("</div>");
     for f in &s.formats {
         o.push_str(&comparison_matrices(s, f));
     }
