@@ -7,6 +7,9 @@ use crate::stats::Stat;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// A named, coloured series of points.
+pub type Line = (String, &'static str, Vec<(f64, f64)>);
+
 /// Width of a chart panel (SVG user units, about pixels).
 pub const W: f64 = 400.0;
 
@@ -376,7 +379,7 @@ pub fn line_chart(
     title: &str,
     xlabel: &str,
     ylabel: &str,
-    series: &[(String, &'static str, Vec<(f64, f64)>)],
+    series: &[Line],
     y_range: Option<(f64, f64)>,
 ) -> String {
     let (h, left, right, top, bottom) = (250.0, 48.0, 10.0, 28.0, 42.0);

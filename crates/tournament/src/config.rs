@@ -720,10 +720,8 @@ mod tests {
         let mut keys = Vec::new();
         for (k, v) in v.as_table().unwrap() {
             keys.push(k.clone());
-            if let Some(t) = v.as_table() {
-                if k != "endpoints" {
-                    keys.extend(t.keys().map(|s| format!("{k}.{s}")));
-                }
+            if let Some(t) = v.as_table().filter(|_| k != "endpoints") {
+                keys.extend(t.keys().map(|s| format!("{k}.{s}")));
             }
         }
         keys.sort();

@@ -280,7 +280,7 @@ pub fn render(r: &RunResult, title: &str) -> String {
         v.dedup();
         v
     };
-    let series: Vec<(String, &'static str, Vec<(f64, f64)>)> = pairs
+    let series: Vec<charts::Line> = pairs
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -302,7 +302,7 @@ pub fn render(r: &RunResult, title: &str) -> String {
         &series,
         Some((0.0, 1.0)),
     ));
-    let leg: Vec<(String, &'static str, Vec<(f64, f64)>)> = blocs
+    let leg: Vec<charts::Line> = blocs
         .iter()
         .enumerate()
         .map(|(b, id)| {
@@ -405,9 +405,10 @@ pub fn render(r: &RunResult, title: &str) -> String {
     }
     let _ = write!(
         o,
-        "<p class=\"note\">Output schema version {}, written by {}.</p></body></html>\n",
+        "<p class=\"note\">Output schema version {}, written by {}.</p></body></html>",
         r.schema_version,
         esc(&r.tool_version)
     );
+    o.push('\n');
     o
 }

@@ -475,7 +475,8 @@ fn background_view(s: &Summary) -> String {
 }
 
 fn evolution(s: &Summary) -> String {
-    let mut pops: BTreeMap<(String, String), BTreeMap<String, Vec<(u32, f64)>>> = BTreeMap::new();
+    type Shares = BTreeMap<String, Vec<(u32, f64)>>;
+    let mut pops: BTreeMap<(String, String), Shares> = BTreeMap::new();
     for e in &s.evolution {
         pops.entry((e.scenario.clone(), e.design.clone()))
             .or_default()
@@ -703,7 +704,7 @@ fn designs_section(s: &Summary) -> String {
                 .push((f64::from(t.step), m));
         }
     }
-    let series: Vec<(String, &'static str, Vec<(f64, f64)>)> = designs
+    let series: Vec<charts::Line> = designs
         .iter()
         .enumerate()
         .filter_map(|(i, d)| {
@@ -805,10 +806,11 @@ pub fn render(s: &Summary, title: &str) -> String {
     o.push_str(&designs_section(s));
     let _ = write!(
         o,
-        "<p class=\"note\">Files: matches.jsonl (one record per match), summary.json, rankings.csv, comparisons.csv, background.csv, designs.csv, head_to_head.csv, evolution.csv, tension.csv. Output schema version {}, written by {}. Replay any match with <code>plenary replay DIR MATCH_ID</code>.</p></body></html>\n",
+        "<p class=\"note\">Files: matches.jsonl (one record per match), summary.json, rankings.csv, comparisons.csv, background.csv, designs.csv, head_to_head.csv, evolution.csv, tension.csv. Output schema version {}, written by {}. Replay any match with <code>plenary replay DIR MATCH_ID</code>.</p></body></html>",
         s.schema_version,
         esc(&s.tool_version)
     );
+    o.push('\n');
     o
 }
 
