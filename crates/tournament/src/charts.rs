@@ -171,6 +171,13 @@ pub(crate) fn y_axis(o: &mut String, sy: Scale, x: f64, right: f64, label: &str)
     );
 }
 
+/// Left margin that fits row labels of these lengths (11.5 px text, bold at most):
+/// about 7 px a character, between 60 and 170 px.
+fn label_margin(lengths: impl Iterator<Item = usize>) -> f64 {
+    let longest = lengths.max().unwrap_or(8) as f64;
+    (14.0 + 7.0 * longest).clamp(60.0, 170.0)
+}
+
 fn range_of(v: impl Iterator<Item = f64>, include_zero: bool) -> (f64, f64) {
     let (mut lo, mut hi) = v.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
         (a.min(x), b.max(x))
@@ -200,7 +207,11 @@ pub struct Dot {
 /// Horizontal dot chart of means with 95% interval bars, one row per entry, in order.
 pub fn dot_chart(title: &str, xlabel: &str, rows: &[Dot]) -> String {
     let rows: Vec<&Dot> = rows.iter().filter(|r| r.stat.mean.is_some()).collect();
-    let (row_h, left, right, top) = (20.0, 128.0, 14.0, 30.0);
+    let (row_h, right, top) = (20.0, 14.0, 30.0);
+    let left = label_margin(
+        rows.iter()
+            .map(|r| r.label.chars().count() + 2 * usize::from(r.mark)),
+    );
     let h = top + row_h * rows.len().max(1) as f64 + 40.0;
     let (lo, hi) = range_of(
         rows.iter().flat_map(|r| {
@@ -278,7 +289,8 @@ pub struct BoxRow {
 
 /// Horizontal box plots (whiskers to min and max), one row per entry.
 pub fn box_chart(title: &str, xlabel: &str, rows: &[BoxRow]) -> String {
-    let (row_h, left, right, top) = (20.0, 128.0, 14.0, 30.0);
+    let (row_h, right, top) = (20.0, 14.0, 30.0);
+    let left = label_margin(rows.iter().map(|r| r.label.chars().count()));
     let h = top + row_h * rows.len().max(1) as f64 + 40.0;
     let (lo, hi) = range_of(rows.iter().flat_map(|r| [r.five[0], r.five[4]]), false);
     let sx = Scale::new(lo, hi, left, W - right);

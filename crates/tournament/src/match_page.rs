@@ -187,7 +187,22 @@ pub fn render(r: &RunResult, title: &str) -> String {
         .collect();
     o.push_str(&charts::legend(&legend));
     let blocs = &r.blocs;
-    for sess in &r.sessions {
+    let bars_legend: Vec<(String, &'static str)> = [
+        ("votes: yes", "#1a9850"),
+        ("no / objection", "#d73027"),
+        ("abstain", "#fdae61"),
+        ("absent", "#bbbbbb"),
+    ]
+    .iter()
+    .map(|(n, c)| (n.to_string(), *c))
+    .chain(
+        blocs
+            .iter()
+            .enumerate()
+            .map(|(b, id)| (format!("objections: {id}"), color(b))),
+    )
+    .collect();
+    for (k, sess) in r.sessions.iter().enumerate() {
         let items: Vec<&ItemOut> = sess.items.iter().collect();
         let _ = write!(
             o,
@@ -252,23 +267,10 @@ pub fn render(r: &RunResult, title: &str) -> String {
             &objections,
         ));
         o.push_str("</div>");
+        if k == 0 {
+            o.push_str(&charts::legend(&bars_legend));
+        }
     }
-    let legend: Vec<(String, &'static str)> = [
-        ("votes: yes", "#1a9850"),
-        ("no / objection", "#d73027"),
-        ("abstain", "#fdae61"),
-        ("absent", "#bbbbbb"),
-    ]
-    .iter()
-    .map(|(n, c)| (n.to_string(), *c))
-    .chain(
-        blocs
-            .iter()
-            .enumerate()
-            .map(|(b, id)| (format!("objections: {id}"), color(b))),
-    )
-    .collect();
-    o.push_str(&charts::legend(&legend));
     // Tension.
     let pairs: Vec<String> = {
         let mut v: Vec<String> = m

@@ -11,7 +11,7 @@
 use crate::charts::{self, BoxRow, Dot, color, esc};
 use crate::output::OutputError;
 use crate::stats::Stat;
-use crate::summary::{self, RankRow, Summary, main_score, score_label};
+use crate::summary::{self, RankRow, Summary, main_score, score_axis, score_label};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// The page style shared by the tournament report and the match page: panels in an
 /// auto-filling grid (one column at 420 px, three at 1400 px), tables that scroll
 /// sideways inside their box when a phone is too narrow, no text below 11 px.
-pub const STYLE: &str = "*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0 auto;max-width:1320px;padding:12px;color:#222}h1{font-size:1.45em;margin:.3em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:1.02em;margin:1em 0 .3em}.note{color:#555;font-size:13px;margin:.3em 0 .6em}.warn{background:#fff4d6;border:1px solid #e6c36a;padding:6px 10px;font-size:13px}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px;align-items:start}svg{width:100%;height:auto;display:block;max-width:540px;border:1px solid #eee}table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 5px;text-align:right;vertical-align:top}th{background:#f4f4f4;font-weight:600}th.l,td.l{text-align:left}.scroll{overflow-x:auto;max-width:100%}.heat td{min-width:58px;line-height:1.25}.heat .s,.h2h .s{display:block;font-size:11px;opacity:.9;white-space:nowrap}.heat .v{font-size:12.5px;white-space:nowrap}.name{overflow-wrap:anywhere;max-width:130px}.h2h td{min-width:74px;font-size:11px;line-height:1.3}.h2h th{font-size:11px}.heats{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:4px 24px;align-items:start}.winners{margin:.2em 0 .6em;padding-left:1.1em;font-size:13px}.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:3px 12px;font-size:12px}.sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border:1px solid #999}details{margin:.5em 0}summary{cursor:pointer;font-size:13.5px;color:#0b3d66}.cmp td{min-width:22px;text-align:center;font-size:12px}.yes{color:#0b6b2e;font-weight:700}@media (max-width:620px){.heats{grid-template-columns:1fr}body{padding:8px}.wideonly{display:none}td,th{padding:2px 3px}h1{font-size:1.25em}}";
+pub const STYLE: &str = "*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0 auto;max-width:1320px;padding:12px;color:#222}h1{font-size:1.45em;margin:.3em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:1.02em;margin:1em 0 .3em}.note{color:#555;font-size:13px;margin:.3em 0 .6em}.warn{background:#fff4d6;border:1px solid #e6c36a;padding:6px 10px;font-size:13px}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px;align-items:start}svg{width:100%;height:auto;display:block;max-width:540px;border:1px solid #eee}table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 5px;text-align:right;vertical-align:top}th{background:#f4f4f4;font-weight:600}th.l,td.l{text-align:left}.scroll{overflow-x:auto;max-width:100%}.heat td{min-width:58px;line-height:1.25}.heat .s,.h2h .s{display:block;font-size:11px;opacity:.9;white-space:nowrap}.heat .v{font-size:12.5px;white-space:nowrap}.name{overflow-wrap:break-word;max-width:130px}.h2h td{min-width:74px;font-size:11px;line-height:1.3}.h2h th{font-size:11px}.h2h th.l,.cmp th.l{position:sticky;left:0;z-index:1;background:#f4f4f4}.heats{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:4px 24px;align-items:start}.winners{margin:.2em 0 .6em;padding-left:1.1em;font-size:13px}.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:3px 12px;font-size:12px}.sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border:1px solid #999}details{margin:.5em 0}summary{cursor:pointer;font-size:13.5px;color:#0b3d66}.cmp td{min-width:22px;text-align:center;font-size:12px}.yes{color:#0b6b2e;font-weight:700}@media (max-width:620px){.heats{grid-template-columns:1fr}body{padding:8px}.wideonly{display:none}td,th{padding:2px 3px}h1{font-size:1.25em}}";
 
 /// Opens a page.
 pub fn page_open(title: &str) -> String {
@@ -48,6 +48,11 @@ pub fn num(x: f64, magnitude: f64) -> String {
     } else {
         s.replace('-', "\u{2212}")
     }
+}
+
+/// A strategy or design name that may wrap after its hyphens.
+fn name(s: &str) -> String {
+    esc(s).replace('-', "-<wbr/>")
 }
 
 /// Background of a heat cell: `t` in 0..1 from light to dark blue; the text colour that
@@ -209,14 +214,16 @@ fn heatmap(s: &Summary, format: &str) -> String {
     for (d, _) in &columns {
         match d {
             Some(d) => {
-                let _ = write!(o, "<th class=\"name\">{}</th>", esc(d));
+                let _ = write!(o, "<th class=\"name\">{}</th>", name(d));
             }
             None => o.push_str("<th class=\"wideonly\">all designs</th>"),
         }
     }
     o.push_str("</tr>");
-    for name in &order {
-        let _ = write!(o, "<tr><th class=\"l name\">{}</th>", esc(name));
+    for strategy in &order {
+        let name_html = name(strategy);
+        let name = strategy;
+        let _ = write!(o, "<tr><th class=\"l name\">{name_html}</th>");
         for (d, rows) in &columns {
             let means: Vec<f64> = rows.iter().filter_map(|r| r.stat.mean).collect();
             let (lo, hi) = means
@@ -313,7 +320,7 @@ fn comparison_matrices(s: &Summary, format: &str) -> String {
         }
         o.push_str("</tr>");
         for (i, a) in order.iter().enumerate() {
-            let _ = write!(o, "<tr><th class=\"l name\">{} {}</th>", i + 1, esc(a));
+            let _ = write!(o, "<tr><th class=\"l name\">{} {}</th>", i + 1, name(a));
             for b in &order {
                 if a == b {
                     o.push_str("<td>\u{b7}</td>");
@@ -401,7 +408,7 @@ fn distributions(s: &Summary, format: &str) -> String {
         }
         o.push_str(&charts::box_chart(
             &format!("{format}: {}", g.as_deref().unwrap_or("all designs")),
-            score_label(score),
+            score_axis(score),
             &rows,
         ));
     }
@@ -456,7 +463,7 @@ fn background_view(s: &Summary) -> String {
             "background's gain vs. the block mean",
             &dots(&|b| b.effect),
         ));
-        o.push_str("</div><div class=\"scroll\"><table><tr><th class=\"l\">design</th><th class=\"l\">strategy</th><th>k</th><th>focal gain</th><th>background gain</th><th>effect on background</th></tr>");
+        o.push_str("</div><details><summary>The figures, per design</summary><div class=\"scroll\"><table><tr><th class=\"l\">design</th><th class=\"l\">strategy</th><th>k</th><th>focal gain</th><th>background gain</th><th>effect on background</th></tr>");
         for b in &rows {
             let _ = write!(
                 o,
@@ -469,7 +476,7 @@ fn background_view(s: &Summary) -> String {
                 fmt_ci(&b.effect)
             );
         }
-        o.push_str("</table></div>");
+        o.push_str("</table></div></details>");
     }
     o
 }
@@ -567,11 +574,11 @@ fn head_to_head(s: &Summary) -> String {
         "<h2>Head to head (bloc vs bloc, all designs)</h2><p class=\"note\">Row: the strategy of every State of the first bloc (A: West / NATO); column: the second bloc's (B: East / CSTO / Warsaw Pact); neutrals play a fixed strategy. Each cell gives both sides' mean gain per State with \u{b1} the 95% interval half-width; colour: A's gain minus B's (blue: A ahead, red: B ahead).</p><div class=\"scroll\"><table class=\"h2h\"><tr><th class=\"l\">A \\ B</th>",
     );
     for b in &names {
-        let _ = write!(o, "<th class=\"name\">{}</th>", esc(b));
+        let _ = write!(o, "<th class=\"name\">{}</th>", name(b));
     }
     o.push_str("</tr>");
     for a in &names {
-        let _ = write!(o, "<tr><th class=\"l name\">{}</th>", esc(a));
+        let _ = write!(o, "<tr><th class=\"l name\">{}</th>", name(a));
         for b in &names {
             match rows.iter().find(|h| h.a == *a && h.b == *b) {
                 Some(h) => {
@@ -655,7 +662,7 @@ fn overall_rankings(s: &Summary) -> String {
             }
             o.push_str(&charts::dot_chart(
                 &format!("{f}: {score}"),
-                score_label(score),
+                score_axis(score),
                 &rows,
             ));
         }

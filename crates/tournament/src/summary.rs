@@ -81,6 +81,19 @@ pub fn score_label(score: &str) -> &'static str {
     }
 }
 
+/// A short axis label for a score.
+pub fn score_axis(score: &str) -> &'static str {
+    match score {
+        "focal_gain" => "focal seat's gain",
+        "focal_gain_relative" => "focal gain minus its class's mean",
+        "background_gain" => "background's mean gain",
+        "side_gain" => "side's mean gain per State",
+        "invader_advantage" => "invader's gain minus residents'",
+        "invader_gain" => "invader's gain",
+        _ => "mean gain per seat",
+    }
+}
+
 /// Significance level of the comparisons (family-wise, Holm).
 pub const ALPHA: f64 = 0.05;
 
