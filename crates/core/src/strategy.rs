@@ -147,7 +147,7 @@ pub struct SeatView {
 }
 
 /// A position in the positions phase.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct PositionAnswer {
     /// Stated position on the item's scale (need not be the true ideal).
     pub position: f64,

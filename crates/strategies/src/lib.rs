@@ -1,8 +1,11 @@
 //! plenary-strategies: the built-in delegation strategies of plenary and their registry.
 //!
 //! Each strategy plays one seat for one match: it is created from the seat's
-//! [`SeatBrief`] (public rules plus that State's private preferences), keeps its memory
-//! in its own value across the sessions of the match, and answers the chair's questions
+//! [`SeatBrief`] (public rules plus that State's private preferences) and answers the
+//! chair's questions. A built-in strategy implements only its decisions
+//! ([`adapter::Decide`]); the [`adapter::Adapter`] keeps the seat's memory
+//! ([`memory::Seat`]: policy in force, this session's outcomes, bloc positions seen, its
+//! own votes) across the sessions of the match, and the strategy answers
 //! deterministically (none of the built-ins needs randomness; a strategy that does
 //! draws from `plenary_core::rng::Stream::from_seed(brief.seed)`). Every answer is kept
 //! on the scale: positions within 0..=100, saliences within 0..=1, links only to other
@@ -15,6 +18,7 @@
 //! [`all`] / [`info`] to list them, [`create`] to make one for a seat, and [`check`] to
 //! validate names up front.
 
+pub mod adapter;
 pub mod bloc_follower;
 pub mod boulware;
 mod common;
@@ -24,6 +28,7 @@ pub mod hardliner;
 pub mod learner;
 pub mod linker;
 pub mod mediator;
+pub mod memory;
 pub mod norm_entrepreneur;
 pub mod sovereigntist;
 pub mod tit_for_tat;
@@ -85,7 +90,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "states its bloc leader's last position and copies the leader's last vote; leaders play dissociator",
             idea: "bloc-to-bloc negotiation of the CSCE and OSCE caucuses: followers multiply the leader's line",
         },
-        make: |b| Box::new(bloc_follower::BlocFollower::new(b)),
+        make: |b| Box::new(bloc_follower::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -93,7 +98,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "time-dependent concession t^(1/e) with e = 0.2: holds out until the last round, then concedes fast",
             idea: "Boulware tactic of Faratin, Sierra & Jennings (1998); the deadline is the chair's last round",
         },
-        make: |b| Box::new(boulware::TimeDependent::boulware(b)),
+        make: |b| Box::new(boulware::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -101,7 +106,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "time-dependent concession t^(1/e) with e = 3: gives most ground in the first rounds",
             idea: "Conceder tactic of Faratin, Sierra & Jennings (1998): agreement early, outcomes further from the ideal",
         },
-        make: |b| Box::new(conceder::new(b)),
+        make: |b| Box::new(conceder::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -109,7 +114,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "decides every item on its merits (gain over the status quo or within the red line); never links",
             idea: "pluralistic peace through dissociation: policy areas kept apart so cooperation cannot be held hostage",
         },
-        make: |b| Box::new(dissociator::Dissociator::new(b)),
+        make: |b| Box::new(dissociator::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -117,7 +122,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "states its ideal with full salience; objects unless the proposal is in a narrow salience-weighted band",
             idea: "resistance from within: under consensus as absence of objection one hardliner blocks",
         },
-        make: |b| Box::new(hardliner::Hardliner::new(b)),
+        make: |b| Box::new(hardliner::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -125,7 +130,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "per-dimension acceptance threshold tightened after bad deals and loosened after costly blockades, session by session",
             idea: "delegations learn from outcomes: aspiration-level reinforcement across the sessions of a match",
         },
-        make: |b| Box::new(learner::Learner::new(b)),
+        make: |b| Box::new(learner::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -133,7 +138,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "links consent on low-salience items to the other-dimension item it cares most about; otherwise moderate",
             idea: "issue linkage: blurring the boundaries between policy areas, a step towards escalation",
         },
-        make: |b| Box::new(linker::Linker::new(b)),
+        make: |b| Box::new(linker::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -141,7 +146,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "states a bridging position between the bloc means with low salience; accepts anything within its red line",
             idea: "the neutral and non-aligned (N+N) mediators of the CSCE",
         },
-        make: |b| Box::new(mediator::Mediator::new(b)),
+        make: |b| Box::new(mediator::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -149,7 +154,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "overstates its demands on human-dimension items and accepts only progress there; moderate elsewhere",
             idea: "the liberal norm entrepreneur insisting on the Charter of Paris norms and the human dimension",
         },
-        make: |b| Box::new(norm_entrepreneur::NormEntrepreneur::new(b)),
+        make: |b| Box::new(norm_entrepreneur::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -157,7 +162,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "objects to intrusive items above the status quo; withholds below legitimacy 0.4, exits below 0.15",
             idea: "non-intervention in internal affairs; contestation by blocking, withholding resources and withdrawal",
         },
-        make: |b| Box::new(sovereigntist::Sovereigntist::new(b)),
+        make: |b| Box::new(sovereigntist::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -165,7 +170,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "cooperates; after another bloc blocks an item it cares about, objects once to a proposal favouring that bloc",
             idea: "reciprocity by bloc (tit-for-tat): the mutual blockades of 'muddling through'",
         },
-        make: |b| Box::new(tit_for_tat::TitForTat::new(b)),
+        make: |b| Box::new(tit_for_tat::strategy(b)),
     },
 ];
 
