@@ -143,7 +143,7 @@ mod tests {
         }
         fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _: &SeatView) -> Vote {
             if ctx.phase == Phase::Package {
-                self.0.lock().unwrap().push(seat.package().count());
+                self.0.lock().unwrap().push(seat.package(ctx).len());
             }
             Vote::Yes
         }

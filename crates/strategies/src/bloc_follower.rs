@@ -89,7 +89,7 @@ impl Decide for BlocFollower {
         let b = BlocFollower::my_bloc(seat);
         let signal = ctx.blocs.get(b).copied();
         match ctx.phase {
-            Phase::Package => seat.package_vote(),
+            Phase::Package => seat.package_vote(ctx),
             Phase::Decision | Phase::Silence | Phase::Positions => {
                 match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                     (Some(p), Some(x)) => {

@@ -82,7 +82,7 @@ impl Decide for TimeDependent {
 
     fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
-            seat.package_vote()
+            seat.package_vote(ctx)
         } else {
             match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(within(&p, x, self.alpha(seat, ctx).max(FLOOR))),

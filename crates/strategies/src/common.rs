@@ -44,6 +44,8 @@ pub(crate) fn answer(
         position: clamp_position(position, (SCALE_MIN + SCALE_MAX) / 2.0),
         salience: clamp_salience(salience),
         link: link.filter(|&l| l != item && (l as usize) < items),
+        offer: None,
+        invoke: None,
     }
 }
 

@@ -42,7 +42,7 @@ impl Decide for Dissociator {
 
     fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
-            seat.package_vote()
+            seat.package_vote(ctx)
         } else {
             match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(on_merits(&p, x, seat.sq(ctx.item))),

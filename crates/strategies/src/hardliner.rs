@@ -59,10 +59,11 @@ impl Decide for Hardliner {
 
     fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
-            let all_in = seat
-                .package()
+            let package = seat.package(ctx);
+            let all_in = package
+                .iter()
                 .all(|e| Hardliner::accepts(&seat.brief.preferences[e.item], e.outcome));
-            yes_if(all_in || seat.package_gain() > crate::common::EPS)
+            yes_if(all_in || seat.package_gain(&package) > crate::common::EPS)
         } else {
             match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(Hardliner::accepts(&p, x)),

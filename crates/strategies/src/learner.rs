@@ -112,7 +112,7 @@ impl Decide for Learner {
 
     fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
-            yes_if(seat.package_gain() >= -EPS)
+            yes_if(seat.package_gain(&seat.package(ctx)) >= -EPS)
         } else {
             match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(within(&p, x, self.k_of(seat, ctx.item))),

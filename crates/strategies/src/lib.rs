@@ -235,8 +235,8 @@ mod tests {
     use plenary_core::model::{Dimension, ItemKind, Preference};
     use plenary_core::rng::Stream;
     use plenary_core::strategy::{
-        BlocSignal, Decision, ItemInfo, ItemOutcome, Phase, PublicRules, RoundContext, SeatView,
-        SessionSummary, Vote,
+        BlocSignal, Decision, ItemInfo, ItemOutcome, PackageEntry, Phase, PublicOffer, PublicRules,
+        RoundContext, SeatView, SessionSummary, Vote,
     };
     use plenary_core::{Design, Match, MatchSetup, run_in_process};
     use std::sync::Arc;
@@ -305,14 +305,19 @@ mod tests {
                 title: String::new(),
                 dimension: Dimension::ALL[rng.below(4)],
                 kind: ItemKind::ALL[rng.below(7)],
-                status_quo: if rng.unit() < 0.3 {
-                    pick(rng, &edge)
+                status_quo: if rng.unit() < 0.1 {
+                    None
+                } else if rng.unit() < 0.3 {
+                    Some(pick(rng, &edge))
                 } else {
-                    rng.unit() * 100.0
+                    Some(rng.unit() * 100.0)
                 },
-                reversion: rng.unit() * 100.0,
+                reversion: (rng.unit() < 0.5).then(|| rng.unit() * 100.0),
                 in_scope: rng.unit() < 0.8,
                 binding: rng.unit() < 0.5,
+                legally_binding: rng.unit() < 0.2,
+                recurring: rng.unit() < 0.7,
+                group: None,
             })
             .collect();
         let preferences = (0..n)
@@ -344,8 +349,12 @@ mod tests {
             bloc_index: rng.below(nb) as u32,
             bloc_leader: rng.unit() < 0.3,
             capability: 1.0,
+            bargaining_power: 1.0,
+            voting_weight: 1.0,
             seed: rng.next_u64(),
             blocs: (0..nb).map(|b| format!("b{b}")).collect(),
+            absent_items: (0..n as u32).filter(|_| rng.unit() < 0.1).collect(),
+            groups: Vec::new(),
             items,
             preferences,
             rules: PublicRules {
@@ -361,6 +370,10 @@ mod tests {
                 naming_shaming: rng.unit() < 0.5,
                 exit_allowed: rng.unit() < 0.5,
                 states: 7,
+                group_packages: rng.unit() < 0.5,
+                moscow_mechanism: rng.below(3) as u32,
+                crisis_threshold: 0.85,
+                forfeit: 1.0,
             },
         }
     }
@@ -405,6 +418,35 @@ mod tests {
                 })
                 .collect(),
             last_objections: rng.below(5) as u32,
+            offers: (0..rng.below(3))
+                .map(|_| PublicOffer {
+                    from: rng.below(7) as u32,
+                    support: rng.below(n as usize) as u32,
+                    want: rng.below(n as usize) as u32,
+                    target: if rng.unit() < 0.05 {
+                        f64::NAN
+                    } else {
+                        rng.unit() * 100.0
+                    },
+                    tolerance: rng.unit() * 30.0,
+                })
+                .collect(),
+            package: if phase == Phase::Package {
+                (0..rng.below(4))
+                    .map(|_| PackageEntry {
+                        item: rng.below(n as usize + 1) as u32,
+                        value: if rng.unit() < 0.05 {
+                            f64::INFINITY
+                        } else {
+                            rng.unit() * 100.0
+                        },
+                        status_quo: (rng.unit() < 0.8).then(|| rng.unit() * 100.0),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            group: None,
         }
     }
 
@@ -422,9 +464,12 @@ mod tests {
             session,
             item: rng.below(b.items.len()) as u32,
             decision: decisions[rng.below(decisions.len())],
-            outcome: rng.unit() * 100.0,
-            in_force: rng.unit() * 100.0,
+            outcome: (rng.unit() < 0.9).then(|| rng.unit() * 100.0),
+            in_force: (rng.unit() < 0.9).then(|| rng.unit() * 100.0),
             binding: rng.unit() < 0.5,
+            legally_binding: false,
+            objectors: Vec::new(),
+            package: None,
             rounds: rng.below(5) as u32,
             objections_by_bloc: (0..b.blocs.len()).map(|_| rng.below(3) as u32).collect(),
             shamed: Vec::new(),
@@ -445,10 +490,16 @@ mod tests {
                 let mut script = Stream::from_seed(rng.next_u64());
                 for session in 0..b.rules.sessions {
                     for _ in 0..25 {
+                        let tension = script.unit();
                         let me = SeatView {
                             legitimacy: script.unit(),
-                            tension: script.unit(),
+                            tension,
                             shamed: script.below(3) as u32,
+                            red_line_scale: 0.1 + 0.9 * script.unit(),
+                            security_salience: 1.0 + tension,
+                            crisis: tension > 0.85,
+                            refused_link: None,
+                            refused_offer: None,
                         };
                         match script.below(4) {
                             0 | 1 => {
@@ -500,11 +551,14 @@ mod tests {
                         items: b.items.len() as u32,
                         my_gain: script.unit() * 10.0 - 5.0,
                         tension: Vec::new(),
+                        shamed: Vec::new(),
+                        events: Vec::new(),
                     };
                     let me = SeatView {
                         legitimacy: script.unit(),
                         tension: 0.5,
                         shamed: 0,
+                        ..SeatView::default()
                     };
                     let st = s1.session_end(&sum, &me);
                     assert_eq!(st, s2.session_end(&sum, &me));

@@ -76,7 +76,8 @@ impl Decide for Mediator {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             yes_if(
-                seat.package()
+                seat.package(ctx)
+                    .iter()
                     .all(|e| within(&prefs[e.item], e.outcome, 1.0)),
             )
         } else {

@@ -14,7 +14,9 @@
 
 use crate::common::{EPS, clamp_position, clamp_salience, within, yes_if};
 use plenary_core::model::{Dimension, ItemKind, Preference, SCALE_MAX, SCALE_MIN};
-use plenary_core::strategy::{Decision, ItemOutcome, Phase, RoundContext, SeatBrief, Vote};
+use plenary_core::strategy::{
+    Decision, ItemOutcome, Phase, RoundContext, SeatBrief, SeatView, Vote,
+};
 
 /// One outcome seen this session, with the status quo the item started from.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +32,17 @@ pub struct Seen {
     pub sq: f64,
     /// Objections per bloc in the final round.
     pub objections_by_bloc: Vec<u32>,
+}
+
+/// One item of a package put to a vote, as the seat sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PackageItem {
+    /// Item index.
+    pub item: usize,
+    /// The value it takes if the package passes.
+    pub outcome: f64,
+    /// The policy it stands at before the package.
+    pub sq: f64,
 }
 
 /// The last vote this seat cast on an item.
@@ -48,7 +61,7 @@ pub struct MyVote {
 pub struct Seat {
     /// The brief (sanitised preferences).
     pub brief: SeatBrief,
-    in_force: Vec<f64>,
+    in_force: Vec<Option<f64>>,
     session: u32,
     log: Vec<Seen>,
     bloc_means: Vec<Option<Vec<(usize, f64)>>>,
@@ -72,7 +85,11 @@ impl Seat {
         let in_force = brief
             .items
             .iter()
-            .map(|i| clamp_position(i.status_quo, 50.0))
+            .map(|i| {
+                i.status_quo
+                    .filter(|x| x.is_finite())
+                    .map(|x| x.clamp(SCALE_MIN, SCALE_MAX))
+            })
             .collect();
         let n = brief.items.len();
         let max_salience = brief
@@ -113,8 +130,49 @@ impl Seat {
     }
 
     /// Policy believed in force on an item (its status quo for the current session).
+    /// With no policy in force yet (an item without a status quo), the seat's own ideal:
+    /// nothing then counts as a gain over it, so the seat judges proposals by its red
+    /// line alone.
     pub fn sq(&self, item: u32) -> f64 {
-        self.in_force.get(item as usize).copied().unwrap_or(50.0)
+        let i = item as usize;
+        match self.in_force.get(i).copied().flatten() {
+            Some(x) => x,
+            None => self.pref(item).map_or(50.0, |p| p.ideal),
+        }
+    }
+
+    /// Whether a policy is in force on the item.
+    pub fn has_policy(&self, item: u32) -> bool {
+        self.in_force
+            .get(item as usize)
+            .copied()
+            .flatten()
+            .is_some()
+    }
+
+    /// Whether the seat has a position on the item (it is never asked otherwise).
+    pub fn has_position(&self, item: u32) -> bool {
+        (item as usize) < self.items() && !self.brief.absent_items.contains(&item)
+    }
+
+    /// The preference as the seat feels it now: red lines narrowed by the design's
+    /// feedback on tension and legitimacy (`me.red_line_scale`), politico-military
+    /// salience raised by tension (`me.security_salience`). The built-in strategies
+    /// decide on it, which is how tension and legitimacy move their behaviour.
+    pub fn felt(&self, item: u32, me: &SeatView) -> Option<Preference> {
+        let mut p = self.pref(item)?;
+        let scale = if me.red_line_scale.is_finite() {
+            me.red_line_scale.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        p.red_line *= scale;
+        if self.dimension(item) == Some(Dimension::PoliticoMilitary)
+            && me.security_salience.is_finite()
+        {
+            p.salience = clamp_salience(p.salience * me.security_salience.max(1.0));
+        }
+        Some(p)
     }
 
     /// Whether the seat cares about an item: salience at least 60% of its highest.
@@ -236,21 +294,25 @@ impl Seat {
         if i >= self.items() {
             return;
         }
-        let before = self.in_force[i];
-        if o.in_force.is_finite() {
+        let before = self.sq(o.item);
+        if let Some(x) = o.in_force.filter(|x| x.is_finite()) {
             // The chair says what is in force (partial compliance, withheld budget
             // contributions and ad hoc arrangements all make it differ from `outcome`).
-            self.in_force[i] = o.in_force.clamp(SCALE_MIN, SCALE_MAX);
+            self.in_force[i] = Some(x.clamp(SCALE_MIN, SCALE_MAX));
         }
+        let outcome = o
+            .outcome
+            .filter(|x| x.is_finite())
+            .map_or(before, |x| x.clamp(SCALE_MIN, SCALE_MAX));
         if let Some(e) = self.log.iter_mut().find(|e| e.item == i) {
             e.decision = o.decision;
-            e.outcome = o.outcome;
+            e.outcome = outcome;
             e.objections_by_bloc.clone_from(&o.objections_by_bloc);
         } else {
             self.log.push(Seen {
                 item: i,
                 decision: o.decision,
-                outcome: o.outcome,
+                outcome,
                 sq: before,
                 objections_by_bloc: o.objections_by_bloc.clone(),
             });
@@ -262,25 +324,59 @@ impl Seat {
         &self.log
     }
 
-    /// The items provisionally agreed this session (what a package vote is about).
-    pub fn package(&self) -> impl Iterator<Item = &Seen> {
-        self.log.iter().filter(|e| e.decision.decided())
+    /// What a package vote is about: the chair's list in `ctx.package` (a group
+    /// package or the session package), else the items provisionally agreed this
+    /// session. Items the seat has no position on are left out.
+    pub fn package(&self, ctx: &RoundContext) -> Vec<PackageItem> {
+        let mut out = Vec::new();
+        if ctx.package.is_empty() {
+            out.extend(
+                self.log
+                    .iter()
+                    .filter(|e| e.decision.decided())
+                    .map(|e| PackageItem {
+                        item: e.item,
+                        outcome: e.outcome,
+                        sq: e.sq,
+                    }),
+            );
+        } else {
+            for e in &ctx.package {
+                let i = e.item as usize;
+                if i >= self.items() {
+                    continue;
+                }
+                let sq = e
+                    .status_quo
+                    .filter(|x| x.is_finite())
+                    .map_or(self.sq(e.item), |x| x.clamp(SCALE_MIN, SCALE_MAX));
+                out.push(PackageItem {
+                    item: i,
+                    outcome: clamp_position(e.value, sq),
+                    sq,
+                });
+            }
+        }
+        out.retain(|e| self.has_position(e.item as u32));
+        out
     }
 
-    /// Utility gain of the package over the status quo the items started from.
-    pub fn package_gain(&self) -> f64 {
-        self.package()
-            .map(|e| self.brief.preferences[e.item].gain(clamp_position(e.outcome, e.sq), e.sq))
+    /// Utility gain of a package over the status quo its items started from.
+    pub fn package_gain(&self, package: &[PackageItem]) -> f64 {
+        package
+            .iter()
+            .map(|e| self.brief.preferences[e.item].gain(e.outcome, e.sq))
             .sum()
     }
 
     /// The default package vote: yes when the package as a whole leaves the seat no
     /// worse off than the status quo, or every item in it is within its red line.
-    pub fn package_vote(&self) -> Vote {
-        let all_within = self
-            .package()
+    pub fn package_vote(&self, ctx: &RoundContext) -> Vote {
+        let package = self.package(ctx);
+        let all_within = package
+            .iter()
             .all(|e| within(&self.brief.preferences[e.item], e.outcome, 1.0));
-        yes_if(all_within || self.package_gain() >= -EPS)
+        yes_if(all_within || self.package_gain(&package) >= -EPS)
     }
 }
 
@@ -313,8 +409,9 @@ mod tests {
             40.0,
             &[0, 1, 0],
         ));
-        assert_eq!(seat.package().count(), 1);
-        assert_eq!(seat.package().next().unwrap().sq, sq0);
+        let c = testkit::ctx(0, 0, Phase::Package, None);
+        assert_eq!(seat.package(&c).len(), 1);
+        assert_eq!(seat.package(&c)[0].sq, sq0);
         assert_eq!(seat.sq(0), 70.0);
         // The package vote's notices repeat the item without losing its status quo.
         seat.observe(&testkit::outcome(
@@ -326,7 +423,7 @@ mod tests {
         ));
         assert_eq!(seat.log().len(), 2);
         assert_eq!(seat.log()[0].sq, sq0);
-        assert_eq!(seat.package().count(), 0);
+        assert_eq!(seat.package(&c).len(), 0);
         // A new session starts a new log.
         seat.sync(1);
         assert!(seat.log().is_empty());

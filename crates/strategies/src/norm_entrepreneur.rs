@@ -73,11 +73,12 @@ impl Decide for NormEntrepreneur {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             let human_ok = seat
-                .package()
+                .package(ctx)
+                .iter()
                 .filter(|e| NormEntrepreneur::human(seat, e.item as u32))
                 .all(|e| NormEntrepreneur::advances(&prefs[e.item], e.outcome, e.sq));
             if human_ok {
-                seat.package_vote()
+                seat.package_vote(ctx)
             } else {
                 Vote::No
             }

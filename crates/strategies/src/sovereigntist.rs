@@ -97,11 +97,12 @@ impl Decide for Sovereigntist {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             let sovereign = seat
-                .package()
+                .package(ctx)
+                .iter()
                 .filter(|e| Sovereigntist::intrusive(seat, e.item as u32))
                 .all(|e| Sovereigntist::accepts_intrusive(&prefs[e.item], e.outcome, e.sq));
             if sovereign {
-                seat.package_vote()
+                seat.package_vote(ctx)
             } else {
                 Vote::No
             }

@@ -77,7 +77,7 @@ impl Decide for TitForTat {
 
     fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
         match ctx.phase {
-            Phase::Package => seat.package_vote(),
+            Phase::Package => seat.package_vote(ctx),
             _ => match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     let here = (ctx.session, ctx.item);
