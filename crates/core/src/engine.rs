@@ -1708,10 +1708,14 @@ impl Match {
             absent: t.absent,
             objections_by_bloc: by_bloc,
             links: self.item_links.len() as u32,
-            refused_links: self.refused_links,
-            offers: self.item_offers,
+            refused_links: self.refused_link.iter().filter(|r| r.is_some()).count() as u32,
+            offers: self
+                .open_offers
+                .iter()
+                .filter(|o| o.support as usize == item)
+                .count() as u32,
             offers_honoured: self.offers_honoured,
-            refused_offers: self.refused_offers,
+            refused_offers: self.refused_offer.iter().filter(|r| r.is_some()).count() as u32,
             package: None,
             walkouts: (0..self.scenario.states.len())
                 .filter(|&s| self.walked_out[s])
@@ -2252,7 +2256,11 @@ impl Match {
     fn breach(&self, seat: SeatIdx, dim: Dimension) -> Option<f64> {
         let mut worst: Option<f64> = None;
         for (i, it) in self.scenario.agenda.iter().enumerate() {
-            if it.dimension != dim || !self.has_position(seat, i) {
+            // Conduct concerns commitments, not who heads an institution.
+            if it.dimension != dim
+                || it.kind == ItemKind::Appointment
+                || !self.has_position(seat, i)
+            {
                 continue;
             }
             if let Some(x) = self.in_force[i] {
