@@ -193,6 +193,10 @@ pub struct Match {
     refused_offer: Vec<Option<u32>>,
     /// Stake still open at the seat's first violation (see `[faults]`).
     stake_at_fault: Vec<Option<f64>>,
+    /// Legitimacy and bloc tension at the start of the match: the scenario's red lines
+    /// are those of its starting situation, so the feedback works on the change since.
+    legitimacy0: Vec<f64>,
+    tension0: Vec<f64>,
 
     // Per (seat, item): whether the State has a position (row-major, seat x item).
     present: Vec<bool>,
@@ -363,6 +367,8 @@ impl Match {
             refused_link: vec![None; n],
             refused_offer: vec![None; n],
             stake_at_fault: vec![None; n],
+            legitimacy0: Vec::new(),
+            tension0: Vec::new(),
             present,
             bloc_leader,
             bloc_power,
@@ -449,6 +455,8 @@ impl Match {
             design,
             setup,
         };
+        m.legitimacy0.clone_from(&m.legitimacy);
+        m.tension0 = m.bloc_tension();
         m.refresh_views();
         m.trace_tension(None);
         m
@@ -876,10 +884,9 @@ impl Match {
         self.order.get(self.cursor).copied()
     }
 
-    fn refresh_views(&mut self) {
+    /// Per bloc, the highest tension with any other bloc.
+    fn bloc_tension(&self) -> Vec<f64> {
         let nb = self.scenario.blocs.len();
-        let fb = &self.design.feedback;
-        let threshold = self.design.crisis.threshold;
         let mut bloc_max = vec![0.0f64; nb];
         for a in 0..nb {
             for b in a + 1..nb {
@@ -888,18 +895,30 @@ impl Match {
                 bloc_max[b] = bloc_max[b].max(t);
             }
         }
+        bloc_max
+    }
+
+    /// The private views: standing, and the design's feedback on it. Red lines narrow
+    /// as tension rises and legitimacy falls *since the start of the match* (the
+    /// scenario's red lines are calibrated to its starting situation) and widen, up to
+    /// a quarter, as they move the other way; politico-military salience grows with
+    /// the rise in tension.
+    fn refresh_views(&mut self) {
+        let fb = &self.design.feedback;
+        let threshold = self.design.crisis.threshold;
+        let bloc_max = self.bloc_tension();
         for (i, s) in self.scenario.states.iter().enumerate() {
             let tension = bloc_max[s.bloc];
             let legitimacy = self.legitimacy[i];
+            let rise = tension - self.tension0.get(s.bloc).copied().unwrap_or(tension);
+            let loss = self.legitimacy0.get(i).copied().unwrap_or(legitimacy) - legitimacy;
             self.views[i] = SeatView {
                 legitimacy,
                 tension,
                 shamed: self.shamed[i],
-                red_line_scale: (1.0
-                    - fb.red_line_tension * tension
-                    - fb.red_line_legitimacy * (1.0 - legitimacy))
-                    .clamp(0.1, 1.0),
-                security_salience: 1.0 + fb.security_salience * tension,
+                red_line_scale: (1.0 - fb.red_line_tension * rise - fb.red_line_legitimacy * loss)
+                    .clamp(0.1, 1.25),
+                security_salience: 1.0 + fb.security_salience * rise.max(0.0),
                 crisis: tension >= threshold,
                 refused_link: self.refused_link[i],
                 refused_offer: self.refused_offer[i],

@@ -160,7 +160,8 @@ pub struct SessionResult {
     pub reports: u32,
     /// Walk-outs (State x item) during the session.
     pub walkouts: u32,
-    /// Whether a Secretary General was in office at the start of the session.
+    /// Whether the design's Secretary General (`[secretary_general]`) was in office at
+    /// the start of the session, so that its powers applied.
     pub sg_in_office: bool,
     /// Institutions with a head in office at the end of the session (ids).
     pub heads_in_office: Vec<String>,

@@ -32,6 +32,7 @@ pub mod memory;
 pub mod norm_entrepreneur;
 pub mod sovereigntist;
 pub mod tit_for_tat;
+pub mod truthful;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -83,7 +84,7 @@ struct Entry {
 }
 
 /// The registry, sorted by name.
-static ENTRIES: [Entry; 11] = [
+static ENTRIES: [Entry; 12] = [
     Entry {
         info: StrategyInfo {
             name: bloc_follower::NAME,
@@ -172,14 +173,22 @@ static ENTRIES: [Entry; 11] = [
         },
         make: |b| Box::new(tit_for_tat::strategy(b)),
     },
+    Entry {
+        info: StrategyInfo {
+            name: truthful::NAME,
+            summary: "states its true ideal and salience; votes yes when its true utility is no worse than the policy in force",
+            idea: "the sincere actor of the spatial models used to replay position data (compromise, Nash, exchange models)",
+        },
+        make: |b| Box::new(truthful::strategy(b)),
+    },
 ];
 
-static INFOS: [StrategyInfo; 11] = {
+static INFOS: [StrategyInfo; 12] = {
     let mut out = [StrategyInfo {
         name: "",
         summary: "",
         idea: "",
-    }; 11];
+    }; 12];
     let mut i = 0;
     while i < ENTRIES.len() {
         out[i] = ENTRIES[i].info;
@@ -244,7 +253,7 @@ mod tests {
     #[test]
     fn registry_is_sorted_complete_and_consistent() {
         let n = names();
-        assert!(n.len() >= 11);
+        assert_eq!(n.len(), 12);
         let mut sorted = n.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -261,6 +270,7 @@ mod tests {
             "norm-entrepreneur",
             "sovereigntist",
             "learner",
+            "truthful",
         ] {
             assert!(info(want).is_some(), "{want} missing");
         }

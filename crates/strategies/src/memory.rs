@@ -32,6 +32,8 @@ pub struct Seen {
     pub sq: f64,
     /// Objections per bloc in the final round.
     pub objections_by_bloc: Vec<u32>,
+    /// Seats that objected in the final round.
+    pub objectors: Vec<u32>,
 }
 
 /// One item of a package put to a vote, as the seat sees it.
@@ -162,7 +164,7 @@ impl Seat {
     pub fn felt(&self, item: u32, me: &SeatView) -> Option<Preference> {
         let mut p = self.pref(item)?;
         let scale = if me.red_line_scale.is_finite() {
-            me.red_line_scale.clamp(0.0, 1.0)
+            me.red_line_scale.clamp(0.0, 1.25)
         } else {
             1.0
         };
@@ -173,6 +175,45 @@ impl Seat {
             p.salience = clamp_salience(p.salience * me.security_salience.max(1.0));
         }
         Some(p)
+    }
+
+    /// Takes up trade offers (the exchange model of Stokman & Van Oosten 1994, after
+    /// Coleman): among the open offers in `ctx` that want movement on this item, the one
+    /// whose supported item the seat values most, if it values that item more than
+    /// this one, wants it moved from where it stands, and can live with the offer's
+    /// target here. The seat then moves its stated position `x` towards the target by
+    /// the salience share `s_supported / (s_supported + s_here)`: it gives ground where
+    /// it cares less to win support where it cares more. Other phases: `x` unchanged.
+    pub fn take_up(&self, ctx: &RoundContext, me: &SeatView, x: f64) -> f64 {
+        if ctx.phase != Phase::Positions {
+            return x;
+        }
+        let Some(here) = self.felt(ctx.item, me) else {
+            return x;
+        };
+        let mut best: Option<(f64, f64)> = None;
+        for o in &ctx.offers {
+            if o.want != ctx.item
+                || o.from == self.brief.seat
+                || !o.target.is_finite()
+                || !self.has_position(o.support)
+            {
+                continue;
+            }
+            let Some(there) = self.felt(o.support, me) else {
+                continue;
+            };
+            let target = o.target.clamp(SCALE_MIN, SCALE_MAX);
+            let wants_change = (there.ideal - self.sq(o.support)).abs() > 1.0;
+            if there.salience <= here.salience || !wants_change || !within(&here, target, 1.0) {
+                continue;
+            }
+            let w = there.salience / (there.salience + here.salience);
+            if best.is_none_or(|(bw, _)| w > bw) {
+                best = Some((w, target));
+            }
+        }
+        best.map_or(x, |(w, t)| x + w * (t - x))
     }
 
     /// Whether the seat cares about an item: salience at least 60% of its highest.
@@ -189,19 +230,19 @@ impl Seat {
         }
     }
 
-    /// Time within the item in 0..=1 (round over the last round; 1 in silence and
-    /// package phases, which come at the deadline).
+    /// Time within the item in 0..=1. The item's `max_rounds` rounds divide the time up
+    /// to the deadline into equal intervals: a round's positions are stated halfway
+    /// through its interval and its votes cast at its end, so the last decision round
+    /// (and the silence and package votes after it) come at the deadline, `t = 1`. A
+    /// single round (`max_rounds = 1`) is then one considered offer at `t = 0.5` and a
+    /// vote at the deadline, rather than a jump to the reservation point.
     pub fn time(&self, ctx: &RoundContext) -> f64 {
+        let m = f64::from(self.brief.rules.max_rounds.max(1));
+        let r = f64::from(ctx.round);
         match ctx.phase {
             Phase::Silence | Phase::Package => 1.0,
-            Phase::Positions | Phase::Decision => {
-                let m = self.brief.rules.max_rounds;
-                if m <= 1 {
-                    1.0
-                } else {
-                    (f64::from(ctx.round) / f64::from(m - 1)).min(1.0)
-                }
-            }
+            Phase::Positions => ((r + 0.5) / m).min(1.0),
+            Phase::Decision => ((r + 1.0) / m).min(1.0),
         }
     }
 
@@ -308,6 +349,7 @@ impl Seat {
             e.decision = o.decision;
             e.outcome = outcome;
             e.objections_by_bloc.clone_from(&o.objections_by_bloc);
+            e.objectors.clone_from(&o.objectors);
         } else {
             self.log.push(Seen {
                 item: i,
@@ -315,6 +357,7 @@ impl Seat {
                 outcome,
                 sq: before,
                 objections_by_bloc: o.objections_by_bloc.clone(),
+                objectors: o.objectors.clone(),
             });
         }
     }

@@ -9,6 +9,11 @@
 //! a moderate bargainer (linear concession up to half the way to its reservation point;
 //! accepts gains or anything within a band widening to the red line at the deadline).
 //! A package must not set back the human dimension and must leave it no worse off.
+//! Where the design offers the Moscow Mechanism it invokes it, on human-dimension
+//! items, against the State that objected most often to human-dimension proposals it
+//! supported this session (the public record lists the objectors of each item); it
+//! takes up others' trade offers on the other dimensions, to win support where it cares
+//! most.
 //!
 //! Idea: the liberal "norm entrepreneur" of the post-1990 OSCE (Charter of Paris)
 //! that the paper describes: the West insisting that the agreed norms remain "the
@@ -42,6 +47,30 @@ impl NormEntrepreneur {
         seat.dimension(item) == Some(Dimension::Human)
     }
 
+    /// The State it asks a Moscow Mechanism mission to examine: the one that objected
+    /// most often this session to human-dimension proposals it supported and that then
+    /// failed (ties: the lowest seat), if any.
+    pub fn moscow_target(seat: &Seat) -> Option<u32> {
+        let me = seat.brief.seat;
+        let states = seat.brief.rules.states;
+        let mut count: Vec<u32> = vec![0; states as usize];
+        for e in seat.log() {
+            let supported = seat
+                .my_vote(e.item)
+                .is_some_and(|v| v.vote == plenary_core::strategy::Vote::Yes);
+            if !NormEntrepreneur::human(seat, e.item as u32) || e.decision.decided() || !supported {
+                continue;
+            }
+            for &s in &e.objectors {
+                if s != me && (s as usize) < count.len() {
+                    count[s as usize] += 1;
+                }
+            }
+        }
+        let best = count.iter().copied().max().filter(|&c| c > 0)?;
+        count.iter().position(|&c| c == best).map(|s| s as u32)
+    }
+
     /// Whether `x` moves policy from `sq` towards the ideal (or sits at it).
     fn advances(p: &Preference, x: f64, sq: f64) -> bool {
         p.gain(x, sq) > EPS || distance(p, x) <= 1.0
@@ -53,23 +82,27 @@ impl Decide for NormEntrepreneur {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         if NormEntrepreneur::human(seat, ctx.item) {
             let sq = seat.sq(ctx.item);
             let dir = if p.ideal < sq { -1.0 } else { 1.0 };
             let push = (OVERSTATEMENT * p.red_line).max(5.0);
-            answer(p.ideal + dir * push, 1.0, None, ctx.item, n)
+            let mut a = answer(p.ideal + dir * push, 1.0, None, ctx.item, n);
+            if seat.brief.rules.moscow_mechanism > 0 {
+                a.invoke = NormEntrepreneur::moscow_target(seat);
+            }
+            a
         } else {
             let x = moderate_position(&p, seat.anchor(ctx), seat.time(ctx));
-            answer(x, p.salience, None, ctx.item, n)
+            answer(seat.take_up(ctx, me, x), p.salience, None, ctx.item, n)
         }
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             let human_ok = seat
@@ -83,7 +116,7 @@ impl Decide for NormEntrepreneur {
                 Vote::No
             }
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     let sq = seat.sq(ctx.item);
                     if NormEntrepreneur::human(seat, ctx.item) {
@@ -118,9 +151,10 @@ mod tests {
             );
             assert_eq!(a.salience, 1.0);
         }
-        // Budget (general): ideal 65, sq 50 -> moderate, never beyond the ideal.
+        // Budget (general): ideal 65, sq 50 -> moderate, never beyond the ideal; round 0
+        // is stated at t = 1/8: 65 - 0.5 * 1/8 * 15.
         let a = ne.position(&testkit::ctx(BUDGET, 0, Phase::Positions, None), &me);
-        assert_eq!(a.position, 65.0);
+        assert_eq!(a.position, 65.0 - 0.5 / 8.0 * 15.0);
         let a = ne.position(&testkit::ctx(BUDGET, 3, Phase::Positions, Some(45.0)), &me);
         assert!(a.position < 65.0 && a.position > 45.0);
     }
