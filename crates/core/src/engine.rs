@@ -984,7 +984,9 @@ impl Match {
 
     /// Which agenda positions go to which group package this session: the in-scope,
     /// open items of a scenario group, split by dimension under `same-dimension`
-    /// linkage; a package needs at least two of them.
+    /// linkage; a package needs at least two of them. Logrolling in the exchange model
+    /// (Stokman & Van Oosten 1994); D&S 2021 on the heads of institutions and the
+    /// budget: consensus "continues to prove a Herculean task".
     fn plan_packages(&mut self) {
         let n = self.items_n();
         self.key_of_pos.clear();
@@ -1086,7 +1088,9 @@ impl Match {
     }
 
     /// Steps to war before an item: per bloc pair, an event with probability
-    /// `rate + tension_rate * tension`, from the pair's own seeded draw.
+    /// `rate + tension_rate * tension`, from the pair's own seeded draw. D&S 2021:
+    /// "territorial conflicts escalate to the level of war when actors engage in
+    /// strategies such as power demonstrations, alliance building, and armament".
     fn draw_events(&mut self, item: usize) {
         let ev = &self.design.events;
         let pairs = self.tension.len();
@@ -1125,7 +1129,7 @@ impl Match {
     }
 
     /// Members of a bloc in crisis whose legitimacy fell below the design's threshold
-    /// walk out of the item.
+    /// walk out of the item (D&S 2021: the OSCE "has become a theatre for conflict").
     fn walk_outs(&mut self, item: usize) {
         let below = self.design.crisis.walkout_below;
         if below <= 0.0 || !(0..self.tension.len()).any(|p| self.in_crisis(p)) {
@@ -1970,7 +1974,9 @@ impl Match {
     }
 
     /// Compliance with a decision: legally binding in full (by default), political
-    /// commitments in part and less so as tension grows, non-binding ones in part.
+    /// commitments in part and less so as tension grows, non-binding ones in part. D&S
+    /// 2021: "all participating States are rhetorically committed to both the Helsinki
+    /// principles and the Charter of Paris, [but] implementation is lacking".
     fn compliance(&self, r: &ItemResult) -> f64 {
         let dy = &self.design.dynamics;
         if !(r.decided || r.decision == Decision::AdHoc) {
@@ -2090,7 +2096,8 @@ impl Match {
         r.welfare_gain = welfare;
 
         // Tension between bloc pairs: blocking what the other side wants raises it;
-        // agreements in areas of common interest (both blocs gain on average) lower it.
+        // agreements in areas of common interest (both blocs gain on average) lower it
+        // (D&S 2021: "stabilize engagement in areas of common interest").
         for a in 0..nb {
             for b in a + 1..nb {
                 let k = pair_index(nb, a, b);
@@ -2218,7 +2225,9 @@ impl Match {
     }
 
     /// Conduct reports of the institutions that exist and have a head in office, and
-    /// Moscow Mechanism missions invoked by enough States.
+    /// Moscow Mechanism missions invoked by enough States. D&S 2021: semi-autonomous
+    /// organs "can exercise their leeway in ways that contradict the interests of the
+    /// constituent member states"; votes play no part in who is named.
     fn issue_reports(&mut self) {
         let sc = Arc::clone(&self.scenario);
         let dy = self.design.dynamics.clone();

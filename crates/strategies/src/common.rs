@@ -153,4 +153,21 @@ mod tests {
         assert_eq!(concession(1.0, 0.2), 1.0);
         assert_eq!(concession(f64::NAN, 0.2), 1.0);
     }
+
+    #[test]
+    fn contestation_moves_with_tension_and_crisis() {
+        let v = |legitimacy: f64, tension: f64, crisis: bool| SeatView {
+            legitimacy,
+            tension,
+            crisis,
+            ..SeatView::default()
+        };
+        assert_eq!(contest(&v(0.3, 0.0, false), true), Stance::Stay);
+        // 0.3 < 0.2 + 0.15 * 0.8 = 0.32: tension turns the same legitimacy into withholding.
+        assert_eq!(contest(&v(0.3, 0.8, false), true), Stance::Withhold);
+        assert_eq!(contest(&v(0.05, 0.8, false), true), Stance::Withhold);
+        assert_eq!(contest(&v(0.05, 0.9, true), true), Stance::Exit);
+        assert_eq!(contest(&v(0.05, 0.9, true), false), Stance::Withhold);
+        assert_eq!(contest(&v(f64::NAN, 0.9, true), true), Stance::Stay);
+    }
 }

@@ -177,6 +177,28 @@ mod tests {
     }
 
     #[test]
+    fn offers_a_trade_with_its_link_and_links_more_under_tension() {
+        let prefs = testkit::prefs_west();
+        let b = testkit::brief(0, false, &prefs);
+        let mut l = strategy(&b);
+        let me = testkit::view(0.7);
+        // Climate -> Vienna: the carrot is support on climate for Vienna within half its
+        // red line of its ideal (75 +- 15).
+        let a = l.position(&testkit::ctx(CLIMATE, 1, Phase::Positions, None), &me);
+        assert_eq!(a.link, None, "links only in round 0");
+        let o = a.offer.expect("an offer in every round");
+        assert_eq!((o.item, o.target, o.tolerance), (VIENNA, 75.0, 15.0));
+        // The budget (0.5) is not low-salience next to Vienna (0.9) at tension 0
+        // (0.5 < 0.45 fails), but it is at tension 0.5 (0.5 < 0.65 * 0.9 = 0.585).
+        let seat = l.seat();
+        assert_eq!(Linker::link_target(seat, testkit::BUDGET, 0.0), None);
+        assert_eq!(
+            Linker::link_target(seat, testkit::BUDGET, 0.5),
+            Some(VIENNA)
+        );
+    }
+
+    #[test]
     fn links_in_a_real_match_only_where_the_design_allows() {
         for (label, design) in testkit::designs() {
             let mut make = |b: &SeatBrief| -> Box<dyn Strategy> { Box::new(strategy(b)) };

@@ -471,4 +471,68 @@ mod tests {
         seat.sync(1);
         assert!(seat.log().is_empty());
     }
+
+    #[test]
+    fn felt_preferences_follow_the_feedback_in_the_view() {
+        let brief = testkit::brief(0, false, &testkit::prefs_west());
+        let seat = Seat::new(&brief);
+        let calm = testkit::view(0.7);
+        let tense = SeatView {
+            red_line_scale: 0.6,
+            security_salience: 1.5,
+            ..calm
+        };
+        // Vienna (politico-military): red line 30 -> 18, salience 0.9 -> 1 (clamped).
+        let v = seat.felt(testkit::VIENNA, &tense).unwrap();
+        assert!((v.red_line - 18.0).abs() < 1e-12 && v.salience == 1.0);
+        // Human: red line 25 -> 15, salience unchanged (not politico-military).
+        let h = seat.felt(testkit::HUMAN, &tense).unwrap();
+        assert!((h.red_line - 15.0).abs() < 1e-12 && h.salience == 0.8);
+        assert_eq!(seat.felt(testkit::HUMAN, &calm), seat.pref(testkit::HUMAN));
+        // A dissociator that accepts a budget of 40 (ideal 65, red line 30, sq 50: worse
+        // than the status quo but within its red line) in calm times objects once
+        // securitization narrows its red line (65 - 40 = 25 > 18).
+        let mut d = crate::dissociator::strategy(&brief);
+        let c = testkit::ctx(testkit::BUDGET, 0, Phase::Decision, Some(40.0));
+        use plenary_core::strategy::Strategy;
+        assert_eq!(d.vote(&c, &calm), Vote::Yes);
+        assert_eq!(d.vote(&c, &tense), Vote::No);
+    }
+
+    #[test]
+    fn offers_are_taken_up_where_the_supported_item_matters_more() {
+        use plenary_core::strategy::PublicOffer;
+        let brief = testkit::brief(0, false, &testkit::prefs_west());
+        let seat = Seat::new(&brief);
+        let me = testkit::view(0.7);
+        // Someone supports Vienna (salience 0.9, ideal 75 vs sq 40) if climate (0.2,
+        // ideal 55, red line 40) goes to 30.
+        let mut c = testkit::ctx(testkit::CLIMATE, 0, Phase::Positions, None);
+        c.offers.push(PublicOffer {
+            from: 5,
+            support: testkit::VIENNA,
+            want: testkit::CLIMATE,
+            target: 30.0,
+            tolerance: 5.0,
+        });
+        // Moves 0.9 / (0.9 + 0.2) of the way from 55 to 30.
+        let x = seat.take_up(&c, &me, 55.0);
+        assert!((x - (55.0 - 0.9 / 1.1 * 25.0)).abs() < 1e-9, "{x}");
+        // Not when the target crosses its red line here, nor for an item it values less.
+        c.offers[0].target = 10.0;
+        assert_eq!(seat.take_up(&c, &me, 55.0), 55.0);
+        let mut v = testkit::ctx(testkit::VIENNA, 0, Phase::Positions, None);
+        v.offers.push(PublicOffer {
+            from: 5,
+            support: testkit::CLIMATE,
+            want: testkit::VIENNA,
+            target: 60.0,
+            tolerance: 5.0,
+        });
+        assert_eq!(seat.take_up(&v, &me, 75.0), 75.0);
+        // Only in positions rounds.
+        c.offers[0].target = 30.0;
+        c.phase = Phase::Decision;
+        assert_eq!(seat.take_up(&c, &me, 55.0), 55.0);
+    }
 }

@@ -187,6 +187,44 @@ mod tests {
     }
 
     #[test]
+    fn invokes_the_moscow_mechanism_against_who_blocked_what_it_supported() {
+        let prefs = testkit::prefs_west();
+        let mut b = testkit::brief(0, false, &prefs);
+        b.rules.moscow_mechanism = 2;
+        let mut ne = strategy(&b);
+        let me = testkit::view(0.7);
+        let c = testkit::ctx(EOM, 0, Phase::Positions, None);
+        assert_eq!(
+            ne.position(&c, &me).invoke,
+            None,
+            "nobody blocked anything yet"
+        );
+        // It supported the human declaration; seats 3 and 4 objected; it failed.
+        ne.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(70.0)), &me);
+        let mut o = testkit::outcome(
+            0,
+            HUMAN,
+            plenary_core::strategy::Decision::Reverted,
+            40.0,
+            &[0, 2, 0],
+        );
+        o.objectors = vec![3, 4];
+        ne.outcome(&o);
+        assert_eq!(ne.position(&c, &me).invoke, Some(3));
+        // Never on other dimensions, never without the mechanism.
+        assert_eq!(
+            ne.position(&testkit::ctx(BUDGET, 0, Phase::Positions, None), &me)
+                .invoke,
+            None
+        );
+        b.rules.moscow_mechanism = 0;
+        let mut off = strategy(&b);
+        off.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(70.0)), &me);
+        off.outcome(&o);
+        assert_eq!(off.position(&c, &me).invoke, None);
+    }
+
+    #[test]
     fn end_to_end() {
         testkit::end_to_end(NAME);
     }

@@ -187,6 +187,20 @@ mod tests {
         assert_eq!(s.session_end(&sum, &testkit::view(0.6)), Stance::Stay);
         assert_eq!(s.session_end(&sum, &testkit::view(0.3)), Stance::Withhold);
         assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Exit);
+        // Tension raises the withholding threshold, a crisis the exit threshold.
+        assert_eq!(
+            Sovereigntist::stance_in(0.45, 0.0, false, true),
+            Stance::Stay
+        );
+        assert_eq!(
+            Sovereigntist::stance_in(0.45, 0.9, false, true),
+            Stance::Withhold
+        );
+        assert_eq!(
+            Sovereigntist::stance_in(0.2, 0.9, false, true),
+            Stance::Withhold
+        );
+        assert_eq!(Sovereigntist::stance_in(0.2, 0.9, true, true), Stance::Exit);
         b.rules.exit_allowed = false;
         let mut s = strategy(&b);
         assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Withhold);

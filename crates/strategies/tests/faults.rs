@@ -49,7 +49,7 @@ impl Answerer for Faulty {
         }
         let a = self.inner.position(ctx, me);
         self.positions += 1;
-        if matches!(self.pattern, Pattern::Invalid) && self.positions.is_multiple_of(2) {
+        if matches!(self.pattern, Pattern::Invalid) && self.positions % 2 == 0 {
             return Ok(PositionAnswer {
                 position: f64::NAN,
                 ..a
