@@ -76,6 +76,15 @@ pub struct UnknownStrategy {
 /// consensus: append `,TUR=linker` to this mix in `--strategies` to see it.
 pub const DEFAULT_MIX: &str = "default=dissociator,west=dissociator,csto=boulware,non-aligned=mediator,RUS=boulware,BLR=sovereigntist,NLD=norm-entrepreneur,SWE=norm-entrepreneur,CAN=norm-entrepreneur,NOR=norm-entrepreneur,USA=boulware,DEU=learner,ARM=bloc-follower,KAZ=bloc-follower";
 
+/// The default strategy mix for a scenario: its own (`[scenario] default_strategies`)
+/// where it names one, else [`DEFAULT_MIX`] (written for the `osce-2021` blocs).
+pub fn default_mix(scenario: &plenary_core::Scenario) -> &str {
+    scenario
+        .default_strategies
+        .as_deref()
+        .unwrap_or(DEFAULT_MIX)
+}
+
 type Maker = fn(&SeatBrief) -> Box<dyn Strategy>;
 
 struct Entry {

@@ -30,10 +30,6 @@ pub struct Seen {
     pub outcome: f64,
     /// Policy in force before the item was decided.
     pub sq: f64,
-    /// Objections per bloc in the final round.
-    pub objections_by_bloc: Vec<u32>,
-    /// Seats that objected in the final round.
-    pub objectors: Vec<u32>,
 }
 
 /// One item of a package put to a vote, as the seat sees it.
@@ -64,6 +60,8 @@ pub struct Seat {
     /// The brief (sanitised preferences).
     pub brief: SeatBrief,
     in_force: Vec<Option<f64>>,
+    /// Item dimensions (read on every decision: kept compact).
+    dims: Vec<Dimension>,
     session: u32,
     log: Vec<Seen>,
     bloc_means: Vec<Option<Vec<(usize, f64)>>>,
@@ -94,6 +92,7 @@ impl Seat {
             })
             .collect();
         let n = brief.items.len();
+        let dims = brief.items.iter().map(|i| i.dimension).collect();
         let max_salience = brief
             .preferences
             .iter()
@@ -102,6 +101,7 @@ impl Seat {
         Seat {
             brief,
             in_force,
+            dims,
             session: 0,
             log: Vec::new(),
             bloc_means: vec![None; n],
@@ -123,7 +123,7 @@ impl Seat {
 
     /// Dimension of an item.
     pub fn dimension(&self, item: u32) -> Option<Dimension> {
-        self.brief.items.get(item as usize).map(|i| i.dimension)
+        self.dims.get(item as usize).copied()
     }
 
     /// Kind of an item.
@@ -348,16 +348,12 @@ impl Seat {
         if let Some(e) = self.log.iter_mut().find(|e| e.item == i) {
             e.decision = o.decision;
             e.outcome = outcome;
-            e.objections_by_bloc.clone_from(&o.objections_by_bloc);
-            e.objectors.clone_from(&o.objectors);
         } else {
             self.log.push(Seen {
                 item: i,
                 decision: o.decision,
                 outcome,
                 sq: before,
-                objections_by_bloc: o.objections_by_bloc.clone(),
-                objectors: o.objectors.clone(),
             });
         }
     }

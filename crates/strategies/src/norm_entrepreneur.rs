@@ -24,7 +24,9 @@ use crate::adapter::{Adapter, Decide};
 use crate::common::{EPS, answer, distance, moderate_accepts, moderate_position, yes_if};
 use crate::memory::Seat;
 use plenary_core::model::{Dimension, Preference};
-use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
+use plenary_core::strategy::{
+    Decision, ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote,
+};
 
 /// Registry name.
 pub const NAME: &str = "norm-entrepreneur";
@@ -35,11 +37,18 @@ pub const OVERSTATEMENT: f64 = 0.6;
 
 /// The norm-entrepreneur strategy (see the module docs).
 #[derive(Debug, Clone, Default)]
-pub struct NormEntrepreneur;
+pub struct NormEntrepreneur {
+    /// Session the objection counts are for.
+    session: u32,
+    /// Per seat, objections this session to human-dimension items it supported.
+    objected: Vec<u32>,
+    /// The most frequent objector, if any.
+    target: Option<u32>,
+}
 
 /// The norm-entrepreneur strategy for the seat in `brief`.
 pub fn strategy(brief: &SeatBrief) -> Adapter<NormEntrepreneur> {
-    Adapter::new(brief, NormEntrepreneur)
+    Adapter::new(brief, NormEntrepreneur::default())
 }
 
 impl NormEntrepreneur {
@@ -50,25 +59,39 @@ impl NormEntrepreneur {
     /// The State it asks a Moscow Mechanism mission to examine: the one that objected
     /// most often this session to human-dimension proposals it supported and that then
     /// failed (ties: the lowest seat), if any.
-    pub fn moscow_target(seat: &Seat) -> Option<u32> {
+    pub fn moscow_target(&self) -> Option<u32> {
+        self.target
+    }
+
+    /// Counts the objectors of a human-dimension item it supported that failed (kept
+    /// per session, with the most frequent one cached: positions questions only read
+    /// it).
+    fn note_objectors(&mut self, seat: &Seat, o: &ItemOutcome) {
+        if self.session != o.session {
+            self.session = o.session;
+            self.objected.clear();
+            self.target = None;
+        }
+        let supported = seat
+            .my_vote(o.item as usize)
+            .is_some_and(|v| v.vote == Vote::Yes);
+        let failed = !o.decision.decided() && o.decision != Decision::OutOfScope;
+        if !NormEntrepreneur::human(seat, o.item) || !failed || !supported {
+            return;
+        }
         let me = seat.brief.seat;
-        let states = seat.brief.rules.states;
-        let mut count: Vec<u32> = vec![0; states as usize];
-        for e in seat.log() {
-            let supported = seat
-                .my_vote(e.item)
-                .is_some_and(|v| v.vote == plenary_core::strategy::Vote::Yes);
-            if !NormEntrepreneur::human(seat, e.item as u32) || e.decision.decided() || !supported {
-                continue;
-            }
-            for &s in &e.objectors {
-                if s != me && (s as usize) < count.len() {
-                    count[s as usize] += 1;
-                }
+        let states = seat.brief.rules.states as usize;
+        if self.objected.len() < states {
+            self.objected.resize(states, 0);
+        }
+        for &s in &o.objectors {
+            if s != me && (s as usize) < states {
+                self.objected[s as usize] += 1;
             }
         }
-        let best = count.iter().copied().max().filter(|&c| c > 0)?;
-        count.iter().position(|&c| c == best).map(|s| s as u32)
+        let best = self.objected.iter().copied().max().filter(|&c| c > 0);
+        self.target =
+            best.and_then(|b| self.objected.iter().position(|&c| c == b).map(|s| s as u32));
     }
 
     /// Whether `x` moves policy from `sq` towards the ideal (or sits at it).
@@ -82,6 +105,10 @@ impl Decide for NormEntrepreneur {
         NAME
     }
 
+    fn outcome(&mut self, seat: &Seat, o: &ItemOutcome) {
+        self.note_objectors(seat, o);
+    }
+
     fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
         let Some(p) = seat.felt(ctx.item, me) else {
@@ -93,7 +120,7 @@ impl Decide for NormEntrepreneur {
             let push = (OVERSTATEMENT * p.red_line).max(5.0);
             let mut a = answer(p.ideal + dir * push, 1.0, None, ctx.item, n);
             if seat.brief.rules.moscow_mechanism > 0 {
-                a.invoke = NormEntrepreneur::moscow_target(seat);
+                a.invoke = self.target;
             }
             a
         } else {
