@@ -1974,7 +1974,8 @@ impl Match {
     }
 
     /// Compliance with a decision: legally binding in full (by default), political
-    /// commitments in part and less so as tension grows, non-binding ones in part. D&S
+    /// commitments in part and less so as tension grows (binding budgets and
+    /// appointments in full), non-binding ones in part. D&S
     /// 2021: "all participating States are rhetorically committed to both the Helsinki
     /// principles and the Charter of Paris, [but] implementation is lacking".
     fn compliance(&self, r: &ItemResult) -> f64 {
@@ -1982,8 +1983,13 @@ impl Match {
         if !(r.decided || r.decision == Decision::AdHoc) {
             return 1.0;
         }
+        // Organisational decisions (the budget, who heads an institution) are executed
+        // by the Secretariat as adopted; withheld contributions are modelled apart.
+        let organisational = matches!(r.kind, ItemKind::UnifiedBudget | ItemKind::Appointment);
         if r.legally_binding {
             dy.legal_compliance
+        } else if r.binding && organisational {
+            1.0
         } else if r.binding {
             (dy.political_compliance - dy.compliance_tension * self.max_tension()).clamp(0.0, 1.0)
         } else {
@@ -2339,6 +2345,7 @@ impl Match {
         let mut result = metrics::summarize_session(
             self.session,
             &sc,
+            &self.order,
             &self.items,
             &self.legitimacy,
             &self.exited,
@@ -2442,6 +2449,7 @@ impl Match {
             let mut redone = metrics::summarize_session(
                 self.session,
                 &self.scenario,
+                &self.order,
                 &self.items,
                 &self.legitimacy,
                 &self.exited,
