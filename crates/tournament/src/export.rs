@@ -308,6 +308,8 @@ fn match_columns() -> Vec<Column> {
         f64c("welfare_gain"),
         f64c("welfare_gini"),
         i32c("exits", false),
+        i32c("events", false),
+        i32c("reports", false),
     ]
 }
 
@@ -330,6 +332,8 @@ fn state_columns() -> Vec<Column> {
         i32c("shamed", false),
         i32c("exited", true),
         i32c("violations", false),
+        f64c("forfeit"),
+        f64c("score"),
     ]
 }
 
@@ -425,6 +429,8 @@ fn add_match(t: &mut Table, r: &MatchRecord) {
         push!(t, 22 + i, F64, v);
     }
     push!(t, 32, I32, Some(n32(s.exits)));
+    push!(t, 33, I32, Some(n32(s.events)));
+    push!(t, 34, I32, Some(n32(s.reports)));
 }
 
 fn add_states(t: &mut Table, r: &MatchRecord) {
@@ -451,6 +457,8 @@ fn add_states(t: &mut Table, r: &MatchRecord) {
         push!(t, 14, I32, Some(n32(s.shamed)));
         push!(t, 15, I32, s.exited.map(n32));
         push!(t, 16, I32, Some(n32(s.violations)));
+        push!(t, 17, F64, s.forfeit);
+        push!(t, 18, F64, s.score);
     }
 }
 
@@ -502,10 +510,12 @@ mod tests {
     #[test]
     fn columns_are_consistent() {
         // Indices used by add_match/add_states match the column lists.
-        assert_eq!(match_columns().len(), 33);
+        assert_eq!(match_columns().len(), 35);
         assert_eq!(match_columns()[32].name, "exits");
+        assert_eq!(match_columns()[34].name, "reports");
         assert_eq!(match_columns()[21].name, "generation");
-        assert_eq!(state_columns().len(), 17);
+        assert_eq!(state_columns().len(), 19);
+        assert_eq!(state_columns()[18].name, "score");
         assert_eq!(state_columns()[15].name, "exited");
         for c in match_columns().iter().chain(&state_columns()) {
             let _ = c.parquet_type();

@@ -7,7 +7,7 @@
 
 use crate::charts::{self, Scale, W, color, esc};
 use crate::report::{num, page_open};
-use crate::results::{DecisionOut, ItemOut, RunResult};
+use crate::results::{DecisionOut, ItemOut, PhaseOut, RunResult, VoteOut};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -20,6 +20,8 @@ fn decision_color(d: DecisionOut) -> &'static str {
         DecisionOut::Reverted => "#d73027",
         DecisionOut::OutOfScope => "#999999",
         DecisionOut::PackageFailed => "#8c510a",
+        DecisionOut::Suspended => "#000000",
+        DecisionOut::Settled => "#56b4e9",
     }
 }
 
@@ -32,10 +34,12 @@ fn decision_label(d: DecisionOut) -> &'static str {
         DecisionOut::Reverted => "blocked",
         DecisionOut::OutOfScope => "out of scope",
         DecisionOut::PackageFailed => "package failed",
+        DecisionOut::Suspended => "suspended (crisis)",
+        DecisionOut::Settled => "settled earlier",
     }
 }
 
-const DECISIONS: [DecisionOut; 7] = [
+const DECISIONS: [DecisionOut; 9] = [
     DecisionOut::Adopted,
     DecisionOut::AdoptedBySilence,
     DecisionOut::AdHoc,
@@ -43,22 +47,49 @@ const DECISIONS: [DecisionOut; 7] = [
     DecisionOut::Reverted,
     DecisionOut::OutOfScope,
     DecisionOut::PackageFailed,
+    DecisionOut::Suspended,
+    DecisionOut::Settled,
 ];
 
-/// Positions of one session's items: status quo (grey ring), last proposal (blue
-/// diamond), outcome (dot coloured by decision; an arrow from the status quo), the
+fn opt1(x: Option<f64>) -> String {
+    x.map_or("none".into(), |v| format!("{v:.1}"))
+}
+
+/// The chair's proposal after each positions round of an item, in order.
+fn proposals(it: &ItemOut) -> Vec<f64> {
+    it.history
+        .iter()
+        .filter(|r| r.phase == PhaseOut::Positions)
+        .filter_map(|r| r.proposal)
+        .collect()
+}
+
+/// Yes/no counts of every vote round of an item: `Y48 N9, Y52 N5`.
+fn votes_per_round(it: &ItemOut) -> String {
+    it.history
+        .iter()
+        .filter_map(|r| {
+            let v = r.votes.as_ref()?;
+            let yes = v.values().filter(|x| **x == VoteOut::Yes).count();
+            let no = v.values().filter(|x| **x == VoteOut::No).count();
+            Some(format!("Y{yes} N{no}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Positions of one session's items: status quo (grey ring), the chair's proposal
+/// round by round (small grey dots, left to right, joined), the last proposal (blue
+/// diamond), outcome (dot coloured by decision; a line from the status quo), the
 /// compromise-model reference (black tick); rounds used above each item.
 fn positions_chart(title: &str, items: &[&ItemOut]) -> String {
     let (h, left, right, top, bottom) = (260.0, 44.0, 10.0, 40.0, 34.0);
     let vals: Vec<f64> = items
         .iter()
         .flat_map(|i| {
-            [
-                Some(i.status_quo),
-                Some(i.outcome),
-                i.proposal,
-                Some(i.compromise_ref),
-            ]
+            [i.status_quo, i.outcome, i.proposal, Some(i.compromise_ref)]
+                .into_iter()
+                .chain(proposals(i).into_iter().map(Some))
         })
         .flatten()
         .filter(|v| v.is_finite())
@@ -87,16 +118,24 @@ fn positions_chart(title: &str, items: &[&ItemOut]) -> String {
     for (k, it) in items.iter().enumerate() {
         let x = sx.at(k as f64);
         let c = decision_color(it.decision);
-        let (ys, yo) = (sy.at(it.status_quo), sy.at(it.outcome));
+        let props = proposals(it);
         let _ = write!(
             o,
-            "<g><title>{}: {} after {} round(s); status quo {:.1}, last proposal {}, outcome {:.1}, compromise {:.1}, Nash {:.1}; votes {}/{}/{}/{}</title><line x1=\"{x:.1}\" y1=\"{ys:.1}\" x2=\"{x:.1}\" y2=\"{yo:.1}\" stroke=\"{c}\" stroke-width=\"2\"/><circle cx=\"{x:.1}\" cy=\"{ys:.1}\" r=\"4\" fill=\"#fff\" stroke=\"#777\" stroke-width=\"1.5\"/>",
+            "<g><title>{}: {} after {} round(s); status quo {}, proposals {}, outcome {}, compromise {:.1}, Nash {:.1}; final votes {}/{}/{}/{}</title>",
             esc(&it.id),
             decision_label(it.decision),
             it.rounds,
-            it.status_quo,
-            it.proposal.map_or("none".into(), |p| format!("{p:.1}")),
-            it.outcome,
+            opt1(it.status_quo),
+            if props.is_empty() {
+                opt1(it.proposal)
+            } else {
+                props
+                    .iter()
+                    .map(|p| format!("{p:.1}"))
+                    .collect::<Vec<_>>()
+                    .join(" \u{2192} ")
+            },
+            opt1(it.outcome),
             it.compromise_ref,
             it.nash_ref,
             it.yes,
@@ -104,6 +143,44 @@ fn positions_chart(title: &str, items: &[&ItemOut]) -> String {
             it.abstain,
             it.absent
         );
+        if let (Some(sq), Some(out)) = (it.status_quo, it.outcome) {
+            let (ys, yo) = (sy.at(sq), sy.at(out));
+            let _ = write!(
+                o,
+                "<line x1=\"{x:.1}\" y1=\"{ys:.1}\" x2=\"{x:.1}\" y2=\"{yo:.1}\" stroke=\"{c}\" stroke-width=\"2\"/>"
+            );
+        }
+        if let Some(sq) = it.status_quo {
+            let _ = write!(
+                o,
+                "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#fff\" stroke=\"#777\" stroke-width=\"1.5\"/>",
+                sy.at(sq)
+            );
+        }
+        // Proposals round by round, spread across the item's slot.
+        if props.len() > 1 {
+            let slot = (sx.at(1.0) - sx.at(0.0)) * 0.7;
+            let pts: Vec<String> = props
+                .iter()
+                .enumerate()
+                .map(|(j, p)| {
+                    let dx = slot * (j as f64 / (props.len() - 1) as f64 - 0.5);
+                    format!("{:.1},{:.1}", x + dx, sy.at(*p))
+                })
+                .collect();
+            let _ = write!(
+                o,
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"#999\" stroke-width=\"1\"/>",
+                pts.join(" ")
+            );
+            for p in &pts {
+                let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+                let _ = write!(
+                    o,
+                    "<circle cx=\"{px}\" cy=\"{py}\" r=\"1.8\" fill=\"#777\"/>"
+                );
+            }
+        }
         let yc = sy.at(it.compromise_ref);
         let _ = write!(
             o,
@@ -119,9 +196,16 @@ fn positions_chart(title: &str, items: &[&ItemOut]) -> String {
                 yp - 4.0
             );
         }
+        if let Some(out) = it.outcome {
+            let _ = write!(
+                o,
+                "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{c}\"/>",
+                sy.at(out)
+            );
+        }
         let _ = write!(
             o,
-            "<circle cx=\"{x:.1}\" cy=\"{yo:.1}\" r=\"4\" fill=\"{c}\"/><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#444\">{}</text></g>",
+            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#444\">{}</text></g>",
             top - 6.0,
             it.rounds
         );
@@ -174,7 +258,7 @@ pub fn render(r: &RunResult, title: &str) -> String {
         s.exits
     );
     // Timeline.
-    o.push_str("<h2>Timeline</h2><p class=\"note\">Per session and item: grey ring = status quo, blue diamond = last proposal on the table, black tick = compromise-model reference on the true preferences, dot = outcome (colour: how the item ended), number above = rounds used. Below: the final round's votes, and the objections by bloc.</p>");
+    o.push_str("<h2>Timeline</h2><p class=\"note\">Per session and item: grey ring = status quo, small grey dots = the chair's proposal round by round (left to right), blue diamond = last proposal on the table, black tick = compromise-model reference on the true preferences, dot = outcome (colour: how the item ended), number above = rounds used. Below: the final round's votes, and the objections by bloc.</p>");
     let legend: Vec<(String, &'static str)> = DECISIONS
         .iter()
         .filter(|d| {
@@ -341,7 +425,7 @@ pub fn render(r: &RunResult, title: &str) -> String {
         .collect();
     o.push_str(&charts::legend(&legend));
     // Items.
-    o.push_str("<h2>Items</h2><div class=\"scroll\"><table><tr><th>session</th><th class=\"l\">item</th><th class=\"l\">decision</th><th>rounds</th><th>status quo</th><th>last proposal</th><th>outcome</th><th>compromise</th><th>Nash</th><th>yes/no/ab/absent</th>");
+    o.push_str("<h2>Items</h2><div class=\"scroll\"><table><tr><th>session</th><th class=\"l\">item</th><th class=\"l\">decision</th><th>rounds</th><th>status quo</th><th class=\"l\">proposals per round</th><th>outcome</th><th>in force</th><th>compromise</th><th>Nash</th><th class=\"l\">votes per round</th><th>final yes/no/ab/absent</th>");
     for b in blocs {
         let _ = write!(o, "<th>objections {}</th>", esc(b));
     }
@@ -350,16 +434,28 @@ pub fn render(r: &RunResult, title: &str) -> String {
         for it in &sess.items {
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{}/{}/{}/{}</td>",
+                "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td class=\"l\">{}</td><td>{}/{}/{}/{}</td>",
                 it.session + 1,
                 esc(&it.id),
                 decision_label(it.decision),
                 it.rounds,
-                it.status_quo,
-                it.proposal.map_or("&#8211;".into(), |p| format!("{p:.1}")),
-                it.outcome,
+                opt1(it.status_quo),
+                {
+                    let p = proposals(it);
+                    if p.is_empty() {
+                        opt1(it.proposal)
+                    } else {
+                        p.iter()
+                            .map(|v| format!("{v:.1}"))
+                            .collect::<Vec<_>>()
+                            .join(" \u{2192} ")
+                    }
+                },
+                opt1(it.outcome),
+                opt1(it.in_force),
                 it.compromise_ref,
                 it.nash_ref,
+                votes_per_round(it),
                 it.yes,
                 it.no,
                 it.abstain,

@@ -16,11 +16,11 @@
 
 use crate::plan::Role;
 use plenary_core::metrics::{
-    ItemResult, Legitimacy, MatchSummary, SessionResult, StateResult, Tension, TensionPoint,
-    Violation,
+    EventRecord, ItemResult, Legitimacy, MatchSummary, ReportRecord, RoundRecord, SessionResult,
+    StateResult, Tension, TensionPoint, Violation,
 };
 use plenary_core::model::{Dimension, ItemKind};
-use plenary_core::strategy::{Decision, Fault};
+use plenary_core::strategy::{Decision, EventKind, Fault, Phase};
 use plenary_core::{MatchResult, Scenario};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,10 @@ pub enum DecisionOut {
     OutOfScope,
     /// Agreed on its own but lost in the final package vote.
     PackageFailed,
+    /// Co-operation suspended by a crisis: not negotiated; the deadlock fallback applies.
+    Suspended,
+    /// A one-off item decided in an earlier session: it stays in force, not re-opened.
+    Settled,
 }
 
 impl From<Decision> for DecisionOut {
@@ -89,6 +93,8 @@ impl From<Decision> for DecisionOut {
             Decision::Reverted => DecisionOut::Reverted,
             Decision::OutOfScope => DecisionOut::OutOfScope,
             Decision::PackageFailed => DecisionOut::PackageFailed,
+            Decision::Suspended => DecisionOut::Suspended,
+            Decision::Settled => DecisionOut::Settled,
         }
     }
 }
@@ -169,6 +175,10 @@ pub struct SummaryOut {
     pub welfare_gini: f64,
     /// States that left.
     pub exits: u32,
+    /// Steps-to-war events (exercises, alliance building, armament, incidents).
+    pub events: u32,
+    /// Conduct reports and Moscow Mechanism missions.
+    pub reports: u32,
 }
 
 impl From<&MatchSummary> for SummaryOut {
@@ -185,6 +195,8 @@ impl From<&MatchSummary> for SummaryOut {
             welfare_gain,
             welfare_gini,
             exits,
+            events,
+            reports,
         } = *s;
         SummaryOut {
             capacity_to_act,
@@ -198,6 +210,8 @@ impl From<&MatchSummary> for SummaryOut {
             welfare_gain,
             welfare_gini,
             exits,
+            events,
+            reports,
         }
     }
 }
@@ -227,6 +241,10 @@ pub struct StateOutcome {
     pub exited: Option<u32>,
     /// Violations recorded against its delegation.
     pub violations: u32,
+    /// Score forfeited for violations (the design's `[faults]`).
+    pub forfeit: f64,
+    /// The score tournaments rank by: `gain - forfeit`.
+    pub score: f64,
 }
 
 /// Tension after one step of the match (step 0: the start; then one per finished item).
@@ -291,12 +309,13 @@ impl Outcome {
         }
     }
 
-    /// Mean gain per strategy over the seats it played: `(strategy, mean, seats)`.
+    /// Mean score (gain net of forfeits) per strategy over the seats it played:
+    /// `(strategy, mean, seats)`.
     pub fn gains_by_strategy(&self) -> BTreeMap<&str, (f64, u32)> {
         let mut m: BTreeMap<&str, (f64, u32)> = BTreeMap::new();
         for s in &self.states {
             let e = m.entry(s.strategy.as_str()).or_default();
-            e.0 += s.gain;
+            e.0 += s.score;
             e.1 += 1;
         }
         for v in m.values_mut() {
@@ -317,6 +336,8 @@ fn state_out(s: &StateResult, class: &str) -> StateOutcome {
         shamed,
         exited,
         violations,
+        forfeit,
+        score,
     } = s;
     StateOutcome {
         id: id.clone(),
@@ -329,6 +350,8 @@ fn state_out(s: &StateResult, class: &str) -> StateOutcome {
         shamed: *shamed,
         exited: *exited,
         violations: *violations,
+        forfeit: *forfeit,
+        score: *score,
     }
 }
 
@@ -395,12 +418,17 @@ pub struct ItemOut {
     pub decided: bool,
     /// Decided and binding.
     pub binding: bool,
+    /// Decided and binding as international law.
+    pub legally_binding: bool,
     /// Rounds used.
     pub rounds: u32,
-    /// Status quo at the start of the item.
-    pub status_quo: f64,
-    /// Outcome (policy adopted or fallen back to).
-    pub outcome: f64,
+    /// Policy in force at the start of the item (`null`: no policy yet).
+    pub status_quo: Option<f64>,
+    /// Outcome: the policy adopted or fallen back to (`null`: no policy).
+    pub outcome: Option<f64>,
+    /// Policy in force after the item (partial compliance, ad hoc arrangements;
+    /// `null`: no policy).
+    pub in_force: Option<f64>,
     /// Last proposal on the table (`null`: none was made).
     pub proposal: Option<f64>,
     /// Compromise-model reference solution on the true preferences.
@@ -421,14 +449,108 @@ pub struct ItemOut {
     pub links: u32,
     /// Linkages refused by the design.
     pub refused_links: u32,
+    /// Trade offers made on this item (standing offers to support it).
+    pub offers: u32,
+    /// Votes turned into consent by an honoured trade offer.
+    pub offers_honoured: u32,
+    /// Trade offers refused by the design.
+    pub refused_offers: u32,
+    /// The group whose package vote adopted the item (`null`: none).
+    pub package: Option<String>,
+    /// States that walked out of the item.
+    pub walkouts: Vec<String>,
     /// States named and shamed.
     pub shamed: Vec<String>,
     /// Sum over States of the utility of the policy in force after the item, against
     /// the item's status quo at the start of the match.
     pub welfare_gain: f64,
+    /// Every round of the item: the proposal, and each State's stated position or vote.
+    pub history: Vec<RoundOut>,
 }
 
-fn item_out(it: &ItemResult, blocs: &[String]) -> ItemOut {
+/// Which question a round asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseOut {
+    /// States stated positions.
+    Positions,
+    /// Accept, object or abstain on the chair's proposal.
+    Decision,
+    /// The proposal under the silence procedure.
+    Silence,
+    /// Final package vote.
+    Package,
+}
+
+/// A State's answer in a vote round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum VoteOut {
+    /// Yes / no objection / silence kept.
+    Yes,
+    /// No / objection / silence broken.
+    No,
+    /// Abstained.
+    Abstain,
+    /// Not asked (not a member, absent, walked out, suspended, exited).
+    NotAsked,
+    /// No valid answer.
+    Invalid,
+}
+
+/// One round of an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RoundOut {
+    /// Which question the round asked.
+    pub phase: PhaseOut,
+    /// Round within the item (package votes: the item's last round).
+    pub round: u32,
+    /// The proposal that came out of the positions, or the one voted on.
+    pub proposal: Option<f64>,
+    /// Positions rounds: each State's stated position, keyed by State id (`null`: not
+    /// asked or no valid answer). `null` in vote rounds.
+    pub positions: Option<BTreeMap<String, Option<f64>>>,
+    /// Vote rounds: each State's vote, keyed by State id. `null` in positions rounds.
+    pub votes: Option<BTreeMap<String, VoteOut>>,
+}
+
+fn round_out(r: &RoundRecord, states: &[String]) -> RoundOut {
+    let RoundRecord {
+        phase,
+        round,
+        proposal,
+        positions,
+        votes,
+    } = r;
+    RoundOut {
+        phase: match phase {
+            Phase::Positions => PhaseOut::Positions,
+            Phase::Decision => PhaseOut::Decision,
+            Phase::Silence => PhaseOut::Silence,
+            Phase::Package => PhaseOut::Package,
+        },
+        round: *round,
+        proposal: *proposal,
+        positions: positions
+            .as_ref()
+            .map(|p| states.iter().cloned().zip(p.iter().copied()).collect()),
+        votes: votes.as_ref().map(|v| {
+            states
+                .iter()
+                .cloned()
+                .zip(v.chars().map(|c| match c {
+                    'Y' => VoteOut::Yes,
+                    'N' => VoteOut::No,
+                    'A' => VoteOut::Abstain,
+                    '.' => VoteOut::NotAsked,
+                    _ => VoteOut::Invalid,
+                }))
+                .collect()
+        }),
+    }
+}
+
+fn item_out(it: &ItemResult, blocs: &[String], states: &[String]) -> ItemOut {
     let ItemResult {
         session,
         index,
@@ -439,9 +561,11 @@ fn item_out(it: &ItemResult, blocs: &[String]) -> ItemOut {
         decision,
         decided,
         binding,
+        legally_binding,
         rounds,
         status_quo,
         outcome,
+        in_force,
         proposal,
         compromise_ref,
         nash_ref,
@@ -452,8 +576,14 @@ fn item_out(it: &ItemResult, blocs: &[String]) -> ItemOut {
         objections_by_bloc,
         links,
         refused_links,
+        offers,
+        offers_honoured,
+        refused_offers,
+        package,
+        walkouts,
         shamed,
         welfare_gain,
+        history,
     } = it;
     ItemOut {
         session: *session,
@@ -465,9 +595,11 @@ fn item_out(it: &ItemResult, blocs: &[String]) -> ItemOut {
         decision: (*decision).into(),
         decided: *decided,
         binding: *binding,
+        legally_binding: *legally_binding,
         rounds: *rounds,
         status_quo: *status_quo,
         outcome: *outcome,
+        in_force: *in_force,
         proposal: *proposal,
         compromise_ref: *compromise_ref,
         nash_ref: *nash_ref,
@@ -478,8 +610,14 @@ fn item_out(it: &ItemResult, blocs: &[String]) -> ItemOut {
         objections_by_bloc: by_label(blocs, objections_by_bloc),
         links: *links,
         refused_links: *refused_links,
+        offers: *offers,
+        offers_honoured: *offers_honoured,
+        refused_offers: *refused_offers,
+        package: package.clone(),
+        walkouts: walkouts.clone(),
         shamed: shamed.clone(),
         welfare_gain: *welfare_gain,
+        history: history.iter().map(|r| round_out(r, states)).collect(),
     }
 }
 
@@ -516,9 +654,24 @@ pub struct SessionOut {
     pub exits: u32,
     /// States withholding contributions after the session.
     pub withholding: u32,
+    /// Steps-to-war events during the session.
+    pub events: u32,
+    /// Conduct reports and Moscow Mechanism missions naming a State this session.
+    pub reports: u32,
+    /// Walk-outs (State x item) during the session.
+    pub walkouts: u32,
+    /// Whether a Secretary General was in office at the start of the session.
+    pub sg_in_office: bool,
+    /// Institutions with a head in office at the end of the session (ids).
+    pub heads_in_office: Vec<String>,
 }
 
-fn session_out(s: &SessionResult, blocs: &[String], pairs: &[String]) -> SessionOut {
+fn session_out(
+    s: &SessionResult,
+    blocs: &[String],
+    pairs: &[String],
+    states: &[String],
+) -> SessionOut {
     let SessionResult {
         session,
         items,
@@ -535,6 +688,11 @@ fn session_out(s: &SessionResult, blocs: &[String], pairs: &[String]) -> Session
         welfare_gini,
         exits,
         withholding,
+        events,
+        reports,
+        walkouts,
+        sg_in_office,
+        heads_in_office,
     } = s;
     let Legitimacy { mean, min, by_bloc } = legitimacy;
     let Tension {
@@ -544,7 +702,7 @@ fn session_out(s: &SessionResult, blocs: &[String], pairs: &[String]) -> Session
     } = tension;
     SessionOut {
         session: *session,
-        items: items.iter().map(|i| item_out(i, blocs)).collect(),
+        items: items.iter().map(|i| item_out(i, blocs, states)).collect(),
         capacity_to_act: *capacity_to_act,
         decided: *decided,
         in_scope: *in_scope,
@@ -566,6 +724,78 @@ fn session_out(s: &SessionResult, blocs: &[String], pairs: &[String]) -> Session
         welfare_gini: *welfare_gini,
         exits: *exits,
         withholding: *withholding,
+        events: *events,
+        reports: *reports,
+        walkouts: *walkouts,
+        sg_in_office: *sg_in_office,
+        heads_in_office: heads_in_office.clone(),
+    }
+}
+
+/// A steps-to-war event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EventOut {
+    /// Session (0-based).
+    pub session: u32,
+    /// The item before which it happened.
+    pub before: String,
+    /// What happened: `exercise`, `alliance`, `armament`, `incident`.
+    pub kind: String,
+    /// Bloc pair (`blocA/blocB`).
+    pub pair: String,
+    /// The pair's tension after it.
+    pub tension: f64,
+}
+
+fn event_out(e: &EventRecord) -> EventOut {
+    let EventRecord {
+        session,
+        before,
+        kind,
+        pair,
+        tension,
+    } = e;
+    EventOut {
+        session: *session,
+        before: before.clone(),
+        kind: match kind {
+            EventKind::Exercise => "exercise",
+            EventKind::Alliance => "alliance",
+            EventKind::Armament => "armament",
+            EventKind::Incident => "incident",
+        }
+        .to_string(),
+        pair: pair.clone(),
+        tension: *tension,
+    }
+}
+
+/// A report naming a State: an institution's conduct report or a Moscow Mechanism
+/// mission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReportOut {
+    /// Session (0-based; reports come at the session's end).
+    pub session: u32,
+    /// Institution id, or `moscow-mechanism`.
+    pub by: String,
+    /// The State named.
+    pub state: String,
+    /// The breach (conduct reports), or the number of invoking States (missions).
+    pub breach: f64,
+}
+
+fn report_out(r: &ReportRecord) -> ReportOut {
+    let ReportRecord {
+        session,
+        by,
+        state,
+        breach,
+    } = r;
+    ReportOut {
+        session: *session,
+        by: by.clone(),
+        state: state.clone(),
+        breach: *breach,
     }
 }
 
@@ -635,6 +865,12 @@ pub struct RunResult {
     pub sessions: Vec<SessionOut>,
     /// Answers that did not count.
     pub violations: Vec<ViolationOut>,
+    /// Steps-to-war events.
+    pub events: Vec<EventOut>,
+    /// Conduct reports and Moscow Mechanism missions.
+    pub reports: Vec<ReportOut>,
+    /// Questions the match asked (rounds of the protocol).
+    pub questions: u32,
 }
 
 impl RunResult {
@@ -658,17 +894,24 @@ impl RunResult {
             violations,
             bloc_pairs,
             tension_trace: _,
+            events,
+            reports,
+            questions,
         } = r;
         let blocs: Vec<String> = sc.blocs.iter().map(|b| b.id.clone()).collect();
+        let states: Vec<String> = sc.states.iter().map(|s| s.id.clone()).collect();
         RunResult {
             schema_version: SCHEMA_VERSION,
             tool_version: tool_version(),
             outcome: Outcome::new(scenario, design, r, classes),
             sessions: sessions
                 .iter()
-                .map(|s| session_out(s, &blocs, bloc_pairs))
+                .map(|s| session_out(s, &blocs, bloc_pairs, &states))
                 .collect(),
             violations: violations.iter().map(violation_out).collect(),
+            events: events.iter().map(event_out).collect(),
+            reports: reports.iter().map(report_out).collect(),
+            questions: *questions,
             blocs,
         }
     }

@@ -4,6 +4,9 @@
 //! grows with the number of blocks of common random numbers (one small map entry per
 //! strategy and block), not with the size of the records.
 //!
+//! Every gain below is a State's `score`: its utility gain net of any forfeit for
+//! violations (equal to the gain when its delegation answered validly throughout).
+//!
 //! What is scored (the `score` column of `rankings.csv`), by format:
 //! - `rotation`: `focal_gain` (the focal seat's utility gain over the status quo),
 //!   `focal_gain_relative` (that gain minus the mean gain of the other seats of its
@@ -35,7 +38,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Institution metrics reported per design, in this order.
-pub const METRICS: [&str; 10] = [
+pub const METRICS: [&str; 12] = [
     "capacity_to_act",
     "binding_share",
     "legitimacy_mean",
@@ -46,6 +49,8 @@ pub const METRICS: [&str; 10] = [
     "welfare_gain",
     "welfare_gini",
     "exits",
+    "events",
+    "reports",
 ];
 
 /// Format order in reports.
@@ -97,7 +102,7 @@ pub fn score_axis(score: &str) -> &'static str {
 /// Significance level of the comparisons (family-wise, Holm).
 pub const ALPHA: f64 = 0.05;
 
-fn metric_values(r: &Record) -> [f64; 10] {
+fn metric_values(r: &Record) -> [f64; 12] {
     let s = &r.outcome.summary;
     [
         s.capacity_to_act,
@@ -110,6 +115,8 @@ fn metric_values(r: &Record) -> [f64; 10] {
         s.welfare_gain,
         s.welfare_gini,
         f64::from(s.exits),
+        f64::from(s.events),
+        f64::from(s.reports),
     ]
 }
 
@@ -436,7 +443,7 @@ struct Accs {
     formats: BTreeMap<String, ()>,
     rank: BTreeMap<RankKey, BTreeMap<String, Acc>>,
     blocks: BTreeMap<RankKey, Blocks>,
-    designs: BTreeMap<(String, String), [Acc; 10]>,
+    designs: BTreeMap<(String, String), [Acc; 12]>,
     h2h: BTreeMap<(Option<String>, String, String), H2hAcc>,
     evo: BTreeMap<(String, String, u32, String), (f64, Acc)>,
     tension: BTreeMap<(String, u32), Acc>,
@@ -486,7 +493,7 @@ impl Accs {
             let e = self
                 .designs
                 .entry(key)
-                .or_insert_with(|| [Acc::default(); 10]);
+                .or_insert_with(|| [Acc::default(); 12]);
             for (acc, x) in e.iter_mut().zip(m) {
                 acc.add(x);
             }
@@ -502,7 +509,7 @@ impl Accs {
                 .states
                 .iter()
                 .filter(|s| pred(s))
-                .map(|s| s.gain)
+                .map(|s| s.score)
                 .collect();
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         };
@@ -522,7 +529,7 @@ impl Accs {
                         Group::class(class),
                         Group::scenario(sc),
                     ];
-                    self.obs(f, "focal_gain", &groups, &block, strategy, s.gain);
+                    self.obs(f, "focal_gain", &groups, &block, strategy, s.score);
                     // Relative to the other seats of its class in the same match: removes
                     // what the design, the draw and the class do to everyone's gains.
                     if let Some(others) = mean_of(&|x| x.class == *class && x.id != *seat) {
@@ -532,7 +539,7 @@ impl Accs {
                             &groups[..2],
                             &block,
                             strategy,
-                            s.gain - others,
+                            s.score - others,
                         );
                     }
                     if let Some(bg) = mean_of(&|x| x.id != *seat) {
@@ -573,7 +580,7 @@ impl Accs {
                 seat,
             } => {
                 let block = format!("{sc}\u{1f}{d}\u{1f}{rep}\u{1f}{resident}");
-                let inv = o.states.iter().find(|s| s.id == *seat).map(|s| s.gain);
+                let inv = o.states.iter().find(|s| s.id == *seat).map(|s| s.score);
                 let res = mean_of(&|s| s.id != *seat);
                 if let (Some(i), Some(x)) = (inv, res) {
                     let groups = [Group::all(), Group::design(d), Group::resident(resident)];
@@ -622,7 +629,7 @@ impl Accs {
                     by_class
                         .entry((s.strategy.as_str(), s.class.as_str()))
                         .or_default()
-                        .add(s.gain);
+                        .add(s.score);
                 }
                 for ((name, class), e) in by_class {
                     if let Some(g) = e.mean() {
