@@ -101,7 +101,7 @@ enum Command {
     /// Combine shard outputs of a tournament into one result (identical to an unsharded run).
     #[command(after_help = "Example:\n  plenary merge shard0 shard1 --out results")]
     Merge(tournament_cmd::MergeArgs),
-    /// Write DIR/report.html: rankings, design comparison, tension and evolution charts (offline, no JavaScript).
+    /// Write DIR/report.html: which strategy wins under which design, comparisons, distributions, evolution, head to head (offline, no JavaScript).
     #[command(after_help = "Example:\n  plenary report tournament-out")]
     Report(tournament_cmd::ReportArgs),
     /// Re-run one tournament match from its record: its report, result.json and match page.
