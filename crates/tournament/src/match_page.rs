@@ -356,16 +356,7 @@ pub fn render(r: &RunResult, title: &str) -> String {
         }
     }
     // Tension.
-    let pairs: Vec<String> = {
-        let mut v: Vec<String> = m
-            .tension
-            .iter()
-            .flat_map(|t| t.by_pair.keys().cloned())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
+    let pairs: Vec<String> = m.tension_by_pair.keys().cloned().collect();
     let series: Vec<charts::Line> = pairs
         .iter()
         .enumerate()
@@ -375,7 +366,8 @@ pub fn render(r: &RunResult, title: &str) -> String {
                 color(i),
                 m.tension
                     .iter()
-                    .filter_map(|t| Some((f64::from(t.step), *t.by_pair.get(p)?)))
+                    .zip(&m.tension_by_pair[p])
+                    .map(|(t, v)| (f64::from(t.step), *v))
                     .collect(),
             )
         })

@@ -258,8 +258,6 @@ pub struct TensionStep {
     pub item: Option<String>,
     /// Highest bloc-pair tension after the step.
     pub max: f64,
-    /// Tension (0..1) per bloc pair, keyed `blocA/blocB`.
-    pub by_pair: BTreeMap<String, f64>,
 }
 
 /// What every output about one match holds: the same fields, names and types in run
@@ -280,8 +278,12 @@ pub struct Outcome {
     pub summary: SummaryOut,
     /// Every State, in scenario order.
     pub states: Vec<StateOutcome>,
-    /// Tension after every step.
+    /// Tension after every step (the highest pair).
     pub tension: Vec<TensionStep>,
+    /// Tension (0..1) of every bloc pair, keyed `blocA/blocB`: one value per entry of
+    /// `tension`, in the same order (kept by pair rather than by step: a third of the
+    /// size in every match record).
+    pub tension_by_pair: BTreeMap<String, Vec<f64>>,
 }
 
 impl Outcome {
@@ -301,10 +303,19 @@ impl Outcome {
                 .enumerate()
                 .map(|(i, s)| state_out(s, classes.get(i).copied().unwrap_or("member")))
                 .collect(),
-            tension: r
-                .tension_trace
+            tension: r.tension_trace.iter().map(tension_step).collect(),
+            tension_by_pair: r
+                .bloc_pairs
                 .iter()
-                .map(|p| tension_step(p, &r.bloc_pairs))
+                .enumerate()
+                .map(|(k, pair)| {
+                    let v = r
+                        .tension_trace
+                        .iter()
+                        .map(|p| p.values.get(k).copied().unwrap_or(0.0))
+                        .collect();
+                    (pair.clone(), v)
+                })
                 .collect(),
         }
     }
@@ -359,7 +370,7 @@ fn by_label<T: Copy>(labels: &[String], values: &[T]) -> BTreeMap<String, T> {
     labels.iter().cloned().zip(values.iter().copied()).collect()
 }
 
-fn tension_step(p: &TensionPoint, pairs: &[String]) -> TensionStep {
+fn tension_step(p: &TensionPoint) -> TensionStep {
     let TensionPoint {
         session,
         step,
@@ -371,7 +382,6 @@ fn tension_step(p: &TensionPoint, pairs: &[String]) -> TensionStep {
         session: *session,
         item: item.clone(),
         max: values.iter().copied().fold(0.0, f64::max),
-        by_pair: by_label(pairs, values),
     }
 }
 

@@ -357,7 +357,15 @@ fn records_carry_versions_and_53_bit_seeds() {
         assert!(v["tool_version"].as_str().unwrap().starts_with("plenary "));
         // Lists indexed by bloc pair are labelled; optional values are written.
         let t = &v["tension"][0];
-        assert!(t["by_pair"].is_object() && t["max"].is_number(), "{t}");
+        assert!(t["max"].is_number(), "{t}");
+        let pairs = v["tension_by_pair"].as_object().unwrap();
+        assert!(!pairs.is_empty(), "{pairs:?}");
+        for values in pairs.values() {
+            assert_eq!(
+                values.as_array().unwrap().len(),
+                v["tension"].as_array().unwrap().len()
+            );
+        }
         assert!(v["states"][0].as_object().unwrap().contains_key("exited"));
     }
     let s: serde_json::Value =
