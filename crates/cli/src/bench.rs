@@ -136,5 +136,14 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     println!(
         "\n(decisions = position and vote answers; a session = one pass over the agenda; includes drawing preferences and metrics)"
     );
+    // Figures depend on what else runs: say so beside them.
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    match std::fs::read_to_string("/proc/loadavg") {
+        Ok(l) => println!(
+            "load average (1, 5, 15 min): {} on {cpus} CPU(s)",
+            l.split_whitespace().take(3).collect::<Vec<_>>().join(", ")
+        ),
+        Err(_) => println!("{cpus} CPU(s); load average not available on this system"),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -868,9 +868,16 @@ impl Match {
             state: self.scenario.states[seat].id.clone(),
             session: self.session,
             item: match self.stage {
-                Stage::Positions | Stage::Decision | Stage::Silence | Stage::Outcome => self
+                Stage::Positions | Stage::Decision | Stage::Silence => self
                     .current_item()
                     .map(|i| self.scenario.agenda[i].id.clone()),
+                // The notice being acknowledged (held items are announced after their
+                // package vote, when the chair has moved on).
+                Stage::Outcome => self
+                    .scenario
+                    .agenda
+                    .get(self.outcome.item as usize)
+                    .map(|it| it.id.clone()),
                 _ => None,
             },
             round: self.round,
