@@ -266,6 +266,7 @@ pub struct Match {
     events: Vec<EventRecord>,
     reports: Vec<ReportRecord>,
     questions: u32,
+    decisions: u64,
 }
 
 fn pair_index(blocs: usize, a: usize, b: usize) -> usize {
@@ -451,6 +452,7 @@ impl Match {
             events: Vec::new(),
             reports: Vec::new(),
             questions: 0,
+            decisions: 0,
             scenario,
             design,
             setup,
@@ -648,6 +650,7 @@ impl Match {
         if self.stage != Stage::Done && got != expected {
             return Err(EngineError::WrongCount { expected, got });
         }
+        let kind_asked = kind(&answers);
         let r = match (self.stage, answers) {
             (Stage::Done, _) => Err(EngineError::Finished),
             (Stage::Open, Answers::Acks(acks)) => {
@@ -693,6 +696,9 @@ impl Match {
         // Questions nobody was asked (answered empty by `submit`) never reach a driver.
         if r.is_ok() && expected > 0 {
             self.questions += 1;
+            if matches!(kind_asked, "positions" | "votes") {
+                self.decisions += expected as u64;
+            }
         }
         r
     }
@@ -739,6 +745,7 @@ impl Match {
             events: self.events,
             reports: self.reports,
             questions: self.questions,
+            decisions: self.decisions,
         }
     }
 
@@ -868,9 +875,16 @@ impl Match {
             state: self.scenario.states[seat].id.clone(),
             session: self.session,
             item: match self.stage {
-                Stage::Positions | Stage::Decision | Stage::Silence | Stage::Outcome => self
+                Stage::Positions | Stage::Decision | Stage::Silence => self
                     .current_item()
                     .map(|i| self.scenario.agenda[i].id.clone()),
+                // The notice being acknowledged (held items are announced after their
+                // package vote, when the chair has moved on).
+                Stage::Outcome => self
+                    .scenario
+                    .agenda
+                    .get(self.outcome.item as usize)
+                    .map(|it| it.id.clone()),
                 _ => None,
             },
             round: self.round,
