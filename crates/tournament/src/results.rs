@@ -881,6 +881,8 @@ pub struct RunResult {
     pub reports: Vec<ReportOut>,
     /// Questions the match asked (rounds of the protocol).
     pub questions: u32,
+    /// Decisions the match asked for: position and vote answers, one per seat asked.
+    pub decisions: u64,
 }
 
 impl RunResult {
@@ -907,6 +909,7 @@ impl RunResult {
             events,
             reports,
             questions,
+            decisions,
         } = r;
         let blocs: Vec<String> = sc.blocs.iter().map(|b| b.id.clone()).collect();
         let states: Vec<String> = sc.states.iter().map(|s| s.id.clone()).collect();
@@ -922,6 +925,7 @@ impl RunResult {
             events: events.iter().map(event_out).collect(),
             reports: reports.iter().map(report_out).collect(),
             questions: *questions,
+            decisions: *decisions,
             blocs,
         }
     }
