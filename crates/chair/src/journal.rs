@@ -19,7 +19,7 @@
 
 use crate::driver::Recorder;
 use plenary_core::engine::Answers;
-use plenary_core::strategy::{Fault, PositionAnswer, Reply, Stance, Vote};
+use plenary_core::strategy::{Fault, Offer, PositionAnswer, Reply, Stance, Vote};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -81,6 +81,18 @@ pub struct PositionBits {
     position: u64,
     salience: u64,
     link: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offer: Option<OfferBits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invoke: Option<u32>,
+}
+
+/// A trade offer with its numbers as bit patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferBits {
+    item: u32,
+    target: u64,
+    tolerance: u64,
 }
 
 /// The answers to one question, as the engine was fed them.
@@ -109,6 +121,12 @@ impl From<&Answers> for JournalAnswers {
                                 position: p.position.to_bits(),
                                 salience: p.salience.to_bits(),
                                 link: p.link,
+                                offer: p.offer.map(|o| OfferBits {
+                                    item: o.item,
+                                    target: o.target.to_bits(),
+                                    tolerance: o.tolerance.to_bits(),
+                                }),
+                                invoke: p.invoke,
                             })
                             .map_err(Fault::clone)
                     })
@@ -131,6 +149,12 @@ impl From<JournalAnswers> for Answers {
                             position: f64::from_bits(p.position),
                             salience: f64::from_bits(p.salience),
                             link: p.link,
+                            offer: p.offer.map(|o| Offer {
+                                item: o.item,
+                                target: f64::from_bits(o.target),
+                                tolerance: f64::from_bits(o.tolerance),
+                            }),
+                            invoke: p.invoke,
                         })
                     })
                     .collect(),
@@ -429,6 +453,12 @@ mod tests {
                 position: f64::NAN,
                 salience: 0.25,
                 link: Some(3),
+                offer: Some(Offer {
+                    item: 1,
+                    target: 40.5,
+                    tolerance: f64::NAN,
+                }),
+                invoke: Some(4),
             }),
             Err(Fault::Timeout),
         ]);
@@ -448,6 +478,10 @@ mod tests {
                 Answers::Positions(v) => {
                     assert!(v[0].as_ref().unwrap().position.is_nan());
                     assert_eq!(v[0].as_ref().unwrap().link, Some(3));
+                    let offer = v[0].as_ref().unwrap().offer.unwrap();
+                    assert_eq!((offer.item, offer.target), (1, 40.5));
+                    assert!(offer.tolerance.is_nan());
+                    assert_eq!(v[0].as_ref().unwrap().invoke, Some(4));
                     assert_eq!(v[1], Err(Fault::Timeout));
                 }
                 other => panic!("{other:?}"),

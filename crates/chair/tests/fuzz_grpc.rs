@@ -29,6 +29,7 @@ impl Delegate for Yes {
             position: 50.0,
             salience: 0.5,
             link: None,
+            ..Default::default()
         }
     }
     fn vote(&mut self, _: &RoundContext, _: &SeatView) -> Vote {

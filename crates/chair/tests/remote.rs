@@ -41,6 +41,7 @@ impl Strategy for Sincere {
             },
             salience: p.salience,
             link: None,
+            ..Default::default()
         }
     }
     fn vote(&mut self, ctx: &RoundContext, _: &SeatView) -> Vote {

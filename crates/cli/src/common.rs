@@ -22,8 +22,9 @@ pub struct MatchArgs {
     /// path to a design .toml file. Default: the scenario's default design.
     #[arg(long, env = "PLENARY_DESIGN")]
     pub design: Option<String>,
-    /// Master seed: the same seed and configuration give identical results.
-    #[arg(long, default_value_t = DEFAULT_SEED, env = "PLENARY_SEED")]
+    /// Master seed (0 to 2^53 - 1): the same seed and configuration give identical
+    /// results.
+    #[arg(long, default_value_t = DEFAULT_SEED, env = "PLENARY_SEED", value_parser = plenary_tournament::results::parse_seed)]
     pub seed: u64,
     /// Strategy assignment: `default=NAME,BLOC=NAME,STATE=NAME` (State rules win over
     /// bloc rules). Default: the built-in mix.
@@ -82,10 +83,25 @@ pub fn write_text(path: &std::path::Path, text: &str) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
 
-/// Writes results as pretty JSON (the report is printed first, so a failing write
-/// loses nothing that was computed: the error names the file). `-` is stdout.
-pub fn write_json(path: &std::path::Path, result: &MatchResult) -> Result<()> {
-    write_text(path, &serde_json::to_string_pretty(result)?)
+/// The results of a match in the documented output shape (`plenary schema
+/// run-result`): labelled lists, schema and tool versions.
+pub fn run_result(p: &MatchPlan, result: &MatchResult) -> plenary_tournament::results::RunResult {
+    let neutral = plenary_tournament::plan::NEUTRAL_BLOCS.map(String::from);
+    let classes = plenary_tournament::plan::seat_classes(&p.scenario, &neutral);
+    plenary_tournament::results::RunResult::new(
+        &p.scenario,
+        &result.scenario,
+        &result.design,
+        result,
+        &classes,
+    )
+}
+
+/// Writes results as pretty JSON in the documented shape (the report is printed
+/// first, so a failing write loses nothing that was computed: the error names the
+/// file). `-` is stdout.
+pub fn write_json(path: &std::path::Path, p: &MatchPlan, result: &MatchResult) -> Result<()> {
+    write_text(path, &serde_json::to_string_pretty(&run_result(p, result))?)
 }
 
 /// `plenary run`.
@@ -94,7 +110,7 @@ pub fn run(args: &MatchArgs) -> Result<ExitCode> {
     let result = run_prepared(&p)?;
     print!("{}", report::text(&p, &result, args.brief));
     if let Some(path) = &args.json {
-        write_json(path, &result)?;
+        write_json(path, &p, &result)?;
         eprintln!("results written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

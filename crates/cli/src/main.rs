@@ -111,9 +111,24 @@ enum Command {
     /// Combine shard outputs of a tournament into one result (identical to an unsharded run).
     #[command(after_help = "Example:\n  plenary merge shard0 shard1 --out results")]
     Merge(tournament_cmd::MergeArgs),
-    /// Write DIR/report.html: rankings, design comparison, tension and evolution charts (offline, no JavaScript).
+    /// Write DIR/report.html: which strategy wins under which design, comparisons, distributions, evolution, head to head (offline, no JavaScript).
     #[command(after_help = "Example:\n  plenary report tournament-out")]
     Report(tournament_cmd::ReportArgs),
+    /// Re-run one tournament match from its record: its report, result.json and match page.
+    #[command(
+        after_help = "Examples:\n  plenary replay tournament-out 0\n  plenary replay tournament-out rotation/osce-2021/osce-2021/r0/leader/hardliner --out replay-1"
+    )]
+    Replay(tournament_cmd::ReplayArgs),
+    /// Write DIR/matches.parquet and DIR/states.parquet (per-match and per-State tables) for pandas, polars, DuckDB.
+    #[command(
+        after_help = "Example:\n  plenary export tournament-out\n  python3 -c \"import pandas as pd; print(pd.read_parquet('tournament-out/states.parquet').head())\""
+    )]
+    Export(tournament_cmd::ExportArgs),
+    /// Print the JSON Schema of an output or input (run-result, match-record, summary, tournament-config).
+    #[command(
+        after_help = "Examples:\n  plenary schema\n  plenary schema match-record > match-record.schema.json"
+    )]
+    Schema(tournament_cmd::SchemaArgs),
     /// Ready-made experiments over the tournament machinery.
     #[command(subcommand)]
     Experiment(tournament_cmd::Experiment),
@@ -159,6 +174,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Tournament(args) => tournament_cmd::tournament(&args),
         Command::Merge(args) => tournament_cmd::merge(&args),
         Command::Report(args) => tournament_cmd::report_cmd(&args),
+        Command::Replay(args) => tournament_cmd::replay(&args),
+        Command::Schema(args) => tournament_cmd::schema(&args),
+        Command::Export(args) => tournament_cmd::export(&args),
         Command::Experiment(which) => tournament_cmd::experiment(&which),
     }
 }

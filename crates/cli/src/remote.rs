@@ -491,7 +491,7 @@ pub fn describe(e: &v2::SessionEvent) -> Option<String> {
                     .trim_start_matches("DECISION_")
                     .to_lowercase()
                     .replace('_', " "),
-                o.outcome,
+                o.outcome.unwrap_or(f64::NAN),
                 o.rounds
             )
         }
@@ -599,7 +599,7 @@ fn finish(
 ) -> Result<ExitCode> {
     print!("{}", report::text(plan, result, run.brief));
     if let Some(path) = &run.json {
-        common::write_json(path, result)?;
+        common::write_json(path, plan, result)?;
         eprintln!("results written to {}", path.display());
     }
     if !result.complete {

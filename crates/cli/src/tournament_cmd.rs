@@ -14,6 +14,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Flags of `plenary tournament`.
@@ -32,8 +33,8 @@ pub struct TournamentArgs {
     /// Run only matches with index % N == I (combine shards with `plenary merge`).
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
-    /// Override the master seed of the configuration.
-    #[arg(long, env = "PLENARY_SEED")]
+    /// Override the master seed of the configuration (0 to 2^53 - 1).
+    #[arg(long, env = "PLENARY_SEED", value_parser = plenary_tournament::results::parse_seed)]
     pub seed: Option<u64>,
     /// Override the replications of the configuration (top level).
     #[arg(long)]
@@ -86,6 +87,40 @@ pub struct ReportArgs {
     pub title: String,
 }
 
+/// Flags of `plenary replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// A tournament output directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The match: its id (the `match_id` field of matches.jsonl, e.g.
+    /// `rotation/osce-2021/csce-1975/r0/leader/hardliner`) or its index.
+    #[arg(value_name = "MATCH")]
+    pub which: String,
+    /// Directory for result.json and match.html (default: DIR/replay/INDEX).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print only the session summaries, not every item.
+    #[arg(long)]
+    pub brief: bool,
+}
+
+/// Flags of `plenary export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// A tournament output directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// Flags of `plenary schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// The schema to print (without it: the list of schemas).
+    #[arg(value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(plenary_tournament::schema::names()))]
+    pub name: Option<String>,
+}
+
 /// `plenary experiment`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Experiment {
@@ -103,8 +138,8 @@ pub struct DesignsExperimentArgs {
     /// Matches per design.
     #[arg(long, default_value_t = 100)]
     pub replications: u32,
-    /// Master seed.
-    #[arg(long, default_value_t = crate::common::DEFAULT_SEED, env = "PLENARY_SEED")]
+    /// Master seed (0 to 2^53 - 1).
+    #[arg(long, default_value_t = crate::common::DEFAULT_SEED, env = "PLENARY_SEED", value_parser = plenary_tournament::results::parse_seed)]
     pub seed: u64,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "experiment-designs")]
@@ -156,25 +191,87 @@ fn load_config(path: Option<&Path>) -> Result<(String, Config)> {
     }
 }
 
-/// A progress bar on stderr when it is a terminal and CI is not set.
-fn progress_bar() -> ProgressBar {
-    let quiet = !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some();
-    let pb = ProgressBar::with_draw_target(
-        Some(0),
-        if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} matches  {per_sec}  ETA {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    pb
+/// Progress of a run on stderr: a bar on a terminal (unless CI is set), otherwise a
+/// line at every tenth of the run, so logs and pipes see it advance too.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    last: AtomicU64,
+    what: &'static str,
+}
+
+impl Reporter {
+    fn new(what: &'static str) -> Reporter {
+        let terminal = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = terminal.then(|| {
+            let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} matches  {per_sec}  ETA {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            pb
+        });
+        Reporter {
+            bar,
+            last: AtomicU64::new(u64::MAX),
+            what,
+        }
+    }
+
+    fn tick(&self, pr: Progress) {
+        if let Some(pb) = &self.bar {
+            pb.set_length(pr.total);
+            pb.set_position(pr.done);
+            return;
+        }
+        if pr.total == 0 {
+            return;
+        }
+        let tenth = pr.done * 10 / pr.total;
+        if self.last.swap(tenth, Ordering::Relaxed) != tenth {
+            eprintln!(
+                "{}: {}/{} matches ({}%)",
+                self.what,
+                pr.done,
+                pr.total,
+                pr.done * 100 / pr.total
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(pb) = &self.bar {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+/// A flag set by the first Ctrl-C (or SIGTERM): the run finishes the matches in hand
+/// and stops. A second one quits at once (exit 130; the records written so far stay
+/// valid for --resume).
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            crate::remote::shutdown_signal(false).await;
+            flag.store(true, Ordering::Relaxed);
+            eprintln!(
+                "\ninterrupted: finishing the matches in hand and writing them (Ctrl-C again to quit at once)"
+            );
+            crate::remote::shutdown_signal(false).await;
+            std::process::exit(130);
+        });
+    });
+    stop
 }
 
 struct Prepared {
@@ -189,44 +286,60 @@ fn prepare(origin: &str, cfg: Config) -> Result<Prepared> {
     Ok(Prepared { cfg, catalog, plan })
 }
 
-fn execute(
-    p: &Prepared,
+/// Where and how a run goes.
+struct Target<'a> {
     out: Option<PathBuf>,
     resume: bool,
     shard: Option<Shard>,
-    threads: Option<usize>,
     limit: Option<usize>,
-) -> Result<RunReport> {
-    let mut exec = InProcess::new(Arc::clone(&p.catalog), maker());
-    if let Some(t) = threads {
-        exec = exec.with_threads(t);
-    }
-    execute_with(p, &exec, out, resume, shard, limit)
+    stop: Option<&'a AtomicBool>,
+    what: &'static str,
 }
 
-fn execute_with(
-    p: &Prepared,
-    exec: &dyn Executor,
-    out: Option<PathBuf>,
-    resume: bool,
-    shard: Option<Shard>,
-    limit: Option<usize>,
-) -> Result<RunReport> {
-    let pb = progress_bar();
-    let tick = |pr: Progress| {
-        pb.set_length(pr.total);
-        pb.set_position(pr.done);
-    };
+fn execute(p: &Prepared, threads: Option<usize>, t: &Target<'_>) -> Result<RunReport> {
+    let mut exec = InProcess::new(Arc::clone(&p.catalog), maker());
+    if let Some(n) = threads {
+        exec = exec.with_threads(n);
+    }
+    execute_with(p, &exec, t)
+}
+
+fn execute_with(p: &Prepared, exec: &dyn Executor, t: &Target<'_>) -> Result<RunReport> {
+    let reporter = Reporter::new(t.what);
+    let tick = |pr: Progress| reporter.tick(pr);
     let opts = RunOptions {
-        out,
-        resume,
-        shard,
-        limit,
+        out: t.out.clone(),
+        resume: t.resume,
+        shard: t.shard,
+        limit: t.limit,
         progress: Some(&tick),
+        stop: t.stop,
     };
     let r = run::run(&p.cfg, &p.catalog, &p.plan, exec, &opts);
-    pb.finish_and_clear();
+    reporter.finish();
     Ok(r?)
+}
+
+/// The command that resumes an interrupted `plenary tournament`.
+fn resume_command(args: &TournamentArgs) -> String {
+    let mut c = String::from("plenary tournament");
+    if let Some(cfg) = &args.config {
+        c.push_str(&format!(" --config {}", cfg.display()));
+    }
+    if let Some(seed) = args.seed {
+        c.push_str(&format!(" --seed {seed}"));
+    }
+    if let Some(r) = args.replications {
+        c.push_str(&format!(" --replications {r}"));
+    }
+    if let Some(s) = args.shard {
+        c.push_str(&format!(" --shard {}/{}", s.index, s.count));
+    }
+    if args.remote {
+        c.push_str(" --remote");
+    }
+    c.push_str(&format!(" --out {} --resume", args.out.display()));
+    c
 }
 
 fn finish(dir: &Path, title: &str) -> Result<summary::Summary> {
@@ -234,8 +347,9 @@ fn finish(dir: &Path, title: &str) -> Result<summary::Summary> {
     print!("{}", summary::text_tables(&s));
     let html = report::write_report(dir, title)?;
     println!(
-        "\nWritten to {}: matches.jsonl, summary.json, rankings.csv, designs.csv, head_to_head.csv, evolution.csv, tension.csv, {}",
+        "\nWritten to {}: matches.jsonl, {}, {}",
         dir.display(),
+        summary::SUMMARY_FILES.join(", "),
         html.file_name()
             .map(|f| f.to_string_lossy())
             .unwrap_or_default()
@@ -258,7 +372,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         cfg.validate(&format!("{origin} with --replications {r}"), &known())?;
     }
     if args.print_config {
-        print!("{}", cfg.to_toml());
+        print!("{}", cfg.to_commented_toml());
         return Ok(ExitCode::SUCCESS);
     }
     let p = prepare(&origin, cfg)?;
@@ -305,26 +419,32 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
                 .join(", ")
         );
     }
+    let stop = stop_on_signal();
+    let target = Target {
+        out: Some(args.out.clone()),
+        resume: args.resume,
+        shard: args.shard,
+        limit: None,
+        stop: Some(&stop),
+        what: "tournament",
+    };
     let r = if args.remote || !p.cfg.endpoints.is_empty() || !p.cfg.commands.is_empty() {
         let remote = start_remote(&p, config_dir(args.config.as_deref()))?;
-        execute_with(
-            &p,
-            &remote,
-            Some(args.out.clone()),
-            args.resume,
-            args.shard,
-            None,
-        )?
+        execute_with(&p, &remote, &target)?
     } else {
-        execute(
-            &p,
-            Some(args.out.clone()),
-            args.resume,
-            args.shard,
-            args.threads,
-            None,
-        )?
+        execute(&p, args.threads, &target)?
     };
+    if r.interrupted {
+        eprintln!(
+            "stopped after {} matches this run ({} of {} recorded in {}); every finished match is saved.\nResume with:\n  {}",
+            r.written,
+            r.written + r.skipped,
+            r.planned,
+            args.out.display(),
+            resume_command(args)
+        );
+        return Ok(ExitCode::from(130));
+    }
     eprintln!(
         "ran {} matches in {:.1} s ({:.0} matches/s){}{}{}",
         r.written + r.resimulated,
@@ -350,8 +470,11 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         },
     );
     finish(&args.out, "plenary tournament report")?;
-    if args.shard.is_some() {
-        println!("(this is one shard: combine the shards with `plenary merge DIR... --out DIR`)");
+    if let Some(sh) = args.shard {
+        println!(
+            "(shard {}/{}: the rankings above cover this shard's matches only; combine the shards with `plenary merge DIR... --out DIR`)",
+            sh.index, sh.count
+        );
     }
     eprintln!("total wall time {:.1} s", start.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
@@ -367,13 +490,22 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
     );
     let mut rows = Vec::new();
     for threads in [cores, 1] {
+        eprintln!(
+            "bench: {} matches on {threads} thread{}",
+            args.bench_matches,
+            if threads == 1 { "" } else { "s" }
+        );
         let r = execute(
             p,
-            None,
-            false,
-            None,
             Some(threads),
-            Some(args.bench_matches),
+            &Target {
+                out: None,
+                resume: false,
+                shard: None,
+                limit: Some(args.bench_matches),
+                stop: None,
+                what: "bench",
+            },
         )?;
         println!(
             "  {:>2} thread{}: {:>5} matches in {:>6.2} s = {:>8.1} matches/s",
@@ -399,8 +531,20 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
     // The same matches over delegation endpoints spawned once (one per strategy),
     // many matches in flight over the shared streams.
     let n = args.bench_matches.min(200);
+    eprintln!("bench: {n} matches over delegation endpoints");
     let remote = start_remote(p, config_dir(args.config.as_deref()))?;
-    let r = execute_with(p, &remote, None, false, None, Some(n))?;
+    let r = execute_with(
+        p,
+        &remote,
+        &Target {
+            out: None,
+            resume: false,
+            shard: None,
+            limit: Some(n),
+            stop: None,
+            what: "bench (remote)",
+        },
+    )?;
     let endpoints = remote.endpoints().len();
     drop(remote);
     let remote_per_s = r.per_second();
@@ -458,6 +602,98 @@ pub fn report_cmd(args: &ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `plenary replay`.
+pub fn replay(args: &ReplayArgs) -> Result<ExitCode> {
+    let r = plenary_tournament::replay::replay(&args.dir, &args.which, maker())?;
+    let p = plenary_scenarios::MatchPlan {
+        scenario: Arc::clone(&r.scenario),
+        design: Arc::clone(&r.design),
+        strategies: r
+            .recorded
+            .outcome
+            .states
+            .iter()
+            .map(|s| s.strategy.clone())
+            .collect(),
+        seed: r.recorded.outcome.seed,
+        match_id: r.recorded.outcome.match_id.clone(),
+        // The report does not print the files' texts.
+        scenario_text: Arc::from(""),
+        design_text: Arc::from(""),
+    };
+    print!("{}", crate::report::text(&p, &r.result, args.brief));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.dir.join("replay").join(r.recorded.index.to_string()));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let json = out.join("result.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&r.run)? + "\n")
+        .with_context(|| format!("writing {}", json.display()))?;
+    let html = out.join("match.html");
+    std::fs::write(
+        &html,
+        plenary_tournament::match_page::render(&r.run, &r.recorded.outcome.match_id),
+    )
+    .with_context(|| format!("writing {}", html.display()))?;
+    println!(
+        "\nMatch {} (index {}), recorded by the {} executor: results in {}, match page {}",
+        r.recorded.outcome.match_id,
+        r.recorded.index,
+        r.recorded.executor,
+        json.display(),
+        html.display()
+    );
+    let diff = r.differences();
+    if diff.is_empty() {
+        println!(
+            "The replay equals its record in {} (every field).",
+            output::MATCHES
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: the replay differs from its record in: {} (the code, or the scenario or design files, changed since the tournament ran)",
+            diff.join(", ")
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `plenary export`.
+#[cfg(feature = "parquet")]
+pub fn export(args: &ExportArgs) -> Result<ExitCode> {
+    let (m, s, n) = plenary_tournament::export::write_parquet(&args.dir)?;
+    println!("{}\n{}", m.display(), s.display());
+    eprintln!("exported {n} matches: one row per match, one row per State per match");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plenary export` in a build without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+pub fn export(_args: &ExportArgs) -> Result<ExitCode> {
+    bail!(
+        "this plenary was built without the `parquet` feature: rebuild with `cargo build --features parquet`"
+    )
+}
+
+/// `plenary schema`.
+pub fn schema(args: &SchemaArgs) -> Result<ExitCode> {
+    match &args.name {
+        Some(name) => {
+            let text = plenary_tournament::schema::schema(name)
+                .with_context(|| format!("unknown schema `{name}`"))?;
+            print!("{text}");
+        }
+        None => {
+            for (name, what) in plenary_tournament::schema::SCHEMAS {
+                println!("{name:<18} {what}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The configuration of `plenary experiment designs`.
 pub fn designs_experiment_config(args: &DesignsExperimentArgs) -> Result<Config> {
     let strategies = args
@@ -503,14 +739,29 @@ pub fn experiment(which: &Experiment) -> Result<ExitCode> {
                 p.cfg.strategies.len(),
                 p.cfg.seed
             );
+            let stop = stop_on_signal();
             let r = execute(
                 &p,
-                Some(args.out.clone()),
-                args.resume,
-                None,
                 args.threads,
-                None,
+                &Target {
+                    out: Some(args.out.clone()),
+                    resume: args.resume,
+                    shard: None,
+                    limit: None,
+                    stop: Some(&stop),
+                    what: "experiment",
+                },
             )?;
+            if r.interrupted {
+                eprintln!(
+                    "stopped after {} matches; resume with:\n  plenary experiment designs --replications {} --seed {} --out {} --resume",
+                    r.written,
+                    args.replications,
+                    args.seed,
+                    args.out.display()
+                );
+                return Ok(ExitCode::from(130));
+            }
             eprintln!(
                 "ran {} matches in {:.1} s",
                 r.written,

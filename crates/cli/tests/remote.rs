@@ -809,7 +809,7 @@ async fn a_killed_chair_resumes_from_its_journal_and_the_match_equals_in_process
         toml.push_str(&format!("{} = \"secret-{}\"\n", s.id, s.id));
     }
     write_private(&dir.path().join("tokens.toml"), &toml);
-    let mut chair = durable_chair(dir.path(), "127.0.0.1:0").await;
+    let chair = durable_chair(dir.path(), "127.0.0.1:0").await;
     let addr = chair.addr;
     let url = chair.url();
     let mut delegates = Vec::new();
@@ -825,7 +825,7 @@ async fn a_killed_chair_resumes_from_its_journal_and_the_match_equals_in_process
             .await,
         );
     }
-    let mut session = plenary(dir.path())
+    let session = plenary(dir.path())
         .args([
             "session",
             "--chair",

@@ -277,3 +277,150 @@ fn remote_executor_matches_in_process() {
     );
     assert_eq!(files(&d.join("remote")), files(&d.join("local")));
 }
+
+#[test]
+fn replay_schema_and_partial_shards_from_the_command_line() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("t.toml"), CONFIG).unwrap();
+    ok(d, &["tournament", "--config", "t.toml", "--out", "full"]);
+    // Replay by index and by id: same record, report, JSON and match page.
+    let out = ok(d, &["replay", "full", "4", "--brief"]);
+    assert!(out.contains("The replay equals its record"), "{out}");
+    assert!(out.contains("== Match"), "the match report: {out}");
+    let json = std::fs::read_to_string(d.join("full/replay/4/result.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert!(v["sessions"][0]["items"][0]["objections_by_bloc"].is_object());
+    let id = v["match_id"].as_str().unwrap().to_string();
+    let page = std::fs::read_to_string(d.join("full/replay/4/match.html")).unwrap();
+    assert!(page.contains("Timeline") && page.contains(&id));
+    let out = ok(d, &["replay", "full", &id, "--out", "again"]);
+    assert!(out.contains("The replay equals its record"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("again/result.json")).unwrap(),
+        json
+    );
+    let bad = plenary(d, &["replay", "full", "no-such-match"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no-such-match"));
+    // A run result has the same shape: the outcome fields of the match record.
+    ok(d, &["run", "--brief", "--json", "run.json"]);
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("run.json")).unwrap()).unwrap();
+    let line = std::fs::read_to_string(d.join("full/matches.jsonl")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    for k in [
+        "schema_version",
+        "tool_version",
+        "match_id",
+        "scenario",
+        "design",
+        "seed",
+        "complete",
+        "summary",
+        "states",
+        "tension",
+    ] {
+        assert!(run.get(k).is_some() && rec.get(k).is_some(), "{k}");
+    }
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&run["states"][0]), keys(&rec["states"][0]));
+    assert_eq!(keys(&run["tension"][0]), keys(&rec["tension"][0]));
+    // Schemas print, identical to the files kept in the repository.
+    let list = ok(d, &["schema"]);
+    for name in ["run-result", "match-record", "summary", "tournament-config"] {
+        assert!(list.contains(name), "{list}");
+        let text = ok(d, &["schema", name]);
+        let kept = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../../schemas/{name}.schema.json")),
+        )
+        .unwrap();
+        assert_eq!(text, kept, "{name}");
+    }
+    assert_eq!(plenary(d, &["schema", "nope"]).status.code(), Some(2));
+    // A shard's rankings say they are partial.
+    let out = ok(
+        d,
+        &[
+            "tournament",
+            "--config",
+            "t.toml",
+            "--out",
+            "s0",
+            "--shard",
+            "0/2",
+        ],
+    );
+    assert!(out.contains("PARTIAL RESULTS"), "{out}");
+    assert!(out.contains("this shard's matches only"), "{out}");
+    // Seeds that JSON readers cannot keep are refused as usage errors.
+    let big = plenary(d, &["run", "--seed", "9007199254740992"]);
+    assert_eq!(big.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&big.stderr).contains("2^53"));
+}
+
+/// Ctrl-C finishes the matches in hand, says how to resume and exits 130; the resumed
+/// run equals an uninterrupted one. (Waits on the progress lines, never on time.)
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_the_run_resumes() {
+    use std::io::{BufRead, BufReader};
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let cfg = CONFIG.replace("replications = 1", "replications = 12");
+    std::fs::write(d.join("t.toml"), &cfg).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plenary"))
+        .args(["tournament", "--config", "t.toml", "--out", "part"])
+        .current_dir(d)
+        .env("CI", "1")
+        .env_remove("PLENARY_SEED")
+        .env_remove("PLENARY_TOURNAMENT_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    // Progress lines come at every tenth of the run, also off a terminal.
+    while err.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.contains(" matches (") && !line.contains("(0%)") {
+            break;
+        }
+        line.clear();
+    }
+    assert!(seen.contains("matches ("), "no progress lines: {seen}");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains("Resume with") && rest.contains("--out part --resume"),
+        "{rest}"
+    );
+    ok(
+        d,
+        &[
+            "tournament",
+            "--config",
+            "t.toml",
+            "--out",
+            "part",
+            "--resume",
+        ],
+    );
+    ok(d, &["tournament", "--config", "t.toml", "--out", "full"]);
+    assert_eq!(files(&d.join("part")), files(&d.join("full")));
+}

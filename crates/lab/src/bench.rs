@@ -225,7 +225,7 @@ fn vote(match_id: &str, state: &str, seq: u64, ctx: &v2::RoundContext) -> v2::En
                 legitimacy: 0.7,
                 tension: 0.4,
                 shamed: 0,
-                link_refused: false,
+                ..Default::default()
             }),
         })),
     }
@@ -405,6 +405,7 @@ async fn measure(
             })
             .collect(),
         last_objections: 3,
+        ..Default::default()
     };
     let payload = vec![7u8; vote(bench_match, &states[0], 2, &ctx).encoded_len()];
     let mut echo: Vec<EchoLink> = Vec::with_capacity(n);

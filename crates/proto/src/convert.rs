@@ -11,8 +11,9 @@ use crate::v2;
 use plenary_core::design::{Linkage, Mediation};
 use plenary_core::model::{Dimension, ItemKind, Preference};
 use plenary_core::strategy::{
-    BlocSignal, Decision, ItemInfo, ItemOutcome, Phase, PositionAnswer, PublicRules, RoundContext,
-    SeatBrief, SeatView, SessionSummary, Stance, Vote,
+    BlocSignal, Decision, EventInfo, EventKind, GroupInfo, ItemInfo, ItemOutcome, Offer,
+    PackageEntry, Phase, PositionAnswer, PublicOffer, PublicRules, RoundContext, SeatBrief,
+    SeatView, SessionSummary, Stance, Vote,
 };
 
 /// A wire message that does not make a valid core value.
@@ -118,6 +119,14 @@ enum_map!(Decision, v2::Decision, decision,
     Reverted <=> Reverted,
     OutOfScope <=> OutOfScope,
     PackageFailed <=> PackageFailed,
+    Suspended <=> Suspended,
+    Settled <=> Settled,
+);
+enum_map!(EventKind, v2::EventKind, event_kind,
+    Exercise <=> Exercise,
+    Alliance <=> Alliance,
+    Armament <=> Armament,
+    Incident <=> Incident,
 );
 enum_map!(Stance, v2::Stance, stance,
     Stay <=> Stay,
@@ -139,6 +148,19 @@ impl From<&ItemInfo> for v2::ItemInfo {
             reversion: i.reversion,
             in_scope: i.in_scope,
             binding: i.binding,
+            legally_binding: i.legally_binding,
+            recurring: i.recurring,
+            group: i.group,
+        }
+    }
+}
+
+impl From<&GroupInfo> for v2::GroupInfo {
+    fn from(g: &GroupInfo) -> Self {
+        v2::GroupInfo {
+            id: g.id.clone(),
+            title: g.title.clone(),
+            items: g.items.clone(),
         }
     }
 }
@@ -165,6 +187,10 @@ impl From<&PublicRules> for v2::PublicRules {
             naming_shaming: r.naming_shaming,
             exit_allowed: r.exit_allowed,
             states: r.states,
+            group_packages: r.group_packages,
+            moscow_mechanism: r.moscow_mechanism,
+            crisis_threshold: r.crisis_threshold,
+            forfeit: r.forfeit,
         }
     }
 }
@@ -184,6 +210,10 @@ impl From<&SeatBrief> for v2::SeatBrief {
             items: b.items.iter().map(Into::into).collect(),
             preferences: b.preferences.iter().map(Into::into).collect(),
             rules: Some((&b.rules).into()),
+            bargaining_power: b.bargaining_power,
+            voting_weight: b.voting_weight,
+            absent_items: b.absent_items.clone(),
+            groups: b.groups.iter().map(Into::into).collect(),
         }
     }
 }
@@ -200,6 +230,28 @@ impl From<&BlocSignal> for v2::BlocSignal {
     }
 }
 
+impl From<&PublicOffer> for v2::PublicOffer {
+    fn from(o: &PublicOffer) -> Self {
+        v2::PublicOffer {
+            from: o.from,
+            support: o.support,
+            want: o.want,
+            target: o.target,
+            tolerance: o.tolerance,
+        }
+    }
+}
+
+impl From<&PackageEntry> for v2::PackageEntry {
+    fn from(e: &PackageEntry) -> Self {
+        v2::PackageEntry {
+            item: e.item,
+            value: e.value,
+            status_quo: e.status_quo,
+        }
+    }
+}
+
 impl From<&RoundContext> for v2::RoundContext {
     fn from(c: &RoundContext) -> Self {
         v2::RoundContext {
@@ -210,6 +262,9 @@ impl From<&RoundContext> for v2::RoundContext {
             proposal: c.proposal,
             blocs: c.blocs.iter().map(Into::into).collect(),
             last_objections: c.last_objections,
+            offers: c.offers.iter().map(Into::into).collect(),
+            package: c.package.iter().map(Into::into).collect(),
+            group: c.group,
         }
     }
 }
@@ -220,7 +275,11 @@ impl From<&SeatView> for v2::SeatView {
             legitimacy: v.legitimacy,
             tension: v.tension,
             shamed: v.shamed,
-            link_refused: false,
+            red_line_scale: v.red_line_scale,
+            security_salience: v.security_salience,
+            crisis: v.crisis,
+            refused_link: v.refused_link,
+            refused_offer: v.refused_offer,
         }
     }
 }
@@ -237,6 +296,19 @@ impl From<&ItemOutcome> for v2::ItemOutcome {
             rounds: o.rounds,
             objections_by_bloc: o.objections_by_bloc.clone(),
             shamed: o.shamed.clone(),
+            legally_binding: o.legally_binding,
+            objectors: o.objectors.clone(),
+            package: o.package,
+        }
+    }
+}
+
+impl From<&EventInfo> for v2::EventInfo {
+    fn from(e: &EventInfo) -> Self {
+        v2::EventInfo {
+            kind: e.kind.wire(),
+            a: e.a,
+            b: e.b,
         }
     }
 }
@@ -253,6 +325,8 @@ impl From<&SessionSummary> for v2::SessionSummary {
                 .iter()
                 .map(|&(a, b, value)| v2::TensionPair { a, b, value })
                 .collect(),
+            shamed: s.shamed.clone(),
+            events: s.events.iter().map(Into::into).collect(),
         }
     }
 }
@@ -263,6 +337,12 @@ impl From<&PositionAnswer> for v2::PositionAnswer {
             position: a.position,
             salience: a.salience,
             link: a.link,
+            offer: a.offer.map(|o| v2::Offer {
+                item: o.item,
+                target: o.target,
+                tolerance: o.tolerance,
+            }),
+            invoke: a.invoke,
         }
     }
 }
@@ -282,7 +362,20 @@ impl TryFrom<v2::ItemInfo> for ItemInfo {
             reversion: i.reversion,
             in_scope: i.in_scope,
             binding: i.binding,
+            legally_binding: i.legally_binding,
+            recurring: i.recurring,
+            group: i.group,
         })
+    }
+}
+
+impl From<v2::GroupInfo> for GroupInfo {
+    fn from(g: v2::GroupInfo) -> Self {
+        GroupInfo {
+            id: g.id,
+            title: g.title,
+            items: g.items,
+        }
     }
 }
 
@@ -309,6 +402,10 @@ impl TryFrom<v2::PublicRules> for PublicRules {
             naming_shaming: r.naming_shaming,
             exit_allowed: r.exit_allowed,
             states: r.states,
+            group_packages: r.group_packages,
+            moscow_mechanism: r.moscow_mechanism,
+            crisis_threshold: r.crisis_threshold,
+            forfeit: r.forfeit,
         })
     }
 }
@@ -334,6 +431,8 @@ impl TryFrom<v2::SeatBrief> for SeatBrief {
             bloc_index: b.bloc_index,
             bloc_leader: b.bloc_leader,
             capability: b.capability,
+            bargaining_power: b.bargaining_power,
+            voting_weight: b.voting_weight,
             seed: b.seed,
             blocs: b.blocs,
             items: b
@@ -342,6 +441,8 @@ impl TryFrom<v2::SeatBrief> for SeatBrief {
                 .map(ItemInfo::try_from)
                 .collect::<Result<_, _>>()?,
             preferences: b.preferences.into_iter().map(Preference::from).collect(),
+            absent_items: b.absent_items,
+            groups: b.groups.into_iter().map(GroupInfo::from).collect(),
             rules: required("open.rules", b.rules)?.try_into()?,
         })
     }
@@ -363,6 +464,28 @@ impl TryFrom<v2::BlocSignal> for BlocSignal {
     }
 }
 
+impl From<v2::PublicOffer> for PublicOffer {
+    fn from(o: v2::PublicOffer) -> Self {
+        PublicOffer {
+            from: o.from,
+            support: o.support,
+            want: o.want,
+            target: o.target,
+            tolerance: o.tolerance,
+        }
+    }
+}
+
+impl From<v2::PackageEntry> for PackageEntry {
+    fn from(e: v2::PackageEntry) -> Self {
+        PackageEntry {
+            item: e.item,
+            value: e.value,
+            status_quo: e.status_quo,
+        }
+    }
+}
+
 impl TryFrom<v2::RoundContext> for RoundContext {
     type Error = ConvertError;
     fn try_from(c: v2::RoundContext) -> Result<Self, ConvertError> {
@@ -378,6 +501,9 @@ impl TryFrom<v2::RoundContext> for RoundContext {
                 .map(BlocSignal::try_from)
                 .collect::<Result<_, _>>()?,
             last_objections: c.last_objections,
+            offers: c.offers.into_iter().map(PublicOffer::from).collect(),
+            package: c.package.into_iter().map(PackageEntry::from).collect(),
+            group: c.group,
         })
     }
 }
@@ -388,6 +514,11 @@ impl From<v2::SeatView> for SeatView {
             legitimacy: v.legitimacy,
             tension: v.tension,
             shamed: v.shamed,
+            red_line_scale: v.red_line_scale,
+            security_salience: v.security_salience,
+            crisis: v.crisis,
+            refused_link: v.refused_link,
+            refused_offer: v.refused_offer,
         }
     }
 }
@@ -402,22 +533,38 @@ impl TryFrom<v2::ItemOutcome> for ItemOutcome {
             outcome: o.outcome,
             in_force: o.in_force,
             binding: o.binding,
+            legally_binding: o.legally_binding,
             rounds: o.rounds,
             objections_by_bloc: o.objections_by_bloc,
+            objectors: o.objectors,
             shamed: o.shamed,
+            package: o.package,
         })
     }
 }
 
-impl From<v2::SessionSummary> for SessionSummary {
-    fn from(s: v2::SessionSummary) -> Self {
-        SessionSummary {
+impl TryFrom<v2::SessionSummary> for SessionSummary {
+    type Error = ConvertError;
+    fn try_from(s: v2::SessionSummary) -> Result<Self, ConvertError> {
+        Ok(SessionSummary {
             session: s.session,
             decided: s.decided,
             items: s.items,
             my_gain: s.my_gain,
             tension: s.tension.into_iter().map(|t| (t.a, t.b, t.value)).collect(),
-        }
+            shamed: s.shamed,
+            events: s
+                .events
+                .into_iter()
+                .map(|e| {
+                    Ok(EventInfo {
+                        kind: event_kind("session_end.summary.events.kind", e.kind)?,
+                        a: e.a,
+                        b: e.b,
+                    })
+                })
+                .collect::<Result<_, ConvertError>>()?,
+        })
     }
 }
 
@@ -428,6 +575,12 @@ impl From<&v2::PositionAnswer> for PositionAnswer {
             position: a.position,
             salience: a.salience,
             link: a.link,
+            offer: a.offer.as_ref().map(|o| Offer {
+                item: o.item,
+                target: o.target,
+                tolerance: o.tolerance,
+            }),
+            invoke: a.invoke,
         }
     }
 }
@@ -449,7 +602,7 @@ pub fn session_end_question(
     q: v2::SessionEndQuestion,
 ) -> Result<(SessionSummary, SeatView), ConvertError> {
     Ok((
-        required("session_end.summary", q.summary)?.into(),
+        required("session_end.summary", q.summary)?.try_into()?,
         required("session_end.view", q.view)?.into(),
     ))
 }

@@ -239,6 +239,8 @@ fn scenario_file(blocs: usize, states: usize, items: usize, v: &[f64]) -> Scenar
             bloc: bloc_id(s % blocs),
             memberships: vec![],
             capability: next(MIN_CAPABILITY, MAX_CAPABILITY),
+            bargaining_power: (s % 2 == 0).then(|| next(MIN_CAPABILITY, MAX_CAPABILITY)),
+            voting_weight: (s % 3 == 0).then(|| next(MIN_CAPABILITY, MAX_CAPABILITY)),
             note: None,
         })
         .collect();
@@ -268,7 +270,7 @@ fn scenario_file(blocs: usize, states: usize, items: usize, v: &[f64]) -> Scenar
                 title: format!("Item {i}"),
                 dimension: Dimension::ALL[i % 4],
                 kind,
-                status_quo: next(0.0, 100.0),
+                status_quo: Some(next(0.0, 100.0)),
                 reversion: if i % 2 == 0 {
                     Some(next(0.0, 100.0))
                 } else {
@@ -276,8 +278,12 @@ fn scenario_file(blocs: usize, states: usize, items: usize, v: &[f64]) -> Scenar
                 },
                 accused: (kind == ItemKind::ViolationResponse)
                     .then(|| format!("S{:02}", i % states)),
+                recurring: i % 3 != 2,
                 shift,
                 salience,
+                state_shift: BTreeMap::new(),
+                state_salience: BTreeMap::new(),
+                absent: vec![],
             }
         })
         .collect();
@@ -295,11 +301,14 @@ fn scenario_file(blocs: usize, states: usize, items: usize, v: &[f64]) -> Scenar
             description: String::new(),
             sources: vec![],
             default_design: Some("path2-conference".into()),
+            default_strategies: None,
         },
         blocs: blocs_v,
         states: states_v,
         profiles,
         agenda,
+        groups: vec![],
+        institutions: vec![],
         preferences: (0..states.min(3))
             .map(|s| ExplicitPreference {
                 state: format!("S{s:02}"),
@@ -384,12 +393,25 @@ fn vary(d: &mut Design, picks: &[u16], values: &[f64]) {
 
 /// Keys whose value may be null in a match result (options); a null anywhere else is
 /// a NaN or infinity that serde_json wrote as null.
-const NULLABLE: &[&str] = &["body", "proposal", "exited", "item"];
+const NULLABLE: &[&str] = &[
+    "body",
+    "proposal",
+    "exited",
+    "item",
+    "package",
+    "outcome",
+    "in_force",
+    "status_quo",
+    "reversion",
+    // An absent State's stated position in a round's history.
+    "positions",
+];
 
 fn assert_finite(path: &str, v: &serde_json::Value) {
     match v {
         serde_json::Value::Null => {
             let key = path.rsplit('.').next().unwrap_or("");
+            let key = key.split('[').next().unwrap_or(key);
             assert!(NULLABLE.contains(&key), "non-finite number at {path}");
         }
         serde_json::Value::Number(n) => {

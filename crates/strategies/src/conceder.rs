@@ -10,6 +10,7 @@
 //! opponents a conceder secures agreement (capacity to act) at the price of outcomes
 //! further from its ideal, which is the trade the paper's path 1 makes for its members.
 
+use crate::adapter::Adapter;
 use crate::boulware::TimeDependent;
 use plenary_core::strategy::SeatBrief;
 
@@ -19,9 +20,14 @@ pub const NAME: &str = "conceder";
 /// Concession exponent of the conceder entry (`e > 1`).
 pub const CONCEDER_E: f64 = 3.0;
 
-/// A conceder for the seat in `brief`.
-pub fn new(brief: &SeatBrief) -> TimeDependent {
-    TimeDependent::new(brief, CONCEDER_E, NAME)
+/// The conceder's decisions.
+pub fn new() -> TimeDependent {
+    TimeDependent::new(CONCEDER_E, NAME)
+}
+
+/// The conceder strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<TimeDependent> {
+    Adapter::new(brief, new())
 }
 
 #[cfg(test)]
@@ -34,12 +40,13 @@ mod tests {
     fn concedes_most_of_the_way_after_one_round() {
         let prefs = testkit::prefs_west();
         let p = prefs[HUMAN as usize];
-        let mut co = new(&testkit::brief(0, false, &prefs));
+        let mut co = strategy(&testkit::brief(0, false, &prefs));
         assert_eq!(co.name(), NAME);
-        assert!(co.exponent() > 1.0);
+        assert!(co.inner().exponent() > 1.0);
         let me = testkit::view(0.7);
-        // Round 1 of 4: t = 1/3, alpha = 0.69.
-        let x = p.ideal - 0.6 * p.red_line;
+        // Votes of round 0 of 4 come at t = 1/4 (alpha = 0.63), of round 1 at t = 1/2
+        // (alpha = 0.79).
+        let x = p.ideal - 0.7 * p.red_line;
         assert_eq!(
             co.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(x)), &me),
             Vote::No
@@ -48,9 +55,10 @@ mod tests {
             co.vote(&testkit::ctx(HUMAN, 1, Phase::Decision, Some(x)), &me),
             Vote::Yes
         );
+        // Positions of round 1 are stated at t = 3/8: alpha = 0.72.
         let a = co.position(&testkit::ctx(HUMAN, 1, Phase::Positions, Some(40.0)), &me);
         let full = p.red_line; // the reservation point is the red line towards 40
-        assert!((p.ideal - a.position) > 0.6 * full, "{}", a.position);
+        assert!((p.ideal - a.position) > 0.7 * full, "{}", a.position);
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub const MAX_PLANNED_SEATS: u64 = 50_000_000;
 pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
 
 /// A tournament configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Master seed.
@@ -113,7 +113,7 @@ pub struct Config {
 }
 
 fn default_neutral_blocs() -> Vec<String> {
-    vec!["non-aligned".into(), "nn".into()]
+    crate::plan::NEUTRAL_BLOCS.map(String::from).to_vec()
 }
 
 fn mixed() -> String {
@@ -121,7 +121,7 @@ fn mixed() -> String {
 }
 
 /// `[rotation]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
     /// Replications (default: the top-level value).
@@ -134,7 +134,7 @@ pub struct Rotation {
 }
 
 /// `[bloc-vs-bloc]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlocVsBloc {
     /// Replications (default: the top-level value).
@@ -149,7 +149,7 @@ pub struct BlocVsBloc {
 }
 
 /// `[evolutionary]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evolutionary {
     /// Generations.
@@ -171,7 +171,7 @@ fn yes() -> bool {
 }
 
 /// `[invasion]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invasion {
     /// Replications (default: the top-level value).
@@ -186,7 +186,7 @@ pub struct Invasion {
 }
 
 /// `[population]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
     /// Replications (default: the top-level value).
@@ -498,6 +498,273 @@ pub fn check_neutral_blocs<'a>(
     p.finish()
 }
 
+/// One configuration key: its dotted path, default and meaning. [`KEYS`] is the single
+/// source of the reference in the crate's README and of the comments of
+/// `plenary tournament --print-config`; a test fails when a key of [`Config`] is
+/// missing from it or the README's table differs from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyDoc {
+    /// Dotted key (`rotation.background`; a table alone: `rotation`).
+    pub key: &'static str,
+    /// Default, or `required`.
+    pub default: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
+}
+
+/// Every key of a tournament configuration, in file order.
+pub const KEYS: &[KeyDoc] = &[
+    KeyDoc {
+        key: "seed",
+        default: "required",
+        meaning: "Master seed (0 to 2^53 - 1): every match seed derives from it and the match's key, so the same configuration gives the same matches everywhere.",
+    },
+    KeyDoc {
+        key: "replications",
+        default: "required",
+        meaning: "Replications of every format (a format table may override it). Each replication redraws seats, preferences and backgrounds.",
+    },
+    KeyDoc {
+        key: "strategies",
+        default: "required",
+        meaning: "Strategies taking part: built-in names (`plenary strategies`) and names given in [endpoints].",
+    },
+    KeyDoc {
+        key: "designs",
+        default: "required",
+        meaning: "Institutional designs: preset ids (`plenary designs`) or paths of design files.",
+    },
+    KeyDoc {
+        key: "scenarios",
+        default: "required",
+        meaning: "Scenarios (membership, blocs, agenda): preset ids (`plenary scenarios`) or paths of scenario files.",
+    },
+    KeyDoc {
+        key: "neutral_blocs",
+        default: "[\"non-aligned\", \"nn\"]",
+        meaning: "Blocs whose non-leader States form the `neutral` seat class (other non-leaders are `member`s; each bloc's largest capability is its `leader`).",
+    },
+    KeyDoc {
+        key: "rotation",
+        default: "absent (format off)",
+        meaning: "Seat rotation: for every scenario, design, replication, seat class and strategy, one focal seat of that class plays the strategy against a background; all strategies of a replication and class share the seat, preferences and background.",
+    },
+    KeyDoc {
+        key: "rotation.replications",
+        default: "the top-level replications",
+        meaning: "Replications of this format.",
+    },
+    KeyDoc {
+        key: "rotation.background",
+        default: "\"mixed\"",
+        meaning: "Strategy of the background seats: a strategy name, or `mixed` (each background seat drawn uniformly from the strategies).",
+    },
+    KeyDoc {
+        key: "bloc-vs-bloc",
+        default: "absent (format off)",
+        meaning: "Bloc against bloc: the first bloc plays A, the second plays B, every other seat plays `neutrals`, for every ordered pair (A, B).",
+    },
+    KeyDoc {
+        key: "bloc-vs-bloc.replications",
+        default: "the top-level replications",
+        meaning: "Replications of this format.",
+    },
+    KeyDoc {
+        key: "bloc-vs-bloc.strategies",
+        default: "all strategies",
+        meaning: "The strategies paired (every ordered pair, a strategy against itself included).",
+    },
+    KeyDoc {
+        key: "bloc-vs-bloc.neutrals",
+        default: "required",
+        meaning: "Strategy of every seat outside the first two blocs.",
+    },
+    KeyDoc {
+        key: "evolutionary",
+        default: "absent (format off)",
+        meaning: "Ecological tournament: one population per scenario and design, seats apportioned to strategies by their shares, shares updated by the exponential replicator dynamics each generation.",
+    },
+    KeyDoc {
+        key: "evolutionary.generations",
+        default: "required",
+        meaning: "Generations (at least 1).",
+    },
+    KeyDoc {
+        key: "evolutionary.matches",
+        default: "required",
+        meaning: "Matches per generation per (scenario, design) population.",
+    },
+    KeyDoc {
+        key: "evolutionary.selection",
+        default: "required",
+        meaning: "Selection strength beta of x'_s = x_s exp(beta f_s) / sum_t x_t exp(beta f_t): per standard deviation of the generation's payoffs when `standardize`, else per unit of gain (0 = no selection).",
+    },
+    KeyDoc {
+        key: "evolutionary.standardize",
+        default: "true",
+        meaning: "Divide each generation's payoffs by their standard deviation across strategies first (gains differ in scale between designs).",
+    },
+    KeyDoc {
+        key: "invasion",
+        default: "absent (format off)",
+        meaning: "Invasion: one State (drawn with the match seed) plays an invader among residents all playing another strategy.",
+    },
+    KeyDoc {
+        key: "invasion.replications",
+        default: "the top-level replications",
+        meaning: "Replications of this format.",
+    },
+    KeyDoc {
+        key: "invasion.invaders",
+        default: "all strategies",
+        meaning: "Invading strategies.",
+    },
+    KeyDoc {
+        key: "invasion.residents",
+        default: "all strategies",
+        meaning: "Resident strategies (an invader never invades its own kind).",
+    },
+    KeyDoc {
+        key: "population",
+        default: "absent (format off)",
+        meaning: "Mixed population: every seat drawn uniformly from the strategies (used to compare designs).",
+    },
+    KeyDoc {
+        key: "population.replications",
+        default: "the top-level replications",
+        meaning: "Replications of this format.",
+    },
+    KeyDoc {
+        key: "endpoints",
+        default: "empty",
+        meaning: "External delegations (any language): NAME = \"http://HOST:PORT\" of a delegation endpoint that plays every seat given strategy NAME; list NAME in `strategies`. A tournament naming any runs remotely.",
+    },
+    KeyDoc {
+        key: "commands",
+        default: "empty",
+        meaning: "Entrants started by a command (any language): NAME = [\"python3\", \"my_strategy.py\", \"--listen\", \"{addr}\"]; the program must print `listening on ADDR` and read its token from PLENARY_TOKEN; relative paths are relative to the config file; list NAME in `strategies`. A tournament naming any runs remotely.",
+    },
+];
+
+/// The documentation of `key` (dotted), if it is a configuration key.
+pub fn key_doc(key: &str) -> Option<&'static KeyDoc> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+/// The configuration reference as a Markdown table (kept in the crate's README).
+pub fn reference_markdown() -> String {
+    let mut o = String::from("| key | default | meaning |\n| --- | --- | --- |\n");
+    for k in KEYS {
+        let key = if k.key.contains('.') || !is_table(k.key) {
+            format!("`{}`", k.key)
+        } else {
+            format!("`[{}]`", k.key)
+        };
+        o.push_str(&format!(
+            "| {key} | {} | {} |\n",
+            k.default.replace('|', "\\|"),
+            k.meaning.replace('|', "\\|")
+        ));
+    }
+    o
+}
+
+fn is_table(key: &str) -> bool {
+    KEYS.iter()
+        .any(|k| k.key.strip_prefix(key).is_some_and(|r| r.starts_with('.')))
+        || key == "endpoints"
+}
+
+/// Wraps `text` into `# `-comment lines of at most `width` characters.
+fn comment(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > width && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    if line.len() > 1 {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+impl Config {
+    /// The configuration as TOML with every key explained (`plenary tournament
+    /// --print-config`): the keys set are written with their meaning and default above
+    /// them; the optional keys and format tables left out are shown commented out.
+    /// Parses back to the same configuration.
+    pub fn to_commented_toml(&self) -> String {
+        let value = toml::Value::try_from(self).expect("config serializes to TOML");
+        let table = value.as_table().cloned().unwrap_or_default();
+        let mut o = String::from(
+            "# plenary tournament configuration. Every key is explained above it; keys and\n# tables shown commented out take their defaults. Reference: crates/tournament/README.md.\n\n",
+        );
+        let doc = |k: &KeyDoc| comment(&format!("{} (default: {})", k.meaning, k.default), 88);
+        // Top-level keys.
+        for k in KEYS
+            .iter()
+            .filter(|k| !k.key.contains('.') && !is_table(k.key))
+        {
+            o.push_str(&doc(k));
+            match table.get(k.key) {
+                Some(v) => o.push_str(&format!("{} = {v}\n\n", k.key)),
+                None => o.push_str(&format!("# {} =\n\n", k.key)),
+            }
+        }
+        // Tables.
+        for t in KEYS
+            .iter()
+            .filter(|k| !k.key.contains('.') && is_table(k.key))
+        {
+            let present = table.get(t.key).and_then(|v| v.as_table());
+            o.push_str(&doc(t));
+            let off = if present.is_some() { "" } else { "# " };
+            o.push_str(&format!("{off}[{}]\n", t.key));
+            if t.key == "endpoints" {
+                match present {
+                    Some(e) => {
+                        for (name, url) in e {
+                            o.push_str(&format!("{} = {url}\n", toml_key(name)));
+                        }
+                    }
+                    None => o.push_str("# my-delegation = \"http://127.0.0.1:50061\"\n"),
+                }
+                o.push('\n');
+                continue;
+            }
+            let prefix = format!("{}.", t.key);
+            for k in KEYS.iter().filter(|k| k.key.starts_with(&prefix)) {
+                let name = &k.key[prefix.len()..];
+                o.push_str(&doc(k));
+                match present.and_then(|p| p.get(name)) {
+                    Some(v) => o.push_str(&format!("{off}{name} = {v}\n")),
+                    None => o.push_str(&format!("# {name} =\n")),
+                }
+            }
+            o.push('\n');
+        }
+        o.trim_end().to_string() + "\n"
+    }
+}
+
+fn toml_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        k.to_string()
+    } else {
+        toml::Value::String(k.to_string()).to_string()
+    }
+}
+
 /// Builds a [`FileError`]-style message for a problem found later (e.g. a design that
 /// does not fit a scenario), naming the config key.
 pub fn key_error(origin: &str, key: impl Into<String>, message: impl Into<String>) -> FileErrors {
@@ -598,5 +865,106 @@ mod tests {
     fn default_config_parses() {
         let c = Config::default_config(&[]).unwrap();
         assert!(c.rotation.is_some() && c.evolutionary.is_some());
+    }
+    /// Every key of the configuration types is documented in [`KEYS`], and nothing
+    /// else is.
+    #[test]
+    fn every_key_is_documented() {
+        let full = Config {
+            seed: 1,
+            replications: 1,
+            strategies: vec!["a".into()],
+            designs: vec!["d".into()],
+            scenarios: vec!["s".into()],
+            neutral_blocs: vec!["nn".into()],
+            rotation: Some(Rotation {
+                replications: Some(1),
+                background: "mixed".into(),
+            }),
+            bloc_vs_bloc: Some(BlocVsBloc {
+                replications: Some(1),
+                strategies: Some(vec!["a".into()]),
+                neutrals: "a".into(),
+            }),
+            evolutionary: Some(Evolutionary {
+                generations: 1,
+                matches: 1,
+                selection: 0.5,
+                standardize: true,
+            }),
+            invasion: Some(Invasion {
+                replications: Some(1),
+                invaders: Some(vec!["a".into()]),
+                residents: Some(vec!["a".into()]),
+            }),
+            population: Some(Population {
+                replications: Some(1),
+            }),
+            endpoints: [("x".to_string(), "http://h:1".to_string())].into(),
+            commands: [("y".to_string(), vec!["p".to_string(), "{addr}".to_string()])].into(),
+        };
+        let v = toml::Value::try_from(&full).unwrap();
+        let mut keys = Vec::new();
+        for (k, v) in v.as_table().unwrap() {
+            keys.push(k.clone());
+            if let Some(t) = v.as_table().filter(|_| k != "endpoints" && k != "commands") {
+                keys.extend(t.keys().map(|s| format!("{k}.{s}")));
+            }
+        }
+        keys.sort();
+        let mut documented: Vec<String> = KEYS.iter().map(|k| k.key.to_string()).collect();
+        documented.sort();
+        assert_eq!(keys, documented);
+    }
+
+    /// The README's reference table is the one [`KEYS`] generates (regenerate with
+    /// `PLENARY_UPDATE_DOCS=1 cargo test -p plenary-tournament config`).
+    #[test]
+    fn readme_reference_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (start, end) = (
+            "<!-- config-reference:start -->\n",
+            "<!-- config-reference:end -->",
+        );
+        let a = text.find(start).expect("README has the reference markers") + start.len();
+        let b = text.find(end).expect("README has the end marker");
+        let want = reference_markdown();
+        if std::env::var_os("PLENARY_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, format!("{}{want}{}", &text[..a], &text[b..])).unwrap();
+            return;
+        }
+        assert_eq!(
+            &text[a..b],
+            want,
+            "crates/tournament/README.md's configuration reference is stale: run PLENARY_UPDATE_DOCS=1 cargo test -p plenary-tournament config"
+        );
+    }
+
+    #[test]
+    fn commented_toml_explains_every_key_and_parses_back() {
+        let c = Config::default_config(&[]).unwrap();
+        let text = c.to_commented_toml();
+        assert_eq!(Config::parse("printed", &text, &[]).unwrap(), c);
+        for k in KEYS {
+            let first = k
+                .meaning
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(text.contains(&first), "no comment for {}: {text}", k.key);
+        }
+        // Formats left out are shown, commented out.
+        assert!(text.contains("# [population]"), "{text}");
+        assert!(text.contains("# my-delegation = "), "{text}");
+        let mut with = c.clone();
+        with.endpoints
+            .insert("py".into(), "http://127.0.0.1:5".into());
+        with.strategies.push("py".into());
+        assert_eq!(
+            Config::parse("printed", &with.to_commented_toml(), &[]).unwrap(),
+            with
+        );
     }
 }

@@ -146,6 +146,7 @@ impl Strategy for Abstainer {
             position: ctx.proposal.unwrap_or(50.0),
             salience: 0.0,
             link: None,
+            ..Default::default()
         }
     }
     fn vote(
@@ -159,11 +160,13 @@ impl Strategy for Abstainer {
 
 /// Runs `specs` on `threads` workers (1 = serially on the calling thread) and calls
 /// `sink` on the calling thread for each result, in completion order. Stops at the
-/// first error of the executor or of the sink.
+/// first error of the executor or of the sink. When `halt` is set, no new match
+/// starts; the matches already running finish and reach the sink.
 pub fn run_parallel<E>(
     specs: &[MatchSpec],
     exec: &dyn Executor,
     threads: usize,
+    halt: &AtomicBool,
     mut sink: impl FnMut(&MatchSpec, MatchResult) -> Result<(), E>,
 ) -> Result<(), E>
 where
@@ -175,6 +178,9 @@ where
     let threads = threads.clamp(1, specs.len());
     if threads == 1 {
         for spec in specs {
+            if halt.load(Ordering::Relaxed) {
+                break;
+            }
             let r = run_caught(exec, spec)?;
             sink(spec, r)?;
         }
@@ -188,7 +194,7 @@ where
             let tx = tx.clone();
             let (next, stop) = (&next, &stop);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
+                while !stop.load(Ordering::Relaxed) && !halt.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= specs.len() {
                         break;

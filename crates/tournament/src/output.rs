@@ -9,11 +9,11 @@
 //! [`MAX_RECORD_LINE_BYTES`](plenary_scenarios::bounded::MAX_RECORD_LINE_BYTES).
 
 use crate::config::Config;
-use crate::plan::{MatchSpec, Role};
+use crate::plan::MatchSpec;
+use crate::results::{MatchRecord, Outcome, SCHEMA_VERSION, tool_version};
 use plenary_core::MatchResult;
-use plenary_core::metrics::MatchSummary;
 use plenary_scenarios::bounded::{self, Lines, ReadError};
-use serde::{Deserialize, Serialize};
+
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -24,122 +24,44 @@ pub const MATCHES: &str = "matches.jsonl";
 /// File of the canonical configuration.
 pub const CONFIG: &str = "config.toml";
 
-/// One State in a match record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StateRecord {
-    /// State id.
-    pub id: String,
-    /// Bloc id.
-    pub bloc: String,
-    /// Seat class (`leader`, `member`, `neutral`).
-    pub class: String,
-    /// Strategy that played the seat.
-    pub strategy: String,
-    /// Utility gain over the status quo over the match.
-    pub gain: f64,
-    /// Final legitimacy in this State's eyes.
-    pub legitimacy: f64,
-    /// Session after which it left, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exited: Option<u32>,
-}
+/// One line of `matches.jsonl` (see [`crate::results::MatchRecord`]).
+pub type Record = MatchRecord;
 
-/// One finished match: its full key and seed, and compact results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    /// Global match index.
-    pub index: u64,
-    /// Fingerprint of the tournament configuration.
-    pub tournament: String,
-    /// Master seed of the tournament.
-    pub master_seed: u64,
-    /// Format.
-    pub format: String,
-    /// Scenario spec.
-    pub scenario: String,
-    /// Design spec.
-    pub design: String,
-    /// Replication.
-    pub replication: u32,
-    /// Labels the match seed derives from.
-    pub key: Vec<String>,
-    /// Match id.
-    pub match_id: String,
-    /// Match seed.
-    pub seed: u64,
-    /// Strategies of the match by format.
-    pub role: Role,
-    /// Whether the match ran to its end.
-    pub complete: bool,
-    /// Institution metrics of the match.
-    pub summary: MatchSummary,
-    /// Per State: strategy, seat class, gain.
-    pub states: Vec<StateRecord>,
-    /// Highest bloc-pair tension after each step (initial point first).
-    pub tension: Vec<f64>,
-}
-
-impl Record {
-    /// The record of `spec`'s result.
+impl MatchRecord {
+    /// The record of `spec`'s result, run by `executor` (its [`crate::Executor::name`]).
     pub fn new(
         spec: &MatchSpec,
         result: &MatchResult,
         cfg: &Config,
         fingerprint: &str,
         classes: &[&str],
-    ) -> Record {
-        Record {
+        executor: &str,
+    ) -> MatchRecord {
+        let mut outcome = Outcome::new(&spec.scenario, &spec.design, result, classes);
+        // The plan's names, whatever the executor reported.
+        outcome.match_id.clone_from(&spec.match_id);
+        outcome.seed = spec.seed;
+        for (s, name) in outcome.states.iter_mut().zip(&spec.strategies) {
+            s.strategy.clone_from(name);
+        }
+        MatchRecord {
+            schema_version: SCHEMA_VERSION,
+            tool_version: tool_version(),
             index: spec.index,
             tournament: fingerprint.to_string(),
             master_seed: cfg.seed,
             format: spec.format.clone(),
-            scenario: spec.scenario.clone(),
-            design: spec.design.clone(),
             replication: spec.replication,
             key: spec.key.clone(),
-            match_id: spec.match_id.clone(),
-            seed: spec.seed,
             role: spec.role.clone(),
-            complete: result.complete,
-            summary: result.summary.clone(),
-            states: result
-                .states
-                .iter()
-                .enumerate()
-                .map(|(i, s)| StateRecord {
-                    id: s.id.clone(),
-                    bloc: s.bloc.clone(),
-                    class: classes.get(i).copied().unwrap_or("member").to_string(),
-                    strategy: spec
-                        .strategies
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| s.strategy.clone()),
-                    gain: s.gain,
-                    legitimacy: s.legitimacy,
-                    exited: s.exited,
-                })
-                .collect(),
-            tension: result
-                .tension_trace
-                .iter()
-                .map(|p| p.values.iter().copied().fold(0.0, f64::max))
-                .collect(),
+            executor: executor.to_string(),
+            outcome,
         }
     }
 
     /// Mean gain per strategy over the seats it played: `(strategy, mean, seats)`.
     pub fn gains_by_strategy(&self) -> BTreeMap<&str, (f64, u32)> {
-        let mut m: BTreeMap<&str, (f64, u32)> = BTreeMap::new();
-        for s in &self.states {
-            let e = m.entry(s.strategy.as_str()).or_default();
-            e.0 += s.gain;
-            e.1 += 1;
-        }
-        for v in m.values_mut() {
-            v.0 /= f64::from(v.1);
-        }
-        m
+        self.outcome.gains_by_strategy()
     }
 }
 

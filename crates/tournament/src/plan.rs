@@ -6,6 +6,7 @@
 //! See the crate docs for the sampling design of each format.
 
 use crate::config::{Config, MAX_PLANNED_SEATS, check_neutral_blocs, key_error};
+use crate::results::MAX_SEED;
 use crate::stats::apportion;
 use plenary_core::files::FileErrors;
 use plenary_core::rng::{Stream, derive};
@@ -20,11 +21,14 @@ pub const LEADER: &str = "leader";
 pub const MEMBER: &str = "member";
 /// Seat class of a non-leader in a neutral / non-aligned bloc.
 pub const NEUTRAL: &str = "neutral";
+/// Blocs whose non-leaders form the `neutral` seat class unless a configuration says
+/// otherwise (`neutral_blocs`).
+pub const NEUTRAL_BLOCS: [&str; 2] = ["non-aligned", "nn"];
 /// Seat classes in report order.
 pub const CLASSES: [&str; 3] = [LEADER, MEMBER, NEUTRAL];
 
 /// What the strategies of a match are, by format.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Role {
     /// One focal seat of `class` plays `strategy`; the others play the background.
@@ -86,7 +90,7 @@ pub struct MatchSpec {
     pub key: Vec<String>,
     /// Match id (unique in the tournament).
     pub match_id: String,
-    /// Match seed: `derive(master, key)`.
+    /// Match seed: `derive(master, key)` cut to 53 bits (see [`MAX_SEED`]).
     pub seed: u64,
     /// Strategies of the match.
     pub role: Role,
@@ -111,6 +115,9 @@ impl Catalog {
     pub fn load(origin: &str, cfg: &Config) -> Result<Catalog, FileErrors> {
         let mut c = Catalog::default();
         let mut errors = Vec::new();
+        if let Err(e) = crate::results::check_seed(cfg.seed) {
+            errors.extend(key_error(origin, "seed", e).0);
+        }
         for (i, s) in cfg.scenarios.iter().enumerate() {
             match plenary_scenarios::load_scenario(s) {
                 Ok(sc) => {
@@ -282,7 +289,7 @@ impl Ctx<'_> {
         ];
         key.extend(extra.iter().map(|s| s.to_string()));
         let labels: Vec<&str> = key.iter().map(String::as_str).collect();
-        let seed = derive(self.cfg.seed, &labels);
+        let seed = derive(self.cfg.seed, &labels) & MAX_SEED;
         let sc = &self.catalog.scenarios[scenario];
         let classes = seat_classes(sc, &self.cfg.neutral_blocs);
         if let Some((role, strategies, suffix)) = role_of(seed, sc, &classes) {
@@ -511,7 +518,7 @@ pub fn evo_generation(
                 format!("g{g}"),
             ];
             let labels: Vec<&str> = key.iter().map(String::as_str).collect();
-            let seed = derive(cfg.seed, &labels);
+            let seed = derive(cfg.seed, &labels) & MAX_SEED;
             let counts = apportion(&shares[p], n);
             let mut seats: Vec<usize> = (0..n).collect();
             let mut st = Stream::new(seed, &["seats"]);

@@ -9,6 +9,7 @@ use crate::plan::{Catalog, MatchSpec, Plan, evo_generation, seat_classes};
 use crate::stats::{Acc, next_shares};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `--shard I/N`: run only matches with `index % N == I`.
@@ -68,6 +69,9 @@ pub struct RunOptions<'a> {
     pub limit: Option<usize>,
     /// Called after every simulated match.
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Set (e.g. on Ctrl-C) to stop: the matches in hand finish and are written, no
+    /// new match starts, and the run returns with `interrupted` set.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// What a run did.
@@ -88,6 +92,8 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// Worker threads.
     pub threads: usize,
+    /// Stopped by [`RunOptions::stop`] before every match ran (resume with `--resume`).
+    pub interrupted: bool,
 }
 
 impl RunReport {
@@ -119,12 +125,12 @@ fn unplanned(plan: &Plan, r: &Record) -> Option<String> {
         ));
     }
     let spec = plan.fixed.get(usize::try_from(r.index).ok()?)?;
-    if spec.match_id != r.match_id || spec.seed != r.seed {
+    if spec.match_id != r.outcome.match_id || spec.seed != r.outcome.seed {
         return Some(format!(
             "match {} is recorded as {} with seed {}, but this tournament plans it as {} with seed {}",
             r.index,
-            plenary_core::validate::quote(&r.match_id),
-            r.seed,
+            plenary_core::validate::quote(&r.outcome.match_id),
+            r.outcome.seed,
             plenary_core::validate::quote(&spec.match_id),
             spec.seed
         ));
@@ -217,7 +223,10 @@ pub fn run(
         repaired: scan.repaired,
         elapsed: Duration::ZERO,
         threads: exec.parallelism(),
+        interrupted: false,
     };
+    let never = AtomicBool::new(false);
+    let stop = opts.stop.unwrap_or(&never);
     let start = Instant::now();
     let mut done = 0u64;
     let tick = |done: u64| {
@@ -226,7 +235,7 @@ pub fn run(
         }
     };
     tick(0);
-    run_parallel::<RunError>(&fixed, exec, exec.parallelism(), |spec, result| {
+    run_parallel::<RunError>(&fixed, exec, exec.parallelism(), stop, |spec, result| {
         if let Some(w) = writer.as_mut() {
             w.append(&Record::new(
                 spec,
@@ -234,6 +243,7 @@ pub fn run(
                 cfg,
                 &fp,
                 &classes[spec.scenario.as_str()],
+                exec.name(),
             ))?;
         }
         report.written += 1;
@@ -268,8 +278,18 @@ pub fn run(
                     None => todo.push(spec),
                 }
             }
-            run_parallel::<RunError>(&todo, exec, exec.parallelism(), |spec, result| {
-                let r = Record::new(spec, &result, cfg, &fp, &classes[spec.scenario.as_str()]);
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            run_parallel::<RunError>(&todo, exec, exec.parallelism(), stop, |spec, result| {
+                let r = Record::new(
+                    spec,
+                    &result,
+                    cfg,
+                    &fp,
+                    &classes[spec.scenario.as_str()],
+                    exec.name(),
+                );
                 if owns(spec.index) {
                     if let Some(w) = writer.as_mut() {
                         w.append(&r)?;
@@ -290,5 +310,6 @@ pub fn run(
         }
     }
     report.elapsed = start.elapsed();
+    report.interrupted = stop.load(Ordering::Relaxed) && done < total;
     Ok(report)
 }

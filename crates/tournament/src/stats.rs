@@ -91,7 +91,7 @@ impl Acc {
 }
 
 /// Mean, sd and 95% confidence interval of one quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Stat {
     /// Observations.
     pub n: u64,
@@ -117,6 +117,135 @@ impl Stat {
             _ => 0.0,
         }
     }
+}
+
+/// Exact fixed-point sum of a few observations (the mean of a strategy's values in one
+/// block of common random numbers): order-independent like [`Acc`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exact {
+    sum: i128,
+    n: u32,
+}
+
+impl Exact {
+    /// Adds one observation (non-finite values are ignored).
+    pub fn add(&mut self, x: f64) {
+        if x.is_finite() {
+            self.sum = self.sum.saturating_add(fixed(x));
+            self.n += 1;
+        }
+    }
+
+    /// Mean (None without observations).
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum as f64 / SCALE / f64::from(self.n))
+    }
+}
+
+/// A paired comparison of two strategies over the blocks of common random numbers
+/// they share (same seats, preferences and background).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    /// Blocks where both played.
+    pub n: u64,
+    /// Mean of the differences (first minus second).
+    pub mean: f64,
+    /// 95% t interval of the mean difference (None below two blocks).
+    pub ci: Option<(f64, f64)>,
+    /// Two-sided p-value of the paired t test (1 when it cannot be computed; 0 when
+    /// every difference is the same non-zero number).
+    pub p: f64,
+}
+
+/// The paired t test of differences `d` (computed in the given order, which the
+/// caller keeps deterministic).
+pub fn paired(d: &[f64]) -> Paired {
+    let n = d.len();
+    if n == 0 {
+        return Paired {
+            n: 0,
+            mean: 0.0,
+            ci: None,
+            p: 1.0,
+        };
+    }
+    let nf = n as f64;
+    let mean = d.iter().sum::<f64>() / nf;
+    if n < 2 {
+        return Paired {
+            n: 1,
+            mean,
+            ci: None,
+            p: 1.0,
+        };
+    }
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+    let se = (var / nf).sqrt();
+    let df = nf - 1.0;
+    let half = t_quantile(0.975, df) * se;
+    // Differences equal to rounding noise count as none (exact ties of strategies
+    // that played identically).
+    let scale = d.iter().fold(0.0_f64, |a, x| a.max(x.abs())).max(1e-300);
+    let p = if se <= 1e-12 * scale || se == 0.0 {
+        if mean.abs() <= 1e-12 * scale.max(1.0) {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        let t = (mean / se).abs();
+        (2.0 * (1.0 - t_cdf(t, df))).clamp(0.0, 1.0)
+    };
+    Paired {
+        n: n as u64,
+        mean,
+        ci: Some((mean - half, mean + half)),
+        p,
+    }
+}
+
+/// Holm's step-down adjustment of p-values (controls the family-wise error rate):
+/// sorted ascending, `p'_(i) = max_{j <= i} min(1, (m - j + 1) p_(j))`. Returned in
+/// the input order.
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+    let mut out = vec![1.0; m];
+    let mut running: f64 = 0.0;
+    for (j, &i) in order.iter().enumerate() {
+        let adj = ((m - j) as f64 * p[i]).min(1.0);
+        running = running.max(adj);
+        out[i] = running;
+    }
+    out
+}
+
+/// Quantile `q` (0..1) of sorted values by linear interpolation (type 7, as R and
+/// numpy default).
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// Competition ranks ("1224") of values sorted best first: equal values share the
+/// rank of the first of them.
+pub fn competition_ranks(sorted_best_first: &[f64]) -> Vec<u32> {
+    let mut ranks = Vec::with_capacity(sorted_best_first.len());
+    for (i, v) in sorted_best_first.iter().enumerate() {
+        if i > 0 && *v == sorted_best_first[i - 1] {
+            let r = ranks[i - 1];
+            ranks.push(r);
+        } else {
+            ranks.push(i as u32 + 1);
+        }
+    }
+    ranks
 }
 
 /// ln Gamma(x) for x > 0 (Lanczos, g = 7, n = 9; ~1e-15 relative).
@@ -440,5 +569,46 @@ mod tests {
         assert_eq!(apportion(&[1.0, 1.0, 1.0], 10), vec![4, 3, 3]);
         assert_eq!(apportion(&[0.0, 1.0], 5), vec![0, 5]);
         assert_eq!(apportion(&[0.2, 0.3, 0.5], 57).iter().sum::<usize>(), 57);
+    }
+    #[test]
+    fn paired_t_and_holm_hand_worked() {
+        // d = 1, 2, 3: mean 2, sd 1, se 1/sqrt(3), t = 3.4641, df 2: p = 0.0742.
+        let p = paired(&[1.0, 2.0, 3.0]);
+        assert_eq!(p.n, 3);
+        assert!((p.mean - 2.0).abs() < 1e-12);
+        assert!((p.p - 0.0742).abs() < 1e-3, "{p:?}");
+        let (l, h) = p.ci.unwrap();
+        assert!((h - l) / 2.0 - 4.3027 / 3f64.sqrt() < 1e-3);
+        // Identical strategies: no difference, p = 1; a constant shift: p = 0.
+        assert_eq!(paired(&[0.0, 0.0, 0.0]).p, 1.0);
+        assert_eq!(paired(&[2.0, 2.0, 2.0]).p, 0.0);
+        // Holm: p = (0.01, 0.04, 0.03) -> sorted 0.01*3, 0.03*2, 0.04*1 -> 0.03, 0.06, 0.06.
+        let h = holm(&[0.01, 0.04, 0.03]);
+        let want = [0.03, 0.06, 0.06];
+        for (a, b) in h.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{h:?}");
+        }
+        assert_eq!(holm(&[0.3, 0.2]), vec![0.4, 0.4]);
+        assert_eq!(holm(&[0.9, 0.8]), vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_quantiles_interpolate() {
+        assert_eq!(competition_ranks(&[5.0, 3.0, 3.0, 1.0]), vec![1, 2, 2, 4]);
+        assert_eq!(competition_ranks(&[-1.0, -1.0, -1.0]), vec![1, 1, 1]);
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&v, 0.5), Some(2.5));
+        assert_eq!(quantile(&v, 0.25), Some(1.75));
+        assert_eq!(quantile(&v, 1.0), Some(4.0));
+        assert_eq!(quantile(&[], 0.5), None);
+        let mut a = Exact::default();
+        let mut b = Exact::default();
+        for x in [0.1, 0.2, 0.3] {
+            a.add(x);
+        }
+        for x in [0.3, 0.1, 0.2] {
+            b.add(x);
+        }
+        assert_eq!(a, b);
     }
 }

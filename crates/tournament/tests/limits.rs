@@ -159,6 +159,7 @@ fn resume(cfg: &Config, dir: &Path) -> Result<run::RunReport, RunError> {
         shard: None,
         limit: None,
         progress: None,
+        stop: None,
     };
     run::run(cfg, &catalog, &plan, &exec, &opts)
 }

@@ -65,6 +65,7 @@ fn resume_after_truncation_skips_finished_matches() {
         shard: None,
         limit: None,
         progress: None,
+        stop: None,
     };
     let err = plenary_tournament::run::run(&cfg, &catalog, &plan, &exec, &opts).unwrap_err();
     assert!(err.to_string().contains("--resume"), "{err}");
@@ -137,14 +138,42 @@ fn every_format_is_scored() {
     let rot: Vec<_> = s
         .rankings
         .iter()
-        .filter(|r| r.format == "rotation" && r.by == "all")
+        .filter(|r| r.format == "rotation" && r.score == "focal_gain" && r.group.is_all())
         .collect();
     assert_eq!(rot.len(), 3);
-    assert!(rot.iter().all(|r| r.gain.n == 12), "{rot:?}");
+    assert!(rot.iter().all(|r| r.stat.n == 12), "{rot:?}");
+    assert!(rot[0].best && rot[0].rank == 1);
+    // Every pair of the group compared, over the 12 shared blocks.
+    let pairs: Vec<_> = s
+        .comparisons
+        .iter()
+        .filter(|p| p.format == "rotation" && p.score == "focal_gain" && p.group.is_all())
+        .collect();
+    assert_eq!(pairs.len(), 3);
+    assert!(
+        pairs.iter().all(|p| p.n == 12 && p.p_holm >= p.p),
+        "{pairs:?}"
+    );
     assert_eq!(
-        s.head_to_head.iter().filter(|h| h.design == "all").count(),
+        s.head_to_head.iter().filter(|h| h.design.is_none()).count(),
         9
     );
+    // The focal/background view: one row per strategy, pooled and per design.
+    assert_eq!(
+        s.background
+            .iter()
+            .filter(|b| b.format == "rotation" && b.design.is_none())
+            .count(),
+        3
+    );
+    // Effects on the background are deviations from the block mean: they sum to zero.
+    let effects: f64 = s
+        .background
+        .iter()
+        .filter(|b| b.format == "rotation" && b.design.is_none())
+        .map(|b| b.effect.mean.unwrap())
+        .sum();
+    assert!(effects.abs() < 1e-9, "{effects}");
     // Evolution: 2 designs x (3 generations + the next shares) x 3 strategies.
     assert_eq!(s.evolution.len(), 2 * 4 * 3);
     for g in 0..4 {
@@ -158,14 +187,70 @@ fn every_format_is_scored() {
     }
     let html = plenary_tournament::report::write_report(dir.path(), "test report").unwrap();
     let page = std::fs::read_to_string(html).unwrap();
-    let tags = plenary_tournament::report::balanced(&page).unwrap();
-    // 5 ranking charts (+1 relative rotation), the design scatter, the tension chart,
-    // 2 evolution charts.
-    assert_eq!(tags["svg"], 6 + 1 + 1 + 2, "{tags:?}");
+    let tags = plenary_tournament::charts::balanced(&page).unwrap();
+    assert!(tags["svg"] >= 10, "{tags:?}");
     assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
-    assert!(page.contains("Head to head"));
+    // The first thing after the title: which strategy wins under which design.
+    let first = page.find("<h2>").unwrap();
+    assert!(page[first..].starts_with("<h2>Which strategy wins under which design"));
+    assert!(page.find("class=\"heat\"").unwrap() < page.find("<svg").unwrap());
+    for section in [
+        "Distributions per design",
+        "Focal strategy among background seats",
+        "Evolution of strategy shares, per design",
+        "Head to head",
+    ] {
+        assert!(page.contains(section), "missing {section}");
+    }
     let text = plenary_tournament::summary::text_tables(&s);
     assert!(text.contains("rotation: strategies ranked"), "{text}");
+    assert!(text.contains("best per design"), "{text}");
+    assert!(!text.contains("PARTIAL"), "{text}");
+}
+
+/// Strategies that play identically share a rank and are not separable; a strategy
+/// that plays differently in every match is.
+#[test]
+fn ties_share_a_rank_and_are_not_separable() {
+    let text = "seed = 5\nreplications = 3\nstrategies = [\"soft\", \"soft-twin\", \"hard\"]\ndesigns = [\"csce-1975\"]\nscenarios = [\"csce-1975\"]\n[rotation]\nbackground = \"sincere\"\n";
+    let cfg = plenary_tournament::Config::parse("ties.toml", text, NAMES).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    run_into(&cfg, dir.path(), 2, false, None);
+    let s = plenary_tournament::summary::summarize(dir.path()).unwrap();
+    let rank = |name: &str| {
+        s.rankings
+            .iter()
+            .find(|r| {
+                r.format == "rotation"
+                    && r.score == "focal_gain"
+                    && r.group.is_all()
+                    && r.strategy == name
+            })
+            .unwrap()
+            .clone()
+    };
+    let (a, b) = (rank("soft"), rank("soft-twin"));
+    assert_eq!(a.stat.mean, b.stat.mean);
+    assert_eq!(a.rank, b.rank, "ties share a rank");
+    assert_eq!(a.best, b.best);
+    let pair = s
+        .comparisons
+        .iter()
+        .find(|p| {
+            p.format == "rotation"
+                && p.group.is_all()
+                && p.score == "focal_gain"
+                && [p.a.as_str(), p.b.as_str()].contains(&"soft")
+                && [p.a.as_str(), p.b.as_str()].contains(&"soft-twin")
+        })
+        .unwrap();
+    assert_eq!((pair.diff, pair.p, pair.significant), (0.0, 1.0, false));
+    let csv = std::fs::read_to_string(dir.path().join("rankings.csv")).unwrap();
+    assert!(
+        csv.starts_with(
+            "format,score,scenario,design,class,side,resident,rank,strategy,best,n,mean"
+        )
+    );
 }
 
 fn assert_same_lines(a: &[String], b: &[String]) {
@@ -213,4 +298,118 @@ fn unknown_designs_and_scenarios_name_their_config_key() {
             .contains("small.toml: `designs[2]`: unknown design `no-such-design`"),
         "{e}"
     );
+}
+
+/// Any recorded match, replayed from its record alone, gives the same record; its
+/// match page and run result render.
+#[test]
+fn replayed_matches_equal_their_records() {
+    let cfg = config();
+    let dir = tempfile::tempdir().unwrap();
+    run_into(&cfg, dir.path(), 2, false, None);
+    let lines = sorted_lines(dir.path());
+    let mut formats = std::collections::BTreeSet::new();
+    for line in &lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let format = v["format"].as_str().unwrap().to_string();
+        if !formats.insert(format) {
+            continue;
+        }
+        let id = v["match_id"].as_str().unwrap();
+        let r = plenary_tournament::replay::replay(dir.path(), id, maker()).unwrap();
+        assert!(r.differences().is_empty(), "{id}: {:?}", r.differences());
+        // Byte for byte, the line as recorded.
+        assert_eq!(serde_json::to_string(&r.replayed).unwrap(), *line);
+        let page = plenary_tournament::match_page::render(&r.run, id);
+        let tags = plenary_tournament::charts::balanced(&page).unwrap();
+        assert!(tags["svg"] >= 3, "{tags:?}");
+        assert!(page.contains("Timeline") && !page.contains("<script"));
+        // The run result embeds the same outcome as the record.
+        assert_eq!(r.run.outcome, r.recorded.outcome);
+    }
+    assert_eq!(formats.len(), 5);
+    // By index too; unknown matches are named in the error.
+    let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let r = plenary_tournament::replay::find(dir.path(), "0").unwrap();
+    assert_eq!(r.outcome.match_id, first["match_id"].as_str().unwrap());
+    let e = plenary_tournament::replay::find(dir.path(), "no/such/match").unwrap_err();
+    assert!(e.to_string().contains("no/such/match"), "{e}");
+    // A changed record is reported, field by field.
+    let mut r = plenary_tournament::replay::replay(dir.path(), "0", maker()).unwrap();
+    r.recorded.outcome.seed ^= 1;
+    assert_eq!(r.differences(), ["seed"]);
+}
+
+/// Every seed in the records fits in 53 bits (JSON and Arrow readers keep it), and
+/// records carry the schema and tool versions.
+#[test]
+fn records_carry_versions_and_53_bit_seeds() {
+    let cfg = config();
+    let dir = tempfile::tempdir().unwrap();
+    run_into(&cfg, dir.path(), 2, false, None);
+    for line in sorted_lines(dir.path()) {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(v["seed"].as_u64().unwrap() <= plenary_tournament::results::MAX_SEED);
+        assert_eq!(
+            v["schema_version"],
+            plenary_tournament::results::SCHEMA_VERSION
+        );
+        assert!(v["tool_version"].as_str().unwrap().starts_with("plenary "));
+        // Lists indexed by bloc pair are labelled; optional values are written.
+        let t = &v["tension"][0];
+        assert!(t["max"].is_number(), "{t}");
+        let pairs = v["tension_by_pair"].as_object().unwrap();
+        assert!(!pairs.is_empty(), "{pairs:?}");
+        for values in pairs.values() {
+            assert_eq!(
+                values.as_array().unwrap().len(),
+                v["tension"].as_array().unwrap().len()
+            );
+        }
+        assert!(v["states"][0].as_object().unwrap().contains_key("exited"));
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        s["schema_version"],
+        plenary_tournament::results::SCHEMA_VERSION
+    );
+}
+
+/// A stop request (Ctrl-C) lets the matches in hand finish and be written; `--resume`
+/// then completes the run with results identical to an uninterrupted one.
+#[test]
+fn a_stopped_run_resumes_to_the_same_results() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cfg = config();
+    let full = tempfile::tempdir().unwrap();
+    run_into(&cfg, full.path(), 2, false, None);
+    let part = tempfile::tempdir().unwrap();
+    let catalog = std::sync::Arc::new(plenary_tournament::Catalog::load("x", &cfg).unwrap());
+    let plan = plenary_tournament::plan::plan(&cfg, &catalog);
+    let exec = plenary_tournament::InProcess::new(catalog.clone(), maker()).with_threads(2);
+    let stop = AtomicBool::new(false);
+    let tick = |p: plenary_tournament::run::Progress| {
+        if p.done >= 5 {
+            stop.store(true, Ordering::Relaxed);
+        }
+    };
+    let opts = plenary_tournament::RunOptions {
+        out: Some(part.path().to_path_buf()),
+        resume: false,
+        shard: None,
+        limit: None,
+        progress: Some(&tick),
+        stop: Some(&stop),
+    };
+    let r = plenary_tournament::run::run(&cfg, &catalog, &plan, &exec, &opts).unwrap();
+    assert!(r.interrupted);
+    assert!(r.written >= 5 && r.written < r.planned, "{r:?}");
+    // Every match that ran was written whole.
+    assert_eq!(sorted_lines(part.path()).len() as u64, r.written);
+    let rr = run_into(&cfg, part.path(), 2, true, None);
+    assert!(!rr.interrupted);
+    assert_same_lines(&sorted_lines(part.path()), &sorted_lines(full.path()));
+    assert_eq!(summary_files(part.path()), summary_files(full.path()));
 }
