@@ -1,6 +1,7 @@
-//! `plenary tournament`, `plenary merge`, `plenary report` and
-//! `plenary experiment designs`: tournaments of delegation strategies across designs
-//! (see the `plenary-tournament` crate for formats, seeds and statistics).
+//! `plenary tournament`, `plenary merge`, `plenary report` and `plenary experiment`
+//! (`designs`, `history`): tournaments of delegation strategies across designs and the
+//! historical check of a scenario's baseline (see the `plenary-tournament` crate for
+//! formats, seeds and statistics).
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -95,6 +96,39 @@ pub enum Experiment {
         after_help = "Examples:\n  plenary experiment designs\n  plenary experiment designs --replications 60 --seed 7 --out designs-out"
     )]
     Designs(DesignsExperimentArgs),
+    /// Run a scenario's baseline (default design, default strategy mix) over many seeds
+    /// and score each agenda item against a sourced table of what really happened.
+    #[command(
+        after_help = "Tables: the embedded one of the scenario (osce-2021: the year 2021; csce-1975: the Helsinki Final Act), or --table FILE.\n\nExamples:\n  plenary experiment history\n  plenary experiment history --seeds 20 --json history.json\n  plenary experiment history --scenario csce-1975 --seeds 10"
+    )]
+    History(HistoryExperimentArgs),
+}
+
+/// Flags of `plenary experiment history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryExperimentArgs {
+    /// Scenario: a preset id or a scenario file (its default design is used).
+    #[arg(long, default_value = "osce-2021")]
+    pub scenario: String,
+    /// History table (TOML). Default: the embedded table of the scenario preset.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+    /// Number of seeds (matches) to run.
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u32,
+    /// Master seed the match seeds derive from.
+    #[arg(long, default_value_t = crate::common::DEFAULT_SEED, env = "PLENARY_SEED")]
+    pub seed: u64,
+    /// Strategy assignment (`default=NAME,BLOC=NAME,STATE=NAME`). Default: the
+    /// scenario's own default mix.
+    #[arg(long)]
+    pub strategies: Option<String>,
+    /// Also write the scores (with `hit_rate` and per-item rates) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// Flags of `plenary experiment designs`.
@@ -476,6 +510,7 @@ pub fn designs_experiment_config(args: &DesignsExperimentArgs) -> Result<Config>
 /// `plenary experiment ...`.
 pub fn experiment(which: &Experiment) -> Result<ExitCode> {
     match which {
+        Experiment::History(args) => history_experiment(args),
         Experiment::Designs(args) => {
             let cfg = designs_experiment_config(args)?;
             let p = prepare("experiment designs", cfg)?;
@@ -509,6 +544,100 @@ pub fn experiment(which: &Experiment) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The strategy assignment a scenario is played with when none is given: its own
+/// default mix, else the built-in mix when the scenario has its blocs, else dissociators.
+fn scenario_mix(sc: &plenary_core::Scenario) -> String {
+    if sc.bloc("west").is_some() && sc.bloc("csto").is_some() {
+        plenary_strategies::DEFAULT_MIX.to_string()
+    } else {
+        "default=dissociator".to_string()
+    }
+}
+
+/// `plenary experiment history`.
+fn history_experiment(args: &HistoryExperimentArgs) -> Result<ExitCode> {
+    use plenary_core::assignment::Assignment;
+    use plenary_tournament::history::{self, HistoryTable};
+    if args.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let sc = plenary_scenarios::load_scenario(&args.scenario)
+        .with_context(|| format!("loading scenario `{}`", args.scenario))?;
+    let design_spec = sc
+        .default_design
+        .clone()
+        .unwrap_or_else(|| "osce-2021".to_string());
+    let design = plenary_scenarios::load_design(&design_spec)
+        .with_context(|| format!("loading design `{design_spec}`"))?;
+    design
+        .validate_for(&design_spec, &sc)
+        .with_context(|| format!("design `{design_spec}` does not fit scenario `{}`", sc.id))?;
+    let (origin, text) = match &args.table {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        ),
+        None => match plenary_scenarios::history(&sc.id) {
+            Some(t) => (format!("embedded:history/{}", sc.id), t.to_string()),
+            None => bail!(
+                "scenario `{}` has no embedded history table (tables: {}); give one with --table FILE",
+                sc.id,
+                plenary_scenarios::HISTORY
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    };
+    let table = HistoryTable::parse(&origin, &text)?;
+    table.validate_for(&origin, &sc, &design)?;
+    let mix = args.strategies.clone().unwrap_or_else(|| scenario_mix(&sc));
+    let strategies = Assignment::parse(&mix)
+        .and_then(|a| a.resolve(&sc, "dissociator"))
+        .context("--strategies")?;
+    let mut names: Vec<&str> = strategies.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    plenary_strategies::check(&names).context("--strategies")?;
+    let seeds = history::seeds(args.seed, &sc.id, args.seeds);
+    eprintln!(
+        "history experiment: {} under {} with `{}`, {} seeds from master seed {}",
+        sc.id,
+        design.design.id,
+        mix,
+        seeds.len(),
+        args.seed
+    );
+    let started = Instant::now();
+    let sc = Arc::new(sc);
+    let design = Arc::new(design);
+    let results = history::run(
+        Arc::clone(&sc),
+        Arc::clone(&design),
+        &strategies,
+        &seeds,
+        maker(),
+        args.threads,
+    )?;
+    eprintln!(
+        "ran {} matches in {:.1} s",
+        results.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let report = history::score(
+        &table, &origin, &sc, &design, &mix, args.seed, &seeds, &results,
+    );
+    print!("{}", history::text(&report));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("writing results to {}", path.display()))?;
+        eprintln!("results written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The comparison table of the design experiment, with a reading guide.

@@ -41,6 +41,19 @@ pub const DESIGNS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Embedded history tables as `(scenario id, TOML text)`, sorted by id: what the real
+/// organisation did on each agenda item in the period the scenario stands for, with a
+/// source per line (scored by `plenary experiment history`).
+pub const HISTORY: &[(&str, &str)] = &[
+    ("csce-1975", include_str!("../data/history/csce-1975.toml")),
+    ("osce-2021", include_str!("../data/history/osce-2021.toml")),
+];
+
+/// The embedded history table of scenario `id`, if there is one.
+pub fn history(id: &str) -> Option<&'static str> {
+    find(HISTORY, id)
+}
+
 /// Why a scenario or design could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

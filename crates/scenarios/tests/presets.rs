@@ -107,7 +107,7 @@ fn osce_2021_has_the_57_participating_states() {
     assert_eq!(tagged(&s, "EU"), 27);
     assert_eq!(tagged(&s, "CSTO"), 6);
     let blocs: Vec<&str> = s.blocs.iter().map(|b| b.id.as_str()).collect();
-    assert_eq!(blocs, ["west", "csto", "non-aligned"]);
+    assert_eq!(blocs, ["west", "csto", "aspirants", "non-aligned"]);
     assert_eq!(
         bloc_members(&s, "csto"),
         ids(&["ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"])
@@ -119,11 +119,12 @@ fn osce_2021_has_the_57_participating_states() {
         assert_eq!(west.contains(&st.id), nato_or_eu, "{}", st.id);
     }
     assert_eq!(west.len(), 36);
-    for id in [
-        "UKR", "GEO", "MDA", "SRB", "CHE", "AZE", "TKM", "UZB", "MNG", "VAT",
-    ] {
+    // The Associated Trio of the Kyiv memorandum of 17 May 2021.
+    assert_eq!(bloc_members(&s, "aspirants"), ids(&["GEO", "MDA", "UKR"]));
+    for id in ["SRB", "CHE", "AZE", "TKM", "UZB", "MNG", "VAT"] {
         assert!(bloc_members(&s, "non-aligned").contains(id), "{id}");
     }
+    assert_eq!(bloc_members(&s, "non-aligned").len(), 12);
 }
 
 #[test]
@@ -162,9 +163,16 @@ fn osce_2021_agenda_spans_the_dimensions_and_kinds() {
         .collect();
     assert_eq!(violation.len(), 1);
     assert_eq!(violation[0].accused, s.seat("RUS"));
-    assert_eq!(s.tension.len(), 3);
+    assert_eq!(s.tension.len(), 6);
+    // Highest tension: Russia's bloc against the West and against the States whose
+    // territory Russian or Russian-backed forces held.
     let west_csto = s.tension[&(0, 1)];
-    assert!(s.tension.values().all(|&t| t <= west_csto));
+    let csto_aspirants = s.tension[&(1, 2)];
+    assert!(
+        s.tension
+            .values()
+            .all(|&t| t <= west_csto.max(csto_aspirants))
+    );
     assert!(s.legitimacy[1] < s.legitimacy[0]);
 }
 

@@ -8,7 +8,9 @@
 //! [`run::run`] appends one JSON record per finished match to `DIR/matches.jsonl`,
 //! resumable and shardable; [`summary`] streams that file into rankings, design
 //! metrics, head-to-head and evolution tables with 95% t intervals; [`report`] renders
-//! one offline HTML file with inline SVG charts.
+//! one offline HTML file with inline SVG charts. [`history`] scores a scenario's baseline
+//! against a sourced table of what the real organisation did (`plenary experiment
+//! history`).
 //!
 //! Every match seed is `plenary_core::rng::derive(master, key)` where the key names the
 //! format, design, scenario and replication (plus the seat class in `rotation`, the
@@ -19,6 +21,7 @@
 
 pub mod config;
 pub mod exec;
+pub mod history;
 pub mod output;
 pub mod plan;
 pub mod report;
