@@ -25,6 +25,7 @@ pub mod history;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod robustness;
 pub mod run;
 pub mod stats;
 pub mod summary;
