@@ -32,12 +32,14 @@ impl Strategy for Sincere {
                 position: f64::NAN,
                 salience: p.salience,
                 link: None,
+                ..Default::default()
             };
         }
         PositionAnswer {
             position: p.ideal,
             salience: p.salience,
             link: None,
+            ..Default::default()
         }
     }
     fn vote(&mut self, ctx: &RoundContext, _: &SeatView) -> Vote {

@@ -387,7 +387,7 @@ fn describe(e: &v1::SessionEvent) -> Option<String> {
                     .trim_start_matches("DECISION_")
                     .to_lowercase()
                     .replace('_', " "),
-                o.outcome,
+                o.outcome.unwrap_or(f64::NAN),
                 o.rounds
             )
         }

@@ -15,7 +15,14 @@ fn decision_label(d: Decision) -> &'static str {
         Decision::Reverted => "blocked",
         Decision::OutOfScope => "out of scope",
         Decision::PackageFailed => "package failed",
+        Decision::Suspended => "suspended (crisis)",
+        Decision::Settled => "settled earlier",
     }
+}
+
+/// A value on the scale, or `-` where there is none (an item without a policy).
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |x| format!("{x:.1}"))
 }
 
 /// Renders the report. `brief` leaves out the per-item tables.
@@ -86,13 +93,13 @@ pub fn text(p: &Prepared, r: &MatchResult, brief: bool) -> String {
                 }
                 let _ = writeln!(
                     o,
-                    "  {:<28} {:<14} {:<17} {:>3} {:>6.1} {:>7.1} {:>6.1} {:>6.1}  {:>11}  {}",
+                    "  {:<28} {:<14} {:<17} {:>3} {:>6} {:>7} {:>6.1} {:>6.1}  {:>11}  {}",
                     truncate(&it.id, 28),
                     truncate(it.dimension.as_str(), 14),
                     decision_label(it.decision),
                     it.rounds,
-                    it.status_quo,
-                    it.outcome,
+                    opt(it.status_quo),
+                    opt(it.outcome),
                     it.compromise_ref,
                     it.nash_ref,
                     format!("{}/{}/{}/{}", it.yes, it.no, it.abstain, it.absent),

@@ -730,7 +730,7 @@ impl Run {
                     state: state.clone(),
                     outcome: Some(v1::ItemOutcome {
                         decision: v1::Decision::Adopted as i32,
-                        outcome: 50.0,
+                        outcome: Some(50.0),
                         objections_by_bloc: vec![0; script::BLOCS.len()],
                         ..Default::default()
                     }),

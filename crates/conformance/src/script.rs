@@ -110,10 +110,12 @@ fn item(
         title: format!("Conformance item {id}"),
         dimension: dimension as i32,
         kind: kind as i32,
-        status_quo,
-        reversion: status_quo,
+        status_quo: Some(status_quo),
+        reversion: None,
         in_scope,
         binding: in_scope,
+        recurring: true,
+        ..Default::default()
     }
 }
 
@@ -128,6 +130,9 @@ pub(crate) fn rules(states: usize) -> v1::PublicRules {
         naming_shaming: true,
         exit_allowed: true,
         states: u32::try_from(states).unwrap_or(u32::MAX),
+        crisis_threshold: 0.85,
+        forfeit: 1.0,
+        ..Default::default()
     }
 }
 
@@ -188,6 +193,9 @@ pub(crate) fn brief(match_id: &str, seat: usize, state: &str, states: usize) -> 
             })
             .collect(),
         rules: Some(rules(states)),
+        bargaining_power: capability,
+        voting_weight: capability,
+        ..Default::default()
     }
 }
 
@@ -226,6 +234,7 @@ fn ctx(
         proposal,
         blocs: signals,
         last_objections,
+        ..Default::default()
     }
 }
 
@@ -250,6 +259,9 @@ pub(crate) fn steps() -> Vec<Step> {
         legitimacy: if session == 0 { 0.6 } else { 0.3 },
         tension: 0.2 + 0.3 * f64::from(session),
         shamed: session,
+        red_line_scale: 1.0,
+        security_salience: 1.0,
+        ..Default::default()
     };
     for s in 0..SESSIONS {
         let items = if s == 0 { ITEMS } else { ITEMS - 1 };
@@ -293,7 +305,7 @@ pub(crate) fn steps() -> Vec<Step> {
                 session: s,
                 item: i,
                 decision: d as i32,
-                outcome,
+                outcome: Some(outcome),
                 binding: i != 3,
                 rounds: 2,
                 objections_by_bloc: if d == v1::Decision::Reverted {
@@ -302,7 +314,8 @@ pub(crate) fn steps() -> Vec<Step> {
                     vec![0, 0, 0]
                 },
                 shamed: Vec::new(),
-                in_force: outcome,
+                in_force: Some(outcome),
+                ..Default::default()
             }));
         }
         let package = ctx(
@@ -337,6 +350,7 @@ pub(crate) fn steps() -> Vec<Step> {
                         value: 0.2,
                     },
                 ],
+                ..Default::default()
             },
             view(s),
         ));
@@ -359,6 +373,9 @@ pub(crate) fn position_question() -> (v1::RoundContext, v1::SeatView) {
             legitimacy: 0.7,
             tension: 0.1,
             shamed: 0,
+            red_line_scale: 1.0,
+            security_salience: 1.0,
+            ..Default::default()
         },
     )
 }
@@ -378,6 +395,9 @@ pub(crate) fn decision_question() -> (v1::RoundContext, v1::SeatView) {
             legitimacy: 0.7,
             tension: 0.1,
             shamed: 0,
+            red_line_scale: 1.0,
+            security_salience: 1.0,
+            ..Default::default()
         },
     )
 }

@@ -1,7 +1,10 @@
 //! Institutional designs as data: which dimensions are in scope, which body decides
 //! which items under which rule, how the chair mediates, whether issue linkage and
 //! naming and shaming are allowed, what happens on deadlock, and the parameters of the
-//! legitimacy and tension dynamics. The four presets differ only in these values.
+//! legitimacy and tension dynamics, the steps-to-war events, the crisis threshold, the
+//! feedback delegations see, the Secretary General's powers and the cost of faults. The
+//! four presets differ only in these values. `crates/core/MODEL.md` explains each
+//! mechanism and the passage of Dembinski & Spanger (2021) it comes from.
 
 use crate::files::{FileErrors, Problems, parse_toml};
 use crate::model::{Dimension, ItemKind};
@@ -24,6 +27,153 @@ pub struct Design {
     /// Parameters of the legitimacy and tension dynamics.
     #[serde(default)]
     pub dynamics: Dynamics,
+    /// Powers of a Secretary General, which apply only while one is in office.
+    #[serde(default)]
+    pub secretary_general: Option<SecretaryGeneral>,
+    /// Steps-to-war events (power demonstrations, alliance building, armament,
+    /// incidents).
+    #[serde(default)]
+    pub events: Events,
+    /// What happens when a bloc pair's tension crosses the crisis threshold.
+    #[serde(default)]
+    pub crisis: Crisis,
+    /// How tension and legitimacy reach the delegations' private views.
+    #[serde(default)]
+    pub feedback: Feedback,
+    /// What violations and suspensions cost.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// `[secretary_general]` table: the powers the design gives a Secretary General. They
+/// apply only while the institution named here has a head in office (its appointment
+/// item decides); otherwise the chairmanship's `procedure.agenda_order` and
+/// `procedure.mediation` apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretaryGeneral {
+    /// Scenario institution whose head is the Secretary General (e.g. `sg`). A scenario
+    /// without it has no Secretary General.
+    pub institution: String,
+    /// Agenda power: the order the Secretary General takes the agenda in.
+    #[serde(default = "default_sg_order")]
+    pub agenda_order: AgendaOrder,
+    /// Mediation power: the method the Secretary General proposes by (default: the
+    /// procedure's).
+    #[serde(default)]
+    pub mediation: Option<Mediation>,
+}
+
+fn default_sg_order() -> AgendaOrder {
+    AgendaOrder::ConsensualFirst
+}
+
+/// `[events]` table: steps to war (Levy's "paths to war", cited by the paper). Before
+/// each item, for each bloc pair, an event happens with probability
+/// `rate + tension_rate * tension` (drawn from the pair's own seeded stream, so results
+/// stay deterministic), of one of four kinds chosen uniformly; it raises the pair's
+/// tension by the kind's amount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Events {
+    /// Base probability per bloc pair and item.
+    pub rate: f64,
+    /// Added probability per unit of the pair's tension.
+    pub tension_rate: f64,
+    /// Tension added by a power demonstration (military exercise).
+    pub exercise: f64,
+    /// Tension added by alliance building (enlargement).
+    pub alliance: f64,
+    /// Tension added by armament.
+    pub armament: f64,
+    /// Tension added by an incident (air, sea, border).
+    pub incident: f64,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events {
+            rate: 0.01,
+            tension_rate: 0.06,
+            exercise: 0.03,
+            alliance: 0.05,
+            armament: 0.03,
+            incident: 0.04,
+        }
+    }
+}
+
+/// `[crisis]` table: consequences of a bloc pair's tension at or above `threshold`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Crisis {
+    /// Tension at which a bloc pair is in crisis (above 1 = never).
+    pub threshold: f64,
+    /// Members of a bloc in crisis whose legitimacy is below this walk out of an item
+    /// (not asked, counted as absent by the design's absence rule).
+    pub walkout_below: f64,
+    /// Tension a walk-out adds (times the State's share of its bloc's power).
+    pub tension_walkout: f64,
+    /// Item kinds whose co-operation is suspended while any bloc pair is in crisis (the
+    /// item is not negotiated; its deadlock fallback applies).
+    pub suspends: Vec<ItemKind>,
+}
+
+impl Default for Crisis {
+    fn default() -> Self {
+        Crisis {
+            threshold: 0.85,
+            walkout_below: 0.3,
+            tension_walkout: 0.03,
+            suspends: Vec::new(),
+        }
+    }
+}
+
+/// `[feedback]` table: how tension and legitimacy reach each delegation's private view
+/// ([`crate::strategy::SeatView`]); the built-in strategies read them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Feedback {
+    /// Share by which red lines shrink at tension 1 (securitization).
+    pub red_line_tension: f64,
+    /// Share by which red lines shrink at legitimacy 0 (alienation).
+    pub red_line_legitimacy: f64,
+    /// Share by which politico-military salience grows at tension 1.
+    pub security_salience: f64,
+}
+
+impl Default for Feedback {
+    fn default() -> Self {
+        Feedback {
+            red_line_tension: 0.3,
+            red_line_legitimacy: 0.3,
+            security_salience: 0.5,
+        }
+    }
+}
+
+/// `[faults]` table: what a delegation's violations (timeouts, invalid answers,
+/// unreachable) cost. A violation leaves the seat absent from that question (and, past
+/// the strike limit, suspended for the rest of the session); absence could change
+/// outcomes in the State's favour, so the State's ranking score (`score = gain -
+/// forfeit`) loses, from its first violation on, `forfeit` times the stake still open:
+/// the sum over the item-sessions not yet booked of the State's utility range on the
+/// item (salience x the largest distance from its ideal on the scale), plus the
+/// largest shaming costs still possible. With `forfeit = 1` a fault can never pay: the
+/// trajectory is the same as when answering up to the first violation, and nothing
+/// after it can change the State's gain by more than that stake.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Share of the open stake forfeited at the first violation (1 = faults never pay).
+    pub forfeit: f64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults { forfeit: 1.0 }
+    }
 }
 
 /// `[design]` table.
@@ -125,6 +275,25 @@ pub struct Procedure {
     /// rest of the session.
     #[serde(default = "default_strike_limit")]
     pub strike_limit: u32,
+    /// The chair may put the items of a scenario group (`[[groups]]`) to one package
+    /// vote when some of them fail on their own (logrolling, as with the four heads of
+    /// institutions in December 2020). Linkage `none` forbids packages; with
+    /// `same-dimension` a group is split by dimension.
+    #[serde(default = "default_true")]
+    pub group_packages: bool,
+    /// The scenario institutions this design keeps (default: all of them). A dropped
+    /// institution never has a head and never reports, and its head item is out of
+    /// scope (Path 2 abandons the semi-autonomous bodies).
+    #[serde(default)]
+    pub institutions: Option<Vec<String>>,
+    /// States needed to invoke the Moscow Mechanism against a State (0 = not
+    /// available). Delegations invoke it in their positions on human-dimension items.
+    #[serde(default)]
+    pub moscow_mechanism: u32,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_absence() -> Absence {
@@ -210,8 +379,12 @@ pub struct Body {
     pub members: Membership,
     /// Decision rule.
     pub rule: Rule,
-    /// Whether its decisions bind.
+    /// Whether its decisions bind (politically, as OSCE commitments do).
     pub binding: bool,
+    /// Whether its binding decisions are international law (Path 1's principles of
+    /// coexistence), with `dynamics.legal_compliance` instead of the political one.
+    #[serde(default)]
+    pub legally_binding: bool,
     /// Items it decides.
     #[serde(default = "any_scope")]
     pub scope: BodyScope,
@@ -246,7 +419,8 @@ pub struct KindRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Dynamics {
-    /// Legitimacy lost by a State outvoted on a binding decision (x salience).
+    /// Legitimacy lost by a State outvoted on a politically binding decision (x
+    /// salience), or absent from it after a walk-out.
     pub outvoted: f64,
     /// Legitimacy lost when an item's outcome leaves a State worse off than the status
     /// quo it started from (x salience, full effect at a loss of 25 scale points).
@@ -255,9 +429,12 @@ pub struct Dynamics {
     pub gain: f64,
     /// Legitimacy lost by a State named and shamed.
     pub shamed: f64,
-    /// Utility cost of being named and shamed (in salience-weighted scale points).
+    /// Utility cost of being named and shamed (scale points times the State's mean
+    /// salience on the report's dimension).
     pub shaming_cost: f64,
-    /// Distance below which a blocking State on a human-dimension item is shamed.
+    /// A State is in breach of a dimension's commitments when the policy in force on one
+    /// of its items lies at least this far above the State's own ideal; institutions
+    /// report on States in breach.
     pub shaming_gap: f64,
     /// Tension added between two blocs when one links across dimensions.
     pub tension_linkage: f64,
@@ -267,7 +444,8 @@ pub struct Dynamics {
     pub tension_shaming: f64,
     /// Tension added by an exit.
     pub tension_exit: f64,
-    /// Tension removed by an agreement both blocs supported.
+    /// Tension removed between two blocs by an agreement in an area of common interest
+    /// (both blocs gain from it on average).
     pub tension_agreement: f64,
     /// Share of a non-binding decision's change that is implemented.
     pub nonbinding_compliance: f64,
@@ -277,6 +455,16 @@ pub struct Dynamics {
     /// monitoring mission of the willing still acts on the territory of those who
     /// declined).
     pub ad_hoc_spillover: f64,
+    /// Share of a politically binding decision's change that is implemented at tension
+    /// 0 ("implementation is lacking").
+    pub political_compliance: f64,
+    /// Compliance with political commitments lost per unit of the highest bloc-pair
+    /// tension (commitments erode as polarization grows).
+    pub compliance_tension: f64,
+    /// Share of a legally binding decision's change that is implemented.
+    pub legal_compliance: f64,
+    /// Legitimacy lost by a State outvoted on a legally binding decision (x salience).
+    pub outvoted_legal: f64,
 }
 
 impl Default for Dynamics {
@@ -296,6 +484,10 @@ impl Default for Dynamics {
             nonbinding_compliance: 0.5,
             withholding: 1.0,
             ad_hoc_spillover: 0.5,
+            political_compliance: 0.9,
+            compliance_tension: 0.2,
+            legal_compliance: 1.0,
+            outvoted_legal: 0.15,
         }
     }
 }
@@ -395,8 +587,56 @@ impl Design {
             ("nonbinding_compliance", dy.nonbinding_compliance, 1.0),
             ("withholding", dy.withholding, 1.0),
             ("ad_hoc_spillover", dy.ad_hoc_spillover, 1.0),
+            ("political_compliance", dy.political_compliance, 1.0),
+            ("compliance_tension", dy.compliance_tension, 1.0),
+            ("legal_compliance", dy.legal_compliance, 1.0),
+            ("outvoted_legal", dy.outvoted_legal, 1.0),
         ] {
             p.range(format!("dynamics.{key}"), v, 0.0, hi);
+        }
+        let ev = &self.events;
+        for (key, v) in [
+            ("rate", ev.rate),
+            ("tension_rate", ev.tension_rate),
+            ("exercise", ev.exercise),
+            ("alliance", ev.alliance),
+            ("armament", ev.armament),
+            ("incident", ev.incident),
+        ] {
+            p.range(format!("events.{key}"), v, 0.0, 1.0);
+        }
+        let cr = &self.crisis;
+        p.range("crisis.threshold", cr.threshold, 0.0, 2.0);
+        p.range("crisis.walkout_below", cr.walkout_below, 0.0, 1.0);
+        p.range("crisis.tension_walkout", cr.tension_walkout, 0.0, 1.0);
+        let fb = &self.feedback;
+        p.range("feedback.red_line_tension", fb.red_line_tension, 0.0, 0.9);
+        p.range(
+            "feedback.red_line_legitimacy",
+            fb.red_line_legitimacy,
+            0.0,
+            0.9,
+        );
+        p.range("feedback.security_salience", fb.security_salience, 0.0, 2.0);
+        p.range("faults.forfeit", self.faults.forfeit, 0.0, 10.0);
+        if let Some(list) = &pr.institutions {
+            let mut seen = std::collections::BTreeSet::new();
+            for (j, id) in list.iter().enumerate() {
+                if !seen.insert(id) {
+                    p.push(
+                        format!("procedure.institutions[{j}]"),
+                        format!("`{id}` is listed twice"),
+                    );
+                }
+            }
+        }
+        for (i, b) in self.bodies.iter().enumerate() {
+            if b.legally_binding && !b.binding {
+                p.push(
+                    format!("bodies[{i}].legally_binding"),
+                    "a legally binding body must also have `binding = true`",
+                );
+            }
         }
         p.finish()
     }
@@ -425,7 +665,76 @@ impl Design {
                 );
             }
         }
+        if let Some(list) = &self.procedure.institutions {
+            for (j, id) in list.iter().enumerate() {
+                if scenario.institution(id).is_none() {
+                    p.push(
+                        format!("procedure.institutions[{j}]"),
+                        format!(
+                            "institution `{id}` is not in scenario `{}` (known: {})",
+                            scenario.id,
+                            known_institutions(scenario)
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(sg) = &self.secretary_general
+            && scenario.institution(&sg.institution).is_none()
+            && !scenario.institutions.is_empty()
+        {
+            p.push(
+                "secretary_general.institution",
+                format!(
+                    "institution `{}` is not in scenario `{}` (known: {})",
+                    sg.institution,
+                    scenario.id,
+                    known_institutions(scenario)
+                ),
+            );
+        }
+        let needs_sq = |m: Mediation| matches!(m, Mediation::Nash | Mediation::MaxSupport);
+        let sg_mediation = self.secretary_general.as_ref().and_then(|s| s.mediation);
+        for (i, it) in scenario.agenda.iter().enumerate() {
+            if it.status_quo.is_some() || self.body_for(it.dimension, it.kind).is_none() {
+                continue;
+            }
+            for m in [Some(self.procedure.mediation), sg_mediation]
+                .into_iter()
+                .flatten()
+            {
+                if needs_sq(m) {
+                    p.push(
+                        "procedure.mediation",
+                        format!(
+                            "item `{}` (agenda[{i}]) of scenario `{}` has no status quo, but mediation `{}` needs one as the disagreement point",
+                            it.id,
+                            scenario.id,
+                            mediation_name(m)
+                        ),
+                    );
+                }
+            }
+            if it.kind == ItemKind::UnifiedBudget && self.procedure.provisional_budget {
+                p.push(
+                    "procedure.provisional_budget",
+                    format!(
+                        "item `{}` (agenda[{i}]) of scenario `{}` has no status quo to run provisional allotments of",
+                        it.id, scenario.id
+                    ),
+                );
+            }
+        }
         p.finish()
+    }
+
+    /// Whether the design keeps scenario institution `id` (all are kept unless
+    /// `procedure.institutions` lists the ones kept).
+    pub fn keeps_institution(&self, id: &str) -> bool {
+        self.procedure
+            .institutions
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|k| k == id))
     }
 
     /// The body that decides an item, if any (None = out of scope).
@@ -446,6 +755,26 @@ impl Design {
             .find(|k| k.kind == kind)
             .map(|k| &k.rule)
             .unwrap_or(&self.bodies[body].rule)
+    }
+}
+
+fn known_institutions(sc: &Scenario) -> String {
+    if sc.institutions.is_empty() {
+        return "none".into();
+    }
+    sc.institutions
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The kebab-case name of a mediation method.
+pub fn mediation_name(m: Mediation) -> &'static str {
+    match m {
+        Mediation::Compromise => "compromise",
+        Mediation::Nash => "nash",
+        Mediation::MaxSupport => "max-support",
     }
 }
 

@@ -7,6 +7,7 @@
 //! local [`Strategy`] values, and the chair service answers over gRPC with the same
 //! machine, so both paths give identical results.
 
+pub mod answers;
 pub mod assignment;
 pub mod design;
 pub mod files;
@@ -16,7 +17,7 @@ pub mod scenario;
 
 pub use design::Design;
 pub use files::{FileError, FileErrors};
-pub use model::{Dimension, Item, ItemKind, Preference, Preferences, State};
+pub use model::{Dimension, Group, Institution, Item, ItemKind, Preference, Preferences, State};
 pub use scenario::Scenario;
 
 pub mod engine;
@@ -25,28 +26,106 @@ pub mod metrics;
 pub mod rules;
 pub mod strategy;
 
-pub use engine::{Answers, Match, MatchSetup, Question};
+pub use engine::{Answers, Match, MatchSetup, Question, max_questions};
 pub use metrics::MatchResult;
 pub use strategy::{Strategy, StrategyFactory};
+
+/// One seat's answers in an in-process run, each a [`strategy::Reply`], so that a run
+/// can inject faults (timeouts, invalid answers) exactly as a remote delegation could
+/// produce them. [`Honest`] wraps a [`Strategy`] and always answers.
+pub trait Answerer: Send {
+    /// Acknowledges the opening of the match.
+    fn open(&mut self) -> strategy::Reply<()> {
+        Ok(())
+    }
+    /// Answers a positions question.
+    fn position(
+        &mut self,
+        ctx: &strategy::RoundContext,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::PositionAnswer>;
+    /// Answers a vote question.
+    fn vote(
+        &mut self,
+        ctx: &strategy::RoundContext,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::Vote>;
+    /// Acknowledges an outcome notice.
+    fn outcome(&mut self, outcome: &strategy::ItemOutcome) -> strategy::Reply<()>;
+    /// Answers the session-end question.
+    fn session_end(
+        &mut self,
+        summary: &strategy::SessionSummary,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::Stance>;
+}
+
+/// A strategy that always answers (the in-process path of [`run_in_process`]).
+pub struct Honest(pub Box<dyn Strategy>);
+
+impl Answerer for Honest {
+    fn position(
+        &mut self,
+        ctx: &strategy::RoundContext,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::PositionAnswer> {
+        Ok(self.0.position(ctx, me))
+    }
+    fn vote(
+        &mut self,
+        ctx: &strategy::RoundContext,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::Vote> {
+        Ok(self.0.vote(ctx, me))
+    }
+    fn outcome(&mut self, outcome: &strategy::ItemOutcome) -> strategy::Reply<()> {
+        self.0.outcome(outcome);
+        Ok(())
+    }
+    fn session_end(
+        &mut self,
+        summary: &strategy::SessionSummary,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::Stance> {
+        Ok(self.0.session_end(summary, me))
+    }
+}
 
 /// Runs a match to its end with local strategies, one per seat in State id order,
 /// created from each seat's brief. This is the in-process path; the chair service runs
 /// the very same [`Match`] over gRPC.
 pub fn run_in_process(
-    mut m: Match,
+    m: Match,
     make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<dyn Strategy>,
 ) -> MatchResult {
+    run_with(m, &mut |b| Box::new(Honest(make(b))))
+}
+
+/// Runs a match to its end in-process with an [`Answerer`] per seat, whose replies may
+/// be faults: the engine records them as violations exactly as it does for remote
+/// delegations.
+pub fn run_with(
+    mut m: Match,
+    make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<dyn Answerer>,
+) -> MatchResult {
     let n = m.scenario().states.len();
-    let mut seats: Vec<Option<Box<dyn Strategy>>> = (0..n).map(|_| None).collect();
+    let mut seats: Vec<Option<Box<dyn Answerer>>> = (0..n).map(|_| None).collect();
     loop {
         let answers = match m.question() {
             Question::Done => break,
             Question::Open { seats: asked } => {
                 let asked = asked.to_vec();
-                for s in asked.iter().copied() {
-                    seats[s] = Some(make(&m.brief(s)));
-                }
-                Answers::Acks(asked.iter().map(|_| Ok(())).collect())
+                Answers::Acks(
+                    asked
+                        .iter()
+                        .map(|&s| {
+                            let mut a = make(&m.brief(s));
+                            let r = a.open();
+                            seats[s] = Some(a);
+                            r
+                        })
+                        .collect(),
+                )
             }
             Question::Positions {
                 ctx,
@@ -55,7 +134,7 @@ pub fn run_in_process(
             } => Answers::Positions(
                 asked
                     .iter()
-                    .map(|&s| Ok(seat(&mut seats, s).position(ctx, &views[s])))
+                    .map(|&s| seat(&mut seats, s).position(ctx, &views[s]))
                     .collect(),
             ),
             Question::Votes {
@@ -65,7 +144,7 @@ pub fn run_in_process(
             } => Answers::Votes(
                 asked
                     .iter()
-                    .map(|&s| Ok(seat(&mut seats, s).vote(ctx, &views[s])))
+                    .map(|&s| seat(&mut seats, s).vote(ctx, &views[s]))
                     .collect(),
             ),
             Question::Outcome {
@@ -74,10 +153,7 @@ pub fn run_in_process(
             } => Answers::Acks(
                 asked
                     .iter()
-                    .map(|&s| {
-                        seat(&mut seats, s).outcome(outcome);
-                        Ok(())
-                    })
+                    .map(|&s| seat(&mut seats, s).outcome(outcome))
                     .collect(),
             ),
             Question::SessionEnd {
@@ -87,7 +163,7 @@ pub fn run_in_process(
             } => Answers::Stances(
                 asked
                     .iter()
-                    .map(|&s| Ok(seat(&mut seats, s).session_end(&summaries[s], &views[s])))
+                    .map(|&s| seat(&mut seats, s).session_end(&summaries[s], &views[s]))
                     .collect(),
             ),
         };
@@ -97,7 +173,7 @@ pub fn run_in_process(
     m.into_results()
 }
 
-fn seat(seats: &mut [Option<Box<dyn Strategy>>], s: usize) -> &mut dyn Strategy {
+fn seat(seats: &mut [Option<Box<dyn Answerer>>], s: usize) -> &mut dyn Answerer {
     seats[s]
         .as_deref_mut()
         .expect("every seat is opened before it is asked")

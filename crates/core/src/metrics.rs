@@ -5,7 +5,7 @@
 
 use crate::model::{Dimension, ItemKind};
 use crate::scenario::Scenario;
-use crate::strategy::{Decision, Fault};
+use crate::strategy::{Decision, EventKind, Fault, Phase};
 use serde::{Deserialize, Serialize};
 
 /// One item in one session.
@@ -29,12 +29,16 @@ pub struct ItemResult {
     pub decided: bool,
     /// Decided and binding.
     pub binding: bool,
+    /// Decided and binding as international law.
+    pub legally_binding: bool,
     /// Rounds used.
     pub rounds: u32,
-    /// Status quo at the start of the item.
-    pub status_quo: f64,
-    /// Outcome (policy adopted or fallen back to).
-    pub outcome: f64,
+    /// Policy in force at the start of the item (`None`: no policy yet).
+    pub status_quo: Option<f64>,
+    /// Outcome (policy adopted or fallen back to; `None`: no policy).
+    pub outcome: Option<f64>,
+    /// Policy in force after the item (partial compliance, ad hoc arrangements).
+    pub in_force: Option<f64>,
     /// Last proposal on the table.
     pub proposal: Option<f64>,
     /// Compromise-model reference on true preferences.
@@ -55,11 +59,42 @@ pub struct ItemResult {
     pub links: u32,
     /// Linkages refused by the design.
     pub refused_links: u32,
+    /// Trade offers made on this item (standing offers to support it).
+    pub offers: u32,
+    /// Votes turned into consent by an honoured trade offer.
+    pub offers_honoured: u32,
+    /// Trade offers refused by the design.
+    pub refused_offers: u32,
+    /// The group whose package vote adopted the item, if one did.
+    pub package: Option<String>,
+    /// States that walked out of the item (a crisis consequence).
+    pub walkouts: Vec<String>,
     /// States named and shamed.
     pub shamed: Vec<String>,
     /// Sum over States of the utility of the policy in force after the item, measured
     /// against the item's status quo at the start of the match.
     pub welfare_gain: f64,
+    /// Every round of the item: each positions round with the States' stated
+    /// positions and the chair's proposal, each vote with every State's vote.
+    pub history: Vec<RoundRecord>,
+}
+
+/// One round of an item, as the record keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// Phase (`positions`, `decision`, `silence`, `package`).
+    pub phase: Phase,
+    /// Round within the item (package votes: the item's last round).
+    pub round: u32,
+    /// The proposal that came out of the positions (positions) or was voted on.
+    pub proposal: Option<f64>,
+    /// Per State in id order, its stated position (`null`: not asked or no valid answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positions: Option<Vec<Option<f64>>>,
+    /// Per State in id order, one character: `Y` yes, `N` no, `A` abstain, `.` not
+    /// asked (not a member, absent, walked out, suspended, exited), `!` no valid answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub votes: Option<String>,
 }
 
 /// Legitimacy figures.
@@ -119,6 +154,16 @@ pub struct SessionResult {
     pub exits: u32,
     /// States withholding contributions after the session.
     pub withholding: u32,
+    /// Steps-to-war events during the session.
+    pub events: u32,
+    /// Conduct reports and Moscow Mechanism missions naming a State this session.
+    pub reports: u32,
+    /// Walk-outs (State x item) during the session.
+    pub walkouts: u32,
+    /// Whether a Secretary General was in office at the start of the session.
+    pub sg_in_office: bool,
+    /// Institutions with a head in office at the end of the session (ids).
+    pub heads_in_office: Vec<String>,
 }
 
 /// Match-level summary (means over sessions; tension peak over the match).
@@ -146,6 +191,10 @@ pub struct MatchSummary {
     pub welfare_gini: f64,
     /// Total exits.
     pub exits: u32,
+    /// Total steps-to-war events.
+    pub events: u32,
+    /// Total conduct reports and Moscow Mechanism missions.
+    pub reports: u32,
 }
 
 /// Per State over the match.
@@ -171,6 +220,11 @@ pub struct StateResult {
     pub exited: Option<u32>,
     /// Violations recorded against its delegation.
     pub violations: u32,
+    /// Score forfeited for violations (`[faults]` in the design): `forfeit` times the
+    /// stake still open at the first violation.
+    pub forfeit: f64,
+    /// The score used for ranking: `gain - forfeit`.
+    pub score: f64,
 }
 
 /// A delegation's failure to answer validly.
@@ -190,6 +244,36 @@ pub struct Violation {
     pub fault: Fault,
     /// Whether this strike suspended the delegation for the rest of the session.
     pub suspended: bool,
+}
+
+/// A steps-to-war event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Session.
+    pub session: u32,
+    /// The item before which it happened.
+    pub before: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Bloc pair label (`west/csto`).
+    pub pair: String,
+    /// The pair's tension after it.
+    pub tension: f64,
+}
+
+/// A report naming a State: an institution's conduct report or a Moscow Mechanism
+/// mission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    /// Session (reports come at the session's end).
+    pub session: u32,
+    /// Institution id, or `moscow-mechanism`.
+    pub by: String,
+    /// The State named.
+    pub state: String,
+    /// How far the policy in force lies above the State's own ideal on the worst item
+    /// of the dimension (the breach), or the number of invoking States for a mission.
+    pub breach: f64,
 }
 
 /// Tension after a step (one point per finished item).
@@ -230,6 +314,13 @@ pub struct MatchResult {
     pub bloc_pairs: Vec<String>,
     /// Tension after each item.
     pub tension_trace: Vec<TensionPoint>,
+    /// Steps-to-war events.
+    pub events: Vec<EventRecord>,
+    /// Conduct reports and Moscow Mechanism missions.
+    pub reports: Vec<ReportRecord>,
+    /// Questions the match asked (rounds of the protocol); never above
+    /// `Match::max_questions`.
+    pub questions: u32,
 }
 
 /// Labels of bloc pairs in tension order.
@@ -276,9 +367,11 @@ pub(crate) fn summarize_session(
         .filter(|r| r.session == session)
         .cloned()
         .collect();
+    // Out-of-scope items and one-off items settled earlier are not on this session's
+    // agenda for the purpose of capacity to act.
     let in_scope = items
         .iter()
-        .filter(|r| r.decision != Decision::OutOfScope)
+        .filter(|r| !matches!(r.decision, Decision::OutOfScope | Decision::Settled))
         .count() as u32;
     let decided = items.iter().filter(|r| r.decided).count() as u32;
     let binding = items.iter().filter(|r| r.binding).count() as u32;
@@ -358,6 +451,11 @@ pub(crate) fn summarize_session(
         welfare_gini: gini(&sats),
         exits: 0,
         withholding: 0,
+        events: 0,
+        reports: 0,
+        walkouts: 0,
+        sg_in_office: false,
+        heads_in_office: Vec::new(),
         items,
     }
 }
@@ -388,6 +486,8 @@ pub(crate) fn summarize_match(sessions: &[SessionResult]) -> MatchSummary {
         welfare_gain: sessions.iter().map(|s| s.welfare_gain).sum(),
         welfare_gini: mean(&|s| s.welfare_gini),
         exits: sessions.iter().map(|s| s.exits).sum(),
+        events: sessions.iter().map(|s| s.events).sum(),
+        reports: sessions.iter().map(|s| s.reports).sum(),
     }
 }
 

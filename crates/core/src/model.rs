@@ -148,8 +148,14 @@ pub struct State {
     pub bloc: usize,
     /// Alliance and organisation memberships (tags, for reports and seat classes).
     pub memberships: Vec<String>,
-    /// Capability weight (e.g. share of the budget scale, in percent).
+    /// Capability weight: share of the budget scale, in percent. Budget withholding and
+    /// weighted inclusiveness use it.
     pub capability: f64,
+    /// Weight in mediation (compromise, Nash, max-support), bloc signals and bloc
+    /// leadership (default: the capability).
+    pub bargaining_power: f64,
+    /// Weight in weighted votes (default: the capability).
+    pub voting_weight: f64,
     /// Caveat carried from the source data (e.g. an unverified membership status).
     pub note: Option<String>,
 }
@@ -165,13 +171,25 @@ pub struct Item {
     pub dimension: Dimension,
     /// The kind of decision.
     pub kind: ItemKind,
-    /// Where policy stands now (0..100).
-    pub status_quo: f64,
-    /// What happens when no decision is reached (defaults to the status quo).
-    pub reversion: f64,
+    /// Where policy stands at the start of the match (0..100); `None` = no common policy
+    /// yet (replayed data without a status quo). Designs whose mediation needs a
+    /// disagreement point (Nash, max-support) reject such items.
+    pub status_quo: Option<f64>,
+    /// What a deadlock leads to when it is not simply "the policy in force stays": a
+    /// mandate that expires, a budget that falls back. `None` = the policy in force
+    /// (including what earlier sessions agreed) stays.
+    pub reversion: Option<f64>,
     /// For violation responses: the accused State, whose objection a
     /// consensus-minus-one rule does not count.
     pub accused: Option<SeatIdx>,
+    /// Comes back every session (budgets, mandates). A one-off item, once decided,
+    /// stays decided and is not re-opened.
+    pub recurring: bool,
+    /// Index of the item group (`[[groups]]`) it belongs to, if any.
+    pub group: Option<usize>,
+    /// States with no position on the item (sorted seat indices): they are not asked
+    /// and not counted on it.
+    pub absent: Vec<SeatIdx>,
 }
 
 /// A State's private view of one item.
@@ -183,7 +201,8 @@ pub struct Preference {
     pub salience: f64,
     /// Red line: largest distance from the ideal the State can live with.
     pub red_line: f64,
-    /// Capability the State brings to bear on this item.
+    /// Bargaining power the State brings to bear on this item (its weight in
+    /// mediation; by default the State's bargaining power).
     pub capability: f64,
 }
 
@@ -227,6 +246,37 @@ impl Preferences {
     pub fn states(&self) -> usize {
         self.cells.len().checked_div(self.items).unwrap_or(0)
     }
+}
+
+/// A group of items the chair may put to one package vote (e.g. the four heads of
+/// institutions, December 2020).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Short id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Agenda indices of its items, in agenda order.
+    pub items: Vec<ItemIdx>,
+}
+
+/// A semi-autonomous institution (ODIHR, RFoM, HCNM, the Secretary General).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Institution {
+    /// Short id (`odihr`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The appointment item that decides whether it has a head, if any.
+    pub head_item: Option<ItemIdx>,
+    /// Whether a head is in office at the start of the match.
+    pub head_in_office: bool,
+    /// On the head item's scale, below this the post is vacant.
+    pub vacant_below: f64,
+    /// The dimension its conduct reports concern.
+    pub dimension: Dimension,
+    /// Whether its reports name and shame States.
+    pub names_shames: bool,
 }
 
 /// Clamps a value onto the policy scale.

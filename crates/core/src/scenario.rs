@@ -2,12 +2,32 @@
 //! the bloc-level preference profiles from which each State's private preferences are
 //! drawn with the run's seed. A scenario may also give a State's ideal point, salience
 //! and capability per item explicitly, so published position/salience data sets can be
-//! replayed.
+//! replayed; per-State shifts and salience multipliers override the bloc ones where a
+//! State broke with its bloc; an item may leave States out (no position) and may have no
+//! status quo. Item groups let the chair build packages; institutions (ODIHR, RFoM,
+//! HCNM, the Secretary General) exist with or without a head in office.
+//!
+//! Reference of the fields beyond the basics (the preset files repeat it in comments):
+//!
+//! | where | field | meaning |
+//! |---|---|---|
+//! | `[scenario]` | `default_strategies` | the scenario's own default strategy mix (`default=...,bloc=...,STATE=...`) |
+//! | `[[states]]` | `capability` | budget-scale share (%): budget withholding, weighted inclusiveness |
+//! | `[[states]]` | `bargaining_power` | weight in mediation, bloc signals and leadership (default: capability) |
+//! | `[[states]]` | `voting_weight` | weight in weighted votes (default: capability) |
+//! | `[[agenda]]` | `status_quo` | policy at the start; optional where the design needs none |
+//! | `[[agenda]]` | `reversion` | what a deadlock leads to (expiry, fallback); default: the policy in force stays |
+//! | `[[agenda]]` | `recurring` | comes back every session (default `true`); a one-off item once decided stays decided |
+//! | `[[agenda]]` | `state_shift` | per-State ideal shift, overrides the bloc `shift` (`{ TUR = -25.0 }`) |
+//! | `[[agenda]]` | `state_salience` | per-State salience multiplier, overrides the bloc one (`{ MDA = 3.0 }`) |
+//! | `[[agenda]]` | `absent` | States with no position on the item: not asked, not counted |
+//! | `[[groups]]` | `id`, `title`, `items` | items the chair may put to one package vote |
+//! | `[[institutions]]` | `id`, `name`, `head_item`, `head_in_office`, `vacant_below`, `dimension`, `names_shames` | semi-autonomous institutions and whether they have a head |
 
 use crate::files::{FileError, FileErrors, Problems, parse_toml};
 use crate::model::{
-    Bloc, Dimension, Item, ItemKind, Preference, Preferences, SCALE_MAX, SCALE_MIN, State,
-    clamp_scale,
+    Bloc, Dimension, Group, Institution, Item, ItemKind, Preference, Preferences, SCALE_MAX,
+    SCALE_MIN, State, clamp_scale,
 };
 use crate::rng::{Stream, normal};
 use serde::{Deserialize, Serialize};
@@ -37,6 +57,54 @@ pub struct ScenarioFile {
     /// Initial legitimacy of the institution in each bloc's eyes (default 0.7).
     #[serde(default)]
     pub legitimacy: BTreeMap<String, f64>,
+    /// Item groups the chair may put to one package vote.
+    #[serde(default)]
+    pub groups: Vec<GroupFile>,
+    /// Semi-autonomous institutions.
+    #[serde(default)]
+    pub institutions: Vec<InstitutionFile>,
+}
+
+/// `[[groups]]` entry: items the chair may negotiate as one package.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFile {
+    /// Short id (`heads-2020`).
+    pub id: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Item ids (at least two; an item belongs to at most one group).
+    pub items: Vec<String>,
+}
+
+/// `[[institutions]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstitutionFile {
+    /// Short id (`odihr`, `rfom`, `hcnm`, `sg`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The appointment item that decides whether it has a head (optional).
+    #[serde(default)]
+    pub head_item: Option<String>,
+    /// Whether a head is in office at the start (default: the head item's status quo is
+    /// at least `vacant_below`; `true` without a head item).
+    #[serde(default)]
+    pub head_in_office: Option<bool>,
+    /// On the head item's scale, below this the post is vacant (default 25).
+    #[serde(default = "default_vacant_below")]
+    pub vacant_below: f64,
+    /// The dimension its conduct reports concern.
+    pub dimension: Dimension,
+    /// Whether its reports name and shame States (default false).
+    #[serde(default)]
+    pub names_shames: bool,
+}
+
+fn default_vacant_below() -> f64 {
+    25.0
 }
 
 /// `[scenario]` table.
@@ -56,6 +124,9 @@ pub struct ScenarioHeader {
     /// Design preset this scenario is usually run under.
     #[serde(default)]
     pub default_design: Option<String>,
+    /// The scenario's own default strategy mix (`default=...,bloc=...,STATE=...`).
+    #[serde(default)]
+    pub default_strategies: Option<String>,
 }
 
 /// `[[blocs]]` entry.
@@ -81,8 +152,14 @@ pub struct StateFile {
     /// Membership tags.
     #[serde(default)]
     pub memberships: Vec<String>,
-    /// Capability weight (> 0).
+    /// Capability weight (> 0): budget-scale share in percent.
     pub capability: f64,
+    /// Weight in mediation (> 0; default: the capability).
+    #[serde(default)]
+    pub bargaining_power: Option<f64>,
+    /// Weight in weighted votes (> 0; default: the capability).
+    #[serde(default)]
+    pub voting_weight: Option<f64>,
     /// Free-text note (e.g. "uncertain" flags carried from the source data).
     #[serde(default)]
     pub note: Option<String>,
@@ -133,20 +210,38 @@ pub struct ItemFile {
     pub dimension: Dimension,
     /// Kind.
     pub kind: ItemKind,
-    /// Status quo on the 0..100 scale.
-    pub status_quo: f64,
-    /// Outcome on deadlock (default: the status quo).
+    /// Status quo on the 0..100 scale (optional where the design needs none).
+    #[serde(default)]
+    pub status_quo: Option<f64>,
+    /// Outcome on deadlock when it is not "the policy in force stays" (a mandate that
+    /// expires, a budget that falls back).
     #[serde(default)]
     pub reversion: Option<f64>,
     /// Accused State for violation responses.
     #[serde(default)]
     pub accused: Option<String>,
+    /// Comes back every session (default true); a one-off item once decided stays so.
+    #[serde(default = "default_true")]
+    pub recurring: bool,
     /// Per-bloc shift of the profile's ideal point for this item.
     #[serde(default)]
     pub shift: BTreeMap<String, f64>,
     /// Per-bloc multiplier of the profile's salience for this item.
     #[serde(default)]
     pub salience: BTreeMap<String, f64>,
+    /// Per-State shift of the ideal point, replacing the bloc's shift for that State.
+    #[serde(default)]
+    pub state_shift: BTreeMap<String, f64>,
+    /// Per-State salience multiplier, replacing the bloc's for that State.
+    #[serde(default)]
+    pub state_salience: BTreeMap<String, f64>,
+    /// States with no position on the item (not asked, not counted).
+    #[serde(default)]
+    pub absent: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// `[[preferences]]` entry: replaces the drawn preference of one State on one item.
@@ -194,6 +289,8 @@ pub struct Scenario {
     pub sources: Vec<String>,
     /// Design preset usually used.
     pub default_design: Option<String>,
+    /// The scenario's own default strategy mix, if it names one.
+    pub default_strategies: Option<String>,
     /// Blocs.
     pub blocs: Vec<Bloc>,
     /// States, sorted by id.
@@ -204,6 +301,12 @@ pub struct Scenario {
     profiles: Vec<Option<ProfileFile>>,
     /// Per item, per bloc: (ideal shift, salience multiplier).
     item_bloc: Vec<Vec<(f64, f64)>>,
+    /// Per (seat, item): State-level (ideal shift, salience multiplier) overrides.
+    item_state: BTreeMap<(usize, usize), (Option<f64>, Option<f64>)>,
+    /// Item groups.
+    pub groups: Vec<Group>,
+    /// Institutions.
+    pub institutions: Vec<Institution>,
     /// Explicit preferences, keyed by (seat, item).
     explicit: BTreeMap<(usize, usize), ExplicitPreference>,
     /// Initial tension per bloc pair `(a < b)`.
@@ -271,6 +374,19 @@ impl Scenario {
                     format!("{} must be a positive number", s.capability),
                 );
             }
+            for (key, v) in [
+                ("bargaining_power", s.bargaining_power),
+                ("voting_weight", s.voting_weight),
+            ] {
+                if let Some(v) = v
+                    && !(v.is_finite() && v > 0.0)
+                {
+                    p.push(
+                        format!("states[{i}].{key}"),
+                        format!("{v} must be a positive number"),
+                    );
+                }
+            }
             let bloc = bloc_of(&mut p, format!("states[{i}].bloc"), &s.bloc);
             states.push(State {
                 id: s.id.clone(),
@@ -278,6 +394,8 @@ impl Scenario {
                 bloc,
                 memberships: s.memberships.clone(),
                 capability: s.capability,
+                bargaining_power: s.bargaining_power.unwrap_or(s.capability),
+                voting_weight: s.voting_weight.unwrap_or(s.capability),
                 note: s.note.clone(),
             });
         }
@@ -327,6 +445,7 @@ impl Scenario {
         }
 
         let mut item_ix = BTreeMap::new();
+        let mut item_state = BTreeMap::new();
         let mut agenda = Vec::with_capacity(f.agenda.len());
         let mut item_bloc = Vec::with_capacity(f.agenda.len());
         for (i, it) in f.agenda.iter().enumerate() {
@@ -336,12 +455,9 @@ impl Scenario {
                     format!("duplicate item `{}`", it.id),
                 );
             }
-            p.range(
-                format!("agenda[{i}].status_quo"),
-                it.status_quo,
-                SCALE_MIN,
-                SCALE_MAX,
-            );
+            if let Some(sq) = it.status_quo {
+                p.range(format!("agenda[{i}].status_quo"), sq, SCALE_MIN, SCALE_MAX);
+            }
             if let Some(r) = it.reversion {
                 p.range(format!("agenda[{i}].reversion"), r, SCALE_MIN, SCALE_MAX);
             }
@@ -380,14 +496,63 @@ impl Scenario {
                 }
             }
             item_bloc.push(per_bloc);
+            let state_key = |p: &mut Problems, key: String, id: &str| -> Option<usize> {
+                let s = seat_of(id);
+                if s.is_none() {
+                    p.push(key, format!("unknown State `{id}`"));
+                }
+                s
+            };
+            for (st, v) in &it.state_shift {
+                p.range(
+                    format!("agenda[{i}].state_shift.{st}"),
+                    *v,
+                    -SCALE_MAX,
+                    SCALE_MAX,
+                );
+                if let Some(seat) = state_key(&mut p, format!("agenda[{i}].state_shift.{st}"), st) {
+                    item_state.entry((seat, i)).or_insert((None, None)).0 = Some(*v);
+                }
+            }
+            for (st, v) in &it.state_salience {
+                p.range(format!("agenda[{i}].state_salience.{st}"), *v, 0.0, 10.0);
+                if let Some(seat) =
+                    state_key(&mut p, format!("agenda[{i}].state_salience.{st}"), st)
+                {
+                    item_state.entry((seat, i)).or_insert((None, None)).1 = Some(*v);
+                }
+            }
+            let mut absent = Vec::new();
+            for (j, st) in it.absent.iter().enumerate() {
+                if let Some(seat) = state_key(&mut p, format!("agenda[{i}].absent[{j}]"), st) {
+                    if absent.contains(&seat) {
+                        p.push(
+                            format!("agenda[{i}].absent[{j}]"),
+                            format!("`{st}` is listed twice"),
+                        );
+                    }
+                    absent.push(seat);
+                }
+            }
+            absent.sort_unstable();
+            absent.dedup();
+            if !states.is_empty() && absent.len() >= states.len() {
+                p.push(
+                    format!("agenda[{i}].absent"),
+                    "every State is absent: nobody could decide the item",
+                );
+            }
             agenda.push(Item {
                 id: it.id.clone(),
                 title: it.title.clone(),
                 dimension: it.dimension,
                 kind: it.kind,
                 status_quo: it.status_quo,
-                reversion: it.reversion.unwrap_or(it.status_quo),
+                reversion: it.reversion,
                 accused,
+                recurring: it.recurring,
+                group: None,
+                absent,
             });
         }
         if agenda.is_empty() {
@@ -429,6 +594,17 @@ impl Scenario {
                 );
             }
             if let (Some(s), Some(it)) = (seat, item)
+                && agenda[it].absent.binary_search(&s).is_ok()
+            {
+                p.push(
+                    format!("preferences[{i}]"),
+                    format!(
+                        "{} is listed as absent on `{}`: a State without a position has no preference",
+                        e.state, e.item
+                    ),
+                );
+            }
+            if let (Some(s), Some(it)) = (seat, item)
                 && explicit.insert((s, it), e.clone()).is_some()
             {
                 p.push(
@@ -441,7 +617,7 @@ impl Scenario {
         // Every (State, item) pair must be covered by a profile or an explicit entry.
         for (ii, it) in agenda.iter().enumerate() {
             for (si, s) in states.iter().enumerate() {
-                if explicit.contains_key(&(si, ii)) {
+                if explicit.contains_key(&(si, ii)) || it.absent.binary_search(&si).is_ok() {
                     continue;
                 }
                 if profiles
@@ -484,6 +660,91 @@ impl Scenario {
                 legitimacy[bi] = *v;
             }
         }
+        let mut groups = Vec::with_capacity(f.groups.len());
+        let mut group_ids = BTreeSet::new();
+        for (g, gf) in f.groups.iter().enumerate() {
+            if !group_ids.insert(gf.id.clone()) {
+                p.push(
+                    format!("groups[{g}].id"),
+                    format!("duplicate group `{}`", gf.id),
+                );
+            }
+            if gf.items.len() < 2 {
+                p.push(
+                    format!("groups[{g}].items"),
+                    "a group needs at least two items",
+                );
+            }
+            let mut items = Vec::with_capacity(gf.items.len());
+            for (j, id) in gf.items.iter().enumerate() {
+                match item_ix.get(id) {
+                    None => p.push(
+                        format!("groups[{g}].items[{j}]"),
+                        format!("unknown item `{id}`"),
+                    ),
+                    Some(&ii) => match agenda[ii].group {
+                        Some(other) if other != g => p.push(
+                            format!("groups[{g}].items[{j}]"),
+                            format!("item `{id}` is already in group `{}`", f.groups[other].id),
+                        ),
+                        Some(_) => p.push(
+                            format!("groups[{g}].items[{j}]"),
+                            format!("item `{id}` is listed twice"),
+                        ),
+                        None => {
+                            agenda[ii].group = Some(g);
+                            items.push(ii);
+                        }
+                    },
+                }
+            }
+            items.sort_unstable();
+            groups.push(Group {
+                id: gf.id.clone(),
+                title: gf.title.clone(),
+                items,
+            });
+        }
+        let mut institutions = Vec::with_capacity(f.institutions.len());
+        let mut inst_ids = BTreeSet::new();
+        for (k, inf) in f.institutions.iter().enumerate() {
+            if !inst_ids.insert(inf.id.clone()) {
+                p.push(
+                    format!("institutions[{k}].id"),
+                    format!("duplicate institution `{}`", inf.id),
+                );
+            }
+            p.range(
+                format!("institutions[{k}].vacant_below"),
+                inf.vacant_below,
+                SCALE_MIN,
+                SCALE_MAX,
+            );
+            let head_item = inf.head_item.as_ref().and_then(|id| {
+                let ii = item_ix.get(id).copied();
+                if ii.is_none() {
+                    p.push(
+                        format!("institutions[{k}].head_item"),
+                        format!("unknown item `{id}`"),
+                    );
+                }
+                ii
+            });
+            let head_in_office = inf.head_in_office.unwrap_or_else(|| {
+                head_item
+                    .and_then(|ii| agenda.get(ii))
+                    .is_none_or(|it| it.status_quo.is_some_and(|sq| sq >= inf.vacant_below))
+            });
+            institutions.push(Institution {
+                id: inf.id.clone(),
+                name: inf.name.clone(),
+                head_item,
+                head_in_office,
+                vacant_below: inf.vacant_below,
+                dimension: inf.dimension,
+                names_shames: inf.names_shames,
+            });
+        }
         p.finish()?;
         Ok(Scenario {
             id: f.scenario.id,
@@ -491,6 +752,10 @@ impl Scenario {
             description: f.scenario.description,
             sources: f.scenario.sources,
             default_design: f.scenario.default_design,
+            default_strategies: f.scenario.default_strategies,
+            item_state,
+            groups,
+            institutions,
             blocs: f
                 .blocs
                 .into_iter()
@@ -529,21 +794,35 @@ impl Scenario {
     /// item elsewhere in the file does not change anyone else's preferences.
     pub fn draw_preferences(&self, seed: u64) -> Preferences {
         let mut cells = Vec::with_capacity(self.states.len() * self.agenda.len());
-        for state in &self.states {
+        for (seat, state) in self.states.iter().enumerate() {
             for (ii, item) in self.agenda.iter().enumerate() {
+                if item.absent.binary_search(&seat).is_ok() {
+                    // No position: zero salience, so no gain or loss on the item ever
+                    // counts for this State (it is neither asked nor counted either).
+                    cells.push(Preference {
+                        ideal: item.status_quo.unwrap_or((SCALE_MIN + SCALE_MAX) / 2.0),
+                        salience: 0.0,
+                        red_line: SCALE_MAX,
+                        capability: state.bargaining_power,
+                    });
+                    continue;
+                }
                 let mut rng = Stream::new(seed, &["preference", &state.id, &item.id]);
-                let seat = self.seat(&state.id).unwrap_or(0);
                 let drawn = self.profiles[state.bloc * 4 + item.dimension.index()]
                     .as_ref()
                     .map(|pr| {
-                        let (shift, smul) = self.item_bloc[ii][state.bloc];
+                        let (mut shift, mut smul) = self.item_bloc[ii][state.bloc];
+                        if let Some(&(s, m)) = self.item_state.get(&(seat, ii)) {
+                            shift = s.unwrap_or(shift);
+                            smul = m.unwrap_or(smul);
+                        }
                         Preference {
                             ideal: clamp_scale(normal(&mut rng, pr.ideal + shift, pr.ideal_sd)),
                             salience: normal(&mut rng, pr.salience * smul, pr.salience_sd)
                                 .clamp(0.02, 1.0),
                             red_line: normal(&mut rng, pr.red_line, pr.red_line * 0.25)
                                 .clamp(1.0, SCALE_MAX),
-                            capability: state.capability,
+                            capability: state.bargaining_power,
                         }
                     });
                 let pref = match (self.explicit.get(&(seat, ii)), drawn) {
@@ -554,7 +833,7 @@ impl Scenario {
                             .red_line
                             .or(d.map(|d| d.red_line))
                             .unwrap_or(default_red_line()),
-                        capability: e.capability.unwrap_or(state.capability),
+                        capability: e.capability.unwrap_or(state.bargaining_power),
                     },
                     (None, Some(d)) => d,
                     // Validation guarantees a profile or an explicit entry for every pair.
@@ -564,6 +843,21 @@ impl Scenario {
             }
         }
         Preferences::from_rows(self.agenda.len(), cells)
+    }
+
+    /// Whether State `seat` has a position on item `item` (not listed as absent).
+    pub fn has_position(&self, seat: usize, item: usize) -> bool {
+        self.agenda[item].absent.binary_search(&seat).is_err()
+    }
+
+    /// Index of an item group by id.
+    pub fn group(&self, id: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.id == id)
+    }
+
+    /// Index of an institution by id.
+    pub fn institution(&self, id: &str) -> Option<usize> {
+        self.institutions.iter().position(|i| i.id == id)
     }
 
     /// A synthetic membership of `n` States in three blocs with the agenda and profiles
@@ -578,6 +872,8 @@ impl Scenario {
                 bloc: i % blocs,
                 memberships: Vec::new(),
                 capability: 100.0 / (1.0 + i as f64).powf(0.8),
+                bargaining_power: 100.0 / (1.0 + i as f64).powf(0.8),
+                voting_weight: 100.0 / (1.0 + i as f64).powf(0.8),
                 note: None,
             })
             .collect();
@@ -586,6 +882,16 @@ impl Scenario {
             name: format!("{} (synthetic, {n} States)", base.name),
             description: format!("{n} generated States on the agenda of {}", base.id),
             explicit: BTreeMap::new(),
+            item_state: BTreeMap::new(),
+            agenda: base
+                .agenda
+                .iter()
+                .map(|it| Item {
+                    absent: Vec::new(),
+                    accused: it.accused.filter(|&a| a < n),
+                    ..it.clone()
+                })
+                .collect(),
             states,
             ..base.clone()
         }

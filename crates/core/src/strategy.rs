@@ -24,14 +24,34 @@ pub struct ItemInfo {
     pub dimension: Dimension,
     /// Kind.
     pub kind: ItemKind,
-    /// Status quo.
-    pub status_quo: f64,
-    /// Outcome on deadlock.
-    pub reversion: f64,
+    /// Status quo at the start of the match; `None` = no common policy yet.
+    pub status_quo: Option<f64>,
+    /// What a deadlock leads to (an expiring mandate, a budget fallback); `None` = the
+    /// policy in force stays.
+    pub reversion: Option<f64>,
     /// Whether a body of the design may decide it (false = out of scope).
     pub in_scope: bool,
     /// Whether a decision on it would bind.
     pub binding: bool,
+    /// Whether a decision on it would be international law (not only a political
+    /// commitment).
+    pub legally_binding: bool,
+    /// Whether it comes back every session; a one-off item once decided is not
+    /// re-opened.
+    pub recurring: bool,
+    /// Index of its group in [`SeatBrief::groups`], if any.
+    pub group: Option<u32>,
+}
+
+/// An item group the chair may put to one package vote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    /// Short id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Agenda indices of its items.
+    pub items: Vec<u32>,
 }
 
 /// Everything public about the match a delegation needs, plus its own private
@@ -48,18 +68,27 @@ pub struct SeatBrief {
     pub bloc: String,
     /// Index of the bloc.
     pub bloc_index: u32,
-    /// Whether this State has the largest capability in its bloc.
+    /// Whether this State has the largest bargaining power in its bloc.
     pub bloc_leader: bool,
-    /// Capability weight.
+    /// Capability weight (budget-scale share).
     pub capability: f64,
+    /// Weight in mediation.
+    pub bargaining_power: f64,
+    /// Weight in weighted votes.
+    pub voting_weight: f64,
     /// Seed of the seat's own random stream (derived from the match seed and State id).
     pub seed: u64,
     /// Bloc ids, by index.
     pub blocs: Vec<String>,
     /// The agenda.
     pub items: Vec<ItemInfo>,
-    /// This State's private preferences, one per item (same order as `items`).
+    /// This State's private preferences, one per item (same order as `items`). On an
+    /// item in `absent_items` the preference has salience 0.
     pub preferences: Vec<Preference>,
+    /// Items on which this State has no position: it is never asked about them.
+    pub absent_items: Vec<u32>,
+    /// Item groups.
+    pub groups: Vec<GroupInfo>,
     /// Public rules of the game.
     pub rules: PublicRules,
 }
@@ -83,6 +112,14 @@ pub struct PublicRules {
     pub exit_allowed: bool,
     /// Number of States in the match.
     pub states: u32,
+    /// The chair may put item groups to package votes.
+    pub group_packages: bool,
+    /// States needed to invoke the Moscow Mechanism (0 = not available).
+    pub moscow_mechanism: u32,
+    /// Tension at which a bloc pair is in crisis.
+    pub crisis_threshold: f64,
+    /// Share of the open stake a State forfeits at its first violation.
+    pub forfeit: f64,
 }
 
 /// Which question a round asks.
@@ -133,9 +170,44 @@ pub struct RoundContext {
     pub blocs: Vec<BlocSignal>,
     /// Objections in the last decision round.
     pub last_objections: u32,
+    /// Open trade offers that want movement on this item (positions and decision
+    /// phases): taking one up means moving this item towards the offer's target.
+    pub offers: Vec<PublicOffer>,
+    /// In a package vote: the items in the package and the values they would take.
+    pub package: Vec<PackageEntry>,
+    /// In a package vote over an item group: the group's index.
+    pub group: Option<u32>,
 }
 
-/// What only this seat sees with a question: its own standing.
+/// A trade offer on the public record: seat `from` supports item `support` if item
+/// `want` ends within `tolerance` of `target`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PublicOffer {
+    /// Seat that offers.
+    pub from: u32,
+    /// The item it will support.
+    pub support: u32,
+    /// The item it wants moved.
+    pub want: u32,
+    /// Where it wants that item.
+    pub target: f64,
+    /// How close to the target is enough.
+    pub tolerance: f64,
+}
+
+/// One item of a package put to a vote.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PackageEntry {
+    /// Agenda index.
+    pub item: u32,
+    /// The value the item takes if the package passes.
+    pub value: f64,
+    /// The policy in force on it before the package (`None`: no policy yet).
+    pub status_quo: Option<f64>,
+}
+
+/// What only this seat sees with a question: its own standing, and the feedback the
+/// design derives from it (see `[feedback]` in the design).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SeatView {
     /// Legitimacy of the institution in this State's eyes (0..1).
@@ -144,10 +216,36 @@ pub struct SeatView {
     pub tension: f64,
     /// Times this State was named and shamed in the match so far.
     pub shamed: u32,
+    /// Multiply red lines by this (1 = unchanged): securitization under tension and
+    /// alienation under low legitimacy narrow what a government can accept at home.
+    pub red_line_scale: f64,
+    /// Multiply politico-military salience by this (>= 1 under tension).
+    pub security_salience: f64,
+    /// This State's bloc is in crisis with some other bloc.
+    pub crisis: bool,
+    /// The chair refused this seat's link on the current item (the item it named).
+    pub refused_link: Option<u32>,
+    /// The chair refused this seat's offer on the current item (the item it wanted).
+    pub refused_offer: Option<u32>,
+}
+
+impl Default for SeatView {
+    fn default() -> Self {
+        SeatView {
+            legitimacy: 0.0,
+            tension: 0.0,
+            shamed: 0,
+            red_line_scale: 1.0,
+            security_salience: 1.0,
+            crisis: false,
+            refused_link: None,
+            refused_offer: None,
+        }
+    }
 }
 
 /// A position in the positions phase.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct PositionAnswer {
     /// Stated position on the item's scale (need not be the true ideal).
     pub position: f64,
@@ -155,8 +253,29 @@ pub struct PositionAnswer {
     pub salience: f64,
     /// Optional linkage: consent on this item is conditional on item `link` having been
     /// decided in this match (or agreed into the pending package) at a point no worse
-    /// for this State than that item's status quo at the start of the match.
+    /// for this State than that item's status quo at the start of the match. Read in
+    /// the first positions round of an item.
     pub link: Option<u32>,
+    /// Optional trade offer: this State supports the current item (its objections and
+    /// abstentions on it count as consent) while item `offer.item` stands, or is agreed,
+    /// within `offer.tolerance` of `offer.target`. Published to the others; the latest
+    /// positions answer on the item replaces it (`None` withdraws it).
+    pub offer: Option<Offer>,
+    /// Optional invocation of the Moscow Mechanism against the State in this seat, on a
+    /// human-dimension item; a mission reports (names the State) when enough States
+    /// invoke it in one session.
+    pub invoke: Option<u32>,
+}
+
+/// A trade offer: support on the current item for movement on another.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Offer {
+    /// The item that must move.
+    pub item: u32,
+    /// Where it must be.
+    pub target: f64,
+    /// How close to `target` is enough (0..=100).
+    pub tolerance: f64,
 }
 
 /// A vote on a proposal.
@@ -189,6 +308,11 @@ pub enum Decision {
     OutOfScope,
     /// Agreed on its own but lost in the final package vote.
     PackageFailed,
+    /// Co-operation suspended by a crisis: not negotiated; the deadlock fallback applies.
+    Suspended,
+    /// A one-off item decided in an earlier session: it stays in force and is not
+    /// re-opened (results only; delegations get no notice).
+    Settled,
 }
 
 impl Decision {
@@ -208,20 +332,28 @@ pub struct ItemOutcome {
     /// How it ended.
     pub decision: Decision,
     /// The outcome decided: the adopted value, or the fallback applied on deadlock
-    /// (reversion point, last budget, the ad hoc arrangement's value).
-    pub outcome: f64,
+    /// (reversion point, last budget, the ad hoc arrangement's value); `None` when the
+    /// item had no policy and none was agreed.
+    pub outcome: Option<f64>,
     /// The organisation's policy now in force on the item: differs from `outcome` for
-    /// non-binding decisions (partial compliance) and ad hoc arrangements (which leave
-    /// it unchanged).
-    pub in_force: f64,
+    /// decisions implemented only in part (non-binding, political commitments under
+    /// tension) and ad hoc arrangements (which leave it unchanged); `None` = no policy.
+    pub in_force: Option<f64>,
     /// Whether it binds.
     pub binding: bool,
+    /// Whether it binds as international law.
+    pub legally_binding: bool,
     /// Rounds used.
     pub rounds: u32,
     /// Objections in the final round, per bloc (same order as the brief's blocs).
     pub objections_by_bloc: Vec<u32>,
-    /// States named and shamed over this item (ids).
+    /// Seats that objected in the final round (the public record).
+    pub objectors: Vec<u32>,
+    /// States named and shamed over this item (ids; conduct reports come at session
+    /// ends, so this is empty unless a future mechanism names States per item).
     pub shamed: Vec<String>,
+    /// The group whose package vote decided it, if one did.
+    pub package: Option<u32>,
 }
 
 /// A State's stance at the end of a session: the contestation choices of the paper.
@@ -249,6 +381,35 @@ pub struct SessionSummary {
     pub my_gain: f64,
     /// Tension per bloc pair `(a, b, value)` with `a < b`.
     pub tension: Vec<(u32, u32, f64)>,
+    /// Seats named in conduct reports or by a Moscow Mechanism mission this session.
+    pub shamed: Vec<u32>,
+    /// Steps-to-war events of the session.
+    pub events: Vec<EventInfo>,
+}
+
+/// A step-to-war event on the public record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInfo {
+    /// What happened.
+    pub kind: EventKind,
+    /// One bloc of the pair.
+    pub a: u32,
+    /// The other bloc.
+    pub b: u32,
+}
+
+/// Kinds of steps-to-war events (Levy, "The 'Paths-to-War' Concept", cited by the paper).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// A power demonstration (large military exercise).
+    Exercise,
+    /// Alliance building (enlargement).
+    Alliance,
+    /// Armament.
+    Armament,
+    /// An incident (air, sea, border).
+    Incident,
 }
 
 /// A delegation's strategy for one seat in one match.

@@ -31,6 +31,7 @@ impl Strategy for Patient {
             position: (p.ideal + step * (toward - p.ideal)).clamp(0.0, 100.0),
             salience: p.salience,
             link: None,
+            ..Default::default()
         }
     }
 

@@ -15,7 +15,7 @@
 //! impl Strategy for Agreeable {
 //!     fn name(&self) -> &str { "agreeable" }
 //!     fn position(&mut self, _: &RoundContext, _: &SeatView) -> PositionAnswer {
-//!         PositionAnswer { position: 50.0, salience: 0.5, link: None }
+//!         PositionAnswer { position: 50.0, salience: 0.5, ..Default::default() }
 //!     }
 //!     fn vote(&mut self, _: &RoundContext, _: &SeatView) -> Vote { Vote::Yes }
 //! }

@@ -18,6 +18,7 @@ impl Strategy for Fixed {
             position: 42.5,
             salience: 0.25,
             link: Some(1),
+            ..Default::default()
         }
     }
     fn vote(&mut self, _: &RoundContext, _: &SeatView) -> Vote {

@@ -9,8 +9,9 @@ use crate::v1;
 use plenary_core::design::{Linkage, Mediation};
 use plenary_core::model::{Dimension, ItemKind, Preference, SCALE_MAX, SCALE_MIN};
 use plenary_core::strategy::{
-    BlocSignal, Decision, ItemInfo, ItemOutcome, Phase, PositionAnswer, PublicRules, RoundContext,
-    SeatBrief, SeatView, SessionSummary, Stance, Vote,
+    BlocSignal, Decision, EventInfo, EventKind, GroupInfo, ItemInfo, ItemOutcome, Offer,
+    PackageEntry, Phase, PositionAnswer, PublicOffer, PublicRules, RoundContext, SeatBrief,
+    SeatView, SessionSummary, Stance, Vote,
 };
 
 /// A wire message that does not make a valid core value.
@@ -144,6 +145,14 @@ enum_map!(Decision, v1::Decision, decision,
     Reverted <=> Reverted,
     OutOfScope <=> OutOfScope,
     PackageFailed <=> PackageFailed,
+    Suspended <=> Suspended,
+    Settled <=> Settled,
+);
+enum_map!(EventKind, v1::EventKind, event_kind,
+    Exercise <=> Exercise,
+    Alliance <=> Alliance,
+    Armament <=> Armament,
+    Incident <=> Incident,
 );
 enum_map!(Stance, v1::Stance, stance,
     Stay <=> Stay,
@@ -165,6 +174,9 @@ impl From<&ItemInfo> for v1::ItemInfo {
             reversion: i.reversion,
             in_scope: i.in_scope,
             binding: i.binding,
+            legally_binding: i.legally_binding,
+            recurring: i.recurring,
+            group: i.group,
         }
     }
 }
@@ -191,6 +203,10 @@ impl From<&PublicRules> for v1::PublicRules {
             naming_shaming: r.naming_shaming,
             exit_allowed: r.exit_allowed,
             states: r.states,
+            group_packages: r.group_packages,
+            moscow_mechanism: r.moscow_mechanism,
+            crisis_threshold: r.crisis_threshold,
+            forfeit: r.forfeit,
         }
     }
 }
@@ -210,6 +226,18 @@ impl From<&SeatBrief> for v1::SeatBrief {
             items: b.items.iter().map(Into::into).collect(),
             preferences: b.preferences.iter().map(Into::into).collect(),
             rules: Some((&b.rules).into()),
+            bargaining_power: b.bargaining_power,
+            voting_weight: b.voting_weight,
+            absent_items: b.absent_items.clone(),
+            groups: b
+                .groups
+                .iter()
+                .map(|g| v1::GroupInfo {
+                    id: g.id.clone(),
+                    title: g.title.clone(),
+                    items: g.items.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -236,6 +264,27 @@ impl From<&RoundContext> for v1::RoundContext {
             proposal: c.proposal,
             blocs: c.blocs.iter().map(Into::into).collect(),
             last_objections: c.last_objections,
+            offers: c
+                .offers
+                .iter()
+                .map(|o| v1::PublicOffer {
+                    from: o.from,
+                    support: o.support,
+                    want: o.want,
+                    target: o.target,
+                    tolerance: o.tolerance,
+                })
+                .collect(),
+            package: c
+                .package
+                .iter()
+                .map(|e| v1::PackageEntry {
+                    item: e.item,
+                    value: e.value,
+                    status_quo: e.status_quo,
+                })
+                .collect(),
+            group: c.group,
         }
     }
 }
@@ -246,6 +295,11 @@ impl From<&SeatView> for v1::SeatView {
             legitimacy: v.legitimacy,
             tension: v.tension,
             shamed: v.shamed,
+            red_line_scale: v.red_line_scale,
+            security_salience: v.security_salience,
+            crisis: v.crisis,
+            refused_link: v.refused_link,
+            refused_offer: v.refused_offer,
         }
     }
 }
@@ -262,6 +316,9 @@ impl From<&ItemOutcome> for v1::ItemOutcome {
             rounds: o.rounds,
             objections_by_bloc: o.objections_by_bloc.clone(),
             shamed: o.shamed.clone(),
+            legally_binding: o.legally_binding,
+            objectors: o.objectors.clone(),
+            package: o.package,
         }
     }
 }
@@ -278,6 +335,16 @@ impl From<&SessionSummary> for v1::SessionSummary {
                 .iter()
                 .map(|&(a, b, value)| v1::TensionPair { a, b, value })
                 .collect(),
+            shamed: s.shamed.clone(),
+            events: s
+                .events
+                .iter()
+                .map(|e| v1::EventInfo {
+                    kind: e.kind.wire(),
+                    a: e.a,
+                    b: e.b,
+                })
+                .collect(),
         }
     }
 }
@@ -291,6 +358,12 @@ impl v1::PositionResponse {
             position: a.position,
             salience: a.salience,
             link: a.link,
+            offer: a.offer.map(|o| v1::Offer {
+                item: o.item,
+                target: o.target,
+                tolerance: o.tolerance,
+            }),
+            invoke: a.invoke,
         }
     }
 }
@@ -310,6 +383,9 @@ impl TryFrom<v1::ItemInfo> for ItemInfo {
             reversion: i.reversion,
             in_scope: i.in_scope,
             binding: i.binding,
+            legally_binding: i.legally_binding,
+            recurring: i.recurring,
+            group: i.group,
         })
     }
 }
@@ -337,6 +413,10 @@ impl TryFrom<v1::PublicRules> for PublicRules {
             naming_shaming: r.naming_shaming,
             exit_allowed: r.exit_allowed,
             states: r.states,
+            group_packages: r.group_packages,
+            moscow_mechanism: r.moscow_mechanism,
+            crisis_threshold: r.crisis_threshold,
+            forfeit: r.forfeit,
         })
     }
 }
@@ -361,6 +441,18 @@ impl TryFrom<v1::SeatBrief> for SeatBrief {
                 .collect::<Result<_, _>>()?,
             preferences: b.preferences.into_iter().map(Preference::from).collect(),
             rules: required("rules", b.rules)?.try_into()?,
+            bargaining_power: b.bargaining_power,
+            voting_weight: b.voting_weight,
+            absent_items: b.absent_items,
+            groups: b
+                .groups
+                .into_iter()
+                .map(|g| GroupInfo {
+                    id: g.id,
+                    title: g.title,
+                    items: g.items,
+                })
+                .collect(),
         })
     }
 }
@@ -396,6 +488,27 @@ impl TryFrom<v1::RoundContext> for RoundContext {
                 .map(BlocSignal::try_from)
                 .collect::<Result<_, _>>()?,
             last_objections: c.last_objections,
+            offers: c
+                .offers
+                .into_iter()
+                .map(|o| PublicOffer {
+                    from: o.from,
+                    support: o.support,
+                    want: o.want,
+                    target: o.target,
+                    tolerance: o.tolerance,
+                })
+                .collect(),
+            package: c
+                .package
+                .into_iter()
+                .map(|e| PackageEntry {
+                    item: e.item,
+                    value: e.value,
+                    status_quo: e.status_quo,
+                })
+                .collect(),
+            group: c.group,
         })
     }
 }
@@ -406,6 +519,11 @@ impl From<v1::SeatView> for SeatView {
             legitimacy: v.legitimacy,
             tension: v.tension,
             shamed: v.shamed,
+            red_line_scale: v.red_line_scale,
+            security_salience: v.security_salience,
+            crisis: v.crisis,
+            refused_link: v.refused_link,
+            refused_offer: v.refused_offer,
         }
     }
 }
@@ -423,6 +541,9 @@ impl TryFrom<v1::ItemOutcome> for ItemOutcome {
             rounds: o.rounds,
             objections_by_bloc: o.objections_by_bloc,
             shamed: o.shamed,
+            legally_binding: o.legally_binding,
+            objectors: o.objectors,
+            package: o.package,
         })
     }
 }
@@ -435,6 +556,20 @@ impl From<v1::SessionSummary> for SessionSummary {
             items: s.items,
             my_gain: s.my_gain,
             tension: s.tension.into_iter().map(|t| (t.a, t.b, t.value)).collect(),
+            shamed: s.shamed,
+            events: s
+                .events
+                .into_iter()
+                .filter_map(|e| {
+                    event_kind("summary.events.kind", e.kind)
+                        .ok()
+                        .map(|kind| EventInfo {
+                            kind,
+                            a: e.a,
+                            b: e.b,
+                        })
+                })
+                .collect(),
         }
     }
 }
@@ -447,6 +582,12 @@ impl TryFrom<&v1::PositionResponse> for PositionAnswer {
             position: in_range("position", r.position, SCALE_MIN, SCALE_MAX)?,
             salience: in_range("salience", r.salience, 0.0, 1.0)?,
             link: r.link,
+            offer: r.offer.map(|o| Offer {
+                item: o.item,
+                target: o.target,
+                tolerance: o.tolerance,
+            }),
+            invoke: r.invoke,
         })
     }
 }
@@ -486,6 +627,15 @@ mod tests {
                 leader_vote: Some(Vote::Abstain),
             }],
             last_objections: 6,
+            offers: vec![PublicOffer {
+                from: 1,
+                support: 2,
+                want: 0,
+                target: 40.0,
+                tolerance: 5.0,
+            }],
+            package: Vec::new(),
+            group: None,
         }
     }
 
@@ -530,6 +680,7 @@ mod tests {
                 position: 50.0,
                 salience: 0.5,
                 link: Some(1),
+                ..Default::default()
             },
         );
         assert_eq!(PositionAnswer::try_from(&r).unwrap().link, Some(1));

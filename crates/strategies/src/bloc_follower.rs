@@ -16,11 +16,11 @@
 //! of today's OSCE, where most of the 57 States align with a caucus; followers multiply
 //! the weight of their leader's line, for consent and for blocking alike.
 
-use crate::common::{Seat, answer, on_merits, within, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{answer, on_merits, within, yes_if};
 use crate::dissociator::Dissociator;
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use crate::memory::Seat;
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "bloc-follower";
@@ -28,49 +28,50 @@ pub const NAME: &str = "bloc-follower";
 /// The bloc-follower strategy (see the module docs).
 #[derive(Debug, Clone)]
 pub struct BlocFollower {
-    seat: Seat,
     /// Set for bloc leaders, who have nobody to follow.
     leader: Option<Dissociator>,
+}
+
+/// The bloc-follower strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<BlocFollower> {
+    Adapter::new(brief, BlocFollower::new(brief))
 }
 
 impl BlocFollower {
     /// A follower for the seat in `brief` (a dissociator if the seat leads its bloc).
     pub fn new(brief: &SeatBrief) -> BlocFollower {
         BlocFollower {
-            seat: Seat::new(brief),
-            leader: brief.bloc_leader.then(|| Dissociator::new(brief)),
+            leader: brief.bloc_leader.then_some(Dissociator),
         }
     }
 
-    fn my_bloc(&self) -> usize {
-        self.seat.brief.bloc_index as usize
+    fn my_bloc(seat: &Seat) -> usize {
+        seat.brief.bloc_index as usize
     }
 }
 
-impl Strategy for BlocFollower {
+impl Decide for BlocFollower {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         if let Some(d) = &mut self.leader {
-            return d.position(ctx, me);
+            return d.position(seat, ctx, me);
         }
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        let Some(p) = self.seat.pref(ctx.item) else {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+        let n = seat.items();
+        let Some(p) = seat.pref(ctx.item) else {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
-        let b = self.my_bloc();
+        let b = BlocFollower::my_bloc(seat);
         let leader_said = ctx
             .blocs
             .get(b)
             .and_then(|s| s.leader_position)
             .filter(|x| x.is_finite());
         let x = match leader_said {
-            Some(x) if self.seat.signals_current(ctx) => x,
-            _ => match self
-                .seat
+            Some(x) if seat.signals_current(ctx) => x,
+            _ => match seat
                 .bloc_means(ctx)
                 .and_then(|m| m.into_iter().find(|(i, _)| *i == b))
             {
@@ -81,17 +82,16 @@ impl Strategy for BlocFollower {
         answer(x, p.salience, None, ctx.item, n)
     }
 
-    fn vote(&mut self, ctx: &RoundContext, me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if let Some(d) = &mut self.leader {
-            return d.vote(ctx, me);
+            return d.vote(seat, ctx, me);
         }
-        self.seat.sync(ctx.session);
-        let b = self.my_bloc();
+        let b = BlocFollower::my_bloc(seat);
         let signal = ctx.blocs.get(b).copied();
-        let v = match ctx.phase {
-            Phase::Package => self.seat.package_vote(),
+        match ctx.phase {
+            Phase::Package => seat.package_vote(ctx),
             Phase::Decision | Phase::Silence | Phase::Positions => {
-                match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+                match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                     (Some(p), Some(x)) => {
                         // The leader's last vote is about this item from the second
                         // decision round on, and in the silence round.
@@ -99,29 +99,20 @@ impl Strategy for BlocFollower {
                         let leader_vote = signal.and_then(|s| s.leader_vote).filter(|_| vote_known);
                         let leader_pos = signal
                             .and_then(|s| s.leader_position)
-                            .filter(|x| x.is_finite() && self.seat.signals_current(ctx));
+                            .filter(|x| x.is_finite() && seat.signals_current(ctx));
                         match (leader_vote, leader_pos) {
                             (Some(v), _) => v,
                             (None, Some(lp)) => {
                                 let near = (x - lp).abs() <= p.red_line + crate::common::EPS;
                                 yes_if(near || within(&p, x, 1.0))
                             }
-                            (None, None) => yes_if(on_merits(&p, x, self.seat.sq(ctx.item))),
+                            (None, None) => yes_if(on_merits(&p, x, seat.sq(ctx.item))),
                         }
                     }
                     _ => Vote::Abstain,
                 }
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        if let Some(d) = &mut self.leader {
-            d.outcome(outcome);
         }
-        self.seat.observe(outcome);
     }
 }
 
@@ -129,11 +120,12 @@ impl Strategy for BlocFollower {
 mod tests {
     use super::*;
     use crate::testkit::{self, HUMAN};
+    use plenary_core::strategy::Strategy;
 
     #[test]
     fn copies_the_leaders_vote_and_position() {
         let prefs = testkit::prefs_csto();
-        let mut f = BlocFollower::new(&testkit::brief(1, false, &prefs));
+        let mut f = strategy(&testkit::brief(1, false, &prefs));
         let me = testkit::view(0.5);
         // Human declaration: ideal 25, red line 20.
         let mut c = testkit::ctx(HUMAN, 1, Phase::Decision, Some(30.0));
@@ -169,7 +161,7 @@ mod tests {
     #[test]
     fn first_round_uses_the_bloc_mean_remembered_for_the_item() {
         let prefs = testkit::prefs_csto();
-        let mut f = BlocFollower::new(&testkit::brief(1, false, &prefs));
+        let mut f = strategy(&testkit::brief(1, false, &prefs));
         let me = testkit::view(0.5);
         let mut stale = testkit::ctx(HUMAN, 0, Phase::Positions, None);
         testkit::set_means(&mut stale, &[70.0, 60.0, 50.0]);
@@ -187,8 +179,8 @@ mod tests {
     #[test]
     fn a_leader_plays_dissociator() {
         let prefs = testkit::prefs_csto();
-        let mut f = BlocFollower::new(&testkit::brief(1, true, &prefs));
-        let mut d = Dissociator::new(&testkit::brief(1, true, &prefs));
+        let mut f = strategy(&testkit::brief(1, true, &prefs));
+        let mut d = crate::dissociator::strategy(&testkit::brief(1, true, &prefs));
         let me = testkit::view(0.5);
         let mut c = testkit::ctx(HUMAN, 1, Phase::Decision, Some(30.0));
         c.blocs[1].leader_vote = Some(Vote::No);

@@ -17,10 +17,10 @@
 //! brief names ("conceder / boulware"); the deadline is the chair's last round, after
 //! which the design's fallbacks (silence procedure, provisional budget, reversion) bite.
 
-use crate::common::{Seat, answer, concession, reservation, within, yes_if};
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{answer, concession, reservation, within, yes_if};
+use crate::memory::Seat;
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "boulware";
@@ -35,24 +35,24 @@ const FLOOR: f64 = 0.1;
 /// Plays both the `boulware` (`e < 1`) and the `conceder` (`e > 1`) registry entries.
 #[derive(Debug, Clone)]
 pub struct TimeDependent {
-    seat: Seat,
     e: f64,
     name: &'static str,
 }
 
+/// The Boulware strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<TimeDependent> {
+    Adapter::new(brief, TimeDependent::boulware())
+}
+
 impl TimeDependent {
     /// A time-dependent negotiator with exponent `e` reporting `name`.
-    pub fn new(brief: &SeatBrief, e: f64, name: &'static str) -> TimeDependent {
-        TimeDependent {
-            seat: Seat::new(brief),
-            e,
-            name,
-        }
+    pub fn new(e: f64, name: &'static str) -> TimeDependent {
+        TimeDependent { e, name }
     }
 
     /// The Boulware entry (`e = 0.2`).
-    pub fn boulware(brief: &SeatBrief) -> TimeDependent {
-        TimeDependent::new(brief, BOULWARE_E, NAME)
+    pub fn boulware() -> TimeDependent {
+        TimeDependent::new(BOULWARE_E, NAME)
     }
 
     /// The concession exponent.
@@ -60,43 +60,35 @@ impl TimeDependent {
         self.e
     }
 
-    fn alpha(&self, ctx: &RoundContext) -> f64 {
-        concession(self.seat.time(ctx), self.e)
+    fn alpha(&self, seat: &Seat, ctx: &RoundContext) -> f64 {
+        concession(seat.time(ctx), self.e)
     }
 }
 
-impl Strategy for TimeDependent {
+impl Decide for TimeDependent {
     fn name(&self) -> &str {
         self.name
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        let Some(p) = self.seat.pref(ctx.item) else {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        let Some(p) = seat.pref(ctx.item) else {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
-        let target = reservation(&p, self.seat.anchor(ctx), p.red_line);
-        let x = p.ideal + self.alpha(ctx) * (target - p.ideal);
+        let target = reservation(&p, seat.anchor(ctx), p.red_line);
+        let x = p.ideal + self.alpha(seat, ctx) * (target - p.ideal);
         answer(x, p.salience, None, ctx.item, n)
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            self.seat.package_vote()
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            seat.package_vote(ctx)
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
-                (Some(p), Some(x)) => yes_if(within(&p, x, self.alpha(ctx).max(FLOOR))),
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => yes_if(within(&p, x, self.alpha(seat, ctx).max(FLOOR))),
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
+        }
     }
 }
 
@@ -104,6 +96,7 @@ impl Strategy for TimeDependent {
 mod tests {
     use super::*;
     use crate::testkit::{self, HUMAN};
+    use plenary_core::strategy::Strategy;
 
     fn conceded(s: &mut dyn Strategy, round: u32) -> f64 {
         let prefs = testkit::prefs_west();
@@ -115,8 +108,8 @@ mod tests {
     #[test]
     fn concedes_little_early_and_fast_at_the_deadline() {
         let b = testkit::brief(0, false, &testkit::prefs_west());
-        let mut bw = TimeDependent::boulware(&b);
-        let mut co = crate::conceder::new(&b);
+        let mut bw = strategy(&b);
+        let mut co = crate::conceder::strategy(&b);
         let first = conceded(&mut bw, 0);
         let second = conceded(&mut bw, 1);
         let last = conceded(&mut bw, 3);
@@ -133,7 +126,7 @@ mod tests {
     fn acceptance_threshold_widens_with_time() {
         let prefs = testkit::prefs_west();
         let p = prefs[HUMAN as usize];
-        let mut bw = TimeDependent::boulware(&testkit::brief(0, false, &prefs));
+        let mut bw = strategy(&testkit::brief(0, false, &prefs));
         let x = p.ideal - 0.6 * p.red_line;
         let me = testkit::view(0.7);
         assert_eq!(

@@ -10,6 +10,7 @@
 //! opponents a conceder secures agreement (capacity to act) at the price of outcomes
 //! further from its ideal, which is the trade the paper's path 1 makes for its members.
 
+use crate::adapter::Adapter;
 use crate::boulware::TimeDependent;
 use plenary_core::strategy::SeatBrief;
 
@@ -19,9 +20,14 @@ pub const NAME: &str = "conceder";
 /// Concession exponent of the conceder entry (`e > 1`).
 pub const CONCEDER_E: f64 = 3.0;
 
-/// A conceder for the seat in `brief`.
-pub fn new(brief: &SeatBrief) -> TimeDependent {
-    TimeDependent::new(brief, CONCEDER_E, NAME)
+/// The conceder's decisions.
+pub fn new() -> TimeDependent {
+    TimeDependent::new(CONCEDER_E, NAME)
+}
+
+/// The conceder strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<TimeDependent> {
+    Adapter::new(brief, new())
 }
 
 #[cfg(test)]
@@ -34,9 +40,9 @@ mod tests {
     fn concedes_most_of_the_way_after_one_round() {
         let prefs = testkit::prefs_west();
         let p = prefs[HUMAN as usize];
-        let mut co = new(&testkit::brief(0, false, &prefs));
+        let mut co = strategy(&testkit::brief(0, false, &prefs));
         assert_eq!(co.name(), NAME);
-        assert!(co.exponent() > 1.0);
+        assert!(co.inner().exponent() > 1.0);
         let me = testkit::view(0.7);
         // Round 1 of 4: t = 1/3, alpha = 0.69.
         let x = p.ideal - 0.6 * p.red_line;

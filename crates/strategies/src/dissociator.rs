@@ -10,59 +10,45 @@
 //! separated policy areas, cooperation in areas of common interest isolated from the
 //! areas of confrontation so that the former "cannot be used for political gain".
 
-use crate::common::{Seat, answer, on_merits, yes_if};
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{answer, on_merits, yes_if};
+use crate::memory::Seat;
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "dissociator";
 
 /// The dissociator strategy (see the module docs).
-#[derive(Debug, Clone)]
-pub struct Dissociator {
-    seat: Seat,
+#[derive(Debug, Clone, Default)]
+pub struct Dissociator;
+
+/// The dissociator strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<Dissociator> {
+    Adapter::new(brief, Dissociator)
 }
 
-impl Dissociator {
-    /// A dissociator for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> Dissociator {
-        Dissociator {
-            seat: Seat::new(brief),
-        }
-    }
-}
-
-impl Strategy for Dissociator {
+impl Decide for Dissociator {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        match self.seat.pref(ctx.item) {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        match seat.pref(ctx.item) {
             Some(p) => answer(p.ideal, p.salience, None, ctx.item, n),
-            None => answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n),
+            None => answer(seat.anchor(ctx), 0.0, None, ctx.item, n),
         }
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            self.seat.package_vote()
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            seat.package_vote(ctx)
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
-                (Some(p), Some(x)) => yes_if(on_merits(&p, x, self.seat.sq(ctx.item))),
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => yes_if(on_merits(&p, x, seat.sq(ctx.item))),
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
+        }
     }
 }
 
@@ -70,12 +56,12 @@ impl Strategy for Dissociator {
 mod tests {
     use super::*;
     use crate::testkit::{self, BUDGET, CLIMATE, HUMAN};
-    use plenary_core::strategy::Decision;
+    use plenary_core::strategy::{Decision, Strategy};
 
     #[test]
     fn never_links_and_judges_each_item_on_its_merits() {
         let prefs = testkit::prefs_west();
-        let mut d = Dissociator::new(&testkit::brief(0, false, &prefs));
+        let mut d = strategy(&testkit::brief(0, false, &prefs));
         let me = testkit::view(0.7);
         for item in 0..testkit::ITEMS.len() as u32 {
             for round in 0..4 {
@@ -110,7 +96,7 @@ mod tests {
     #[test]
     fn never_links_in_a_real_match() {
         for (label, design) in testkit::designs() {
-            let mut make = |b: &SeatBrief| -> Box<dyn Strategy> { Box::new(Dissociator::new(b)) };
+            let mut make = |b: &SeatBrief| -> Box<dyn Strategy> { Box::new(strategy(b)) };
             let r = testkit::run_with(&design, 3, &mut make);
             for i in r.sessions.iter().flat_map(|s| s.items.iter()) {
                 assert_eq!((i.links, i.refused_links), (0, 0), "{label}: {}", i.id);

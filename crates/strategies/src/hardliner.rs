@@ -14,29 +14,25 @@
 //! objection one hardliner suffices to block, which is exactly the capacity-to-act side
 //! of the dilemma the designs are meant to solve.
 
-use crate::common::{Seat, answer, distance, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{answer, distance, yes_if};
+use crate::memory::Seat;
 use plenary_core::model::Preference;
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "hardliner";
 
 /// The hardliner strategy (see the module docs).
-#[derive(Debug, Clone)]
-pub struct Hardliner {
-    seat: Seat,
+#[derive(Debug, Clone, Default)]
+pub struct Hardliner;
+
+/// The hardliner strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<Hardliner> {
+    Adapter::new(brief, Hardliner)
 }
 
 impl Hardliner {
-    /// A hardliner for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> Hardliner {
-        Hardliner {
-            seat: Seat::new(brief),
-        }
-    }
-
     /// The band around the ideal the hardliner accepts: a salience-weighted fraction of
     /// its red line, at least one scale point.
     pub fn band(p: &Preference) -> f64 {
@@ -48,40 +44,32 @@ impl Hardliner {
     }
 }
 
-impl Strategy for Hardliner {
+impl Decide for Hardliner {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        match self.seat.pref(ctx.item) {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        match seat.pref(ctx.item) {
             Some(p) => answer(p.ideal, 1.0, None, ctx.item, n),
-            None => answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n),
+            None => answer(seat.anchor(ctx), 0.0, None, ctx.item, n),
         }
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            let all_in = self
-                .seat
-                .package()
-                .all(|e| Hardliner::accepts(&self.seat.brief.preferences[e.item], e.outcome));
-            yes_if(all_in || self.seat.package_gain() > crate::common::EPS)
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            let package = seat.package(ctx);
+            let all_in = package
+                .iter()
+                .all(|e| Hardliner::accepts(&seat.brief.preferences[e.item], e.outcome));
+            yes_if(all_in || seat.package_gain(&package) > crate::common::EPS)
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(Hardliner::accepts(&p, x)),
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
+        }
     }
 }
 
@@ -89,14 +77,14 @@ impl Strategy for Hardliner {
 mod tests {
     use super::*;
     use crate::testkit::{self, VIENNA};
-    use plenary_core::strategy::Phase;
+    use plenary_core::strategy::{Phase, Strategy};
 
     #[test]
     fn objects_to_a_proposal_a_boulware_accepts_at_the_deadline() {
         let prefs = testkit::prefs_west();
         let b = testkit::brief(0, false, &prefs);
-        let mut h = Hardliner::new(&b);
-        let mut bw = crate::boulware::TimeDependent::boulware(&b);
+        let mut h = strategy(&b);
+        let mut bw = crate::boulware::strategy(&b);
         // Vienna: ideal 75, red line 30, salience 0.9 -> band 30 * 0.185 = 5.55.
         let p = prefs[VIENNA as usize];
         let x = p.ideal - 0.8 * p.red_line;
@@ -112,7 +100,7 @@ mod tests {
     #[test]
     fn states_its_ideal_in_every_round_and_never_widens() {
         let prefs = testkit::prefs_west();
-        let mut h = Hardliner::new(&testkit::brief(0, false, &prefs));
+        let mut h = strategy(&testkit::brief(0, false, &prefs));
         let me = testkit::view(0.7);
         let p = prefs[VIENNA as usize];
         for round in 0..4 {

@@ -22,11 +22,12 @@
 //! model of how States' readiness to compromise in one policy area is shaped by the
 //! institution's record in that area.
 
-use crate::common::{EPS, Seat, answer, clamp_position, reservation, within, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{EPS, answer, clamp_position, reservation, within, yes_if};
+use crate::memory::Seat;
 use plenary_core::model::Dimension;
 use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance,
-    Strategy, Vote,
+    Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
 };
 
 /// Registry name.
@@ -42,39 +43,41 @@ pub const K_MAX: f64 = 1.5;
 /// The learning strategy (see the module docs).
 #[derive(Debug, Clone)]
 pub struct Learner {
-    seat: Seat,
     k: [f64; 4],
 }
 
-impl Learner {
-    /// A learner for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> Learner {
-        Learner {
-            seat: Seat::new(brief),
-            k: [1.0; 4],
-        }
+impl Default for Learner {
+    fn default() -> Self {
+        Learner { k: [1.0; 4] }
     }
+}
 
+/// The learner strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<Learner> {
+    Adapter::new(brief, Learner::default())
+}
+
+impl Learner {
     /// The current acceptance threshold of a dimension, as a share of the red line.
     pub fn threshold(&self, d: Dimension) -> f64 {
         self.k[d.index()]
     }
 
-    fn k_of(&self, item: u32) -> f64 {
-        self.seat.dimension(item).map_or(1.0, |d| self.threshold(d))
+    fn k_of(&self, seat: &Seat, item: u32) -> f64 {
+        seat.dimension(item).map_or(1.0, |d| self.threshold(d))
     }
 
     /// Reinforcement from this session's outcomes.
-    fn learn(&mut self) {
+    fn learn(&mut self, seat: &Seat) {
         let mut delta = [0.0f64; 4];
-        for e in self.seat.log() {
-            let Some(d) = self.seat.dimension(e.item as u32) else {
+        for e in seat.log() {
+            let Some(d) = seat.dimension(e.item as u32) else {
                 continue;
             };
-            let Some(mine) = self.seat.my_vote(e.item) else {
+            let Some(mine) = seat.my_vote(e.item) else {
                 continue;
             };
-            let p = self.seat.brief.preferences[e.item];
+            let p = seat.brief.preferences[e.item];
             let scale = (p.salience * p.red_line).max(1e-6);
             let g = p.gain(clamp_position(e.outcome, e.sq), e.sq);
             if e.decision.decided() && mine.vote == Vote::Yes && g < -EPS {
@@ -92,43 +95,34 @@ impl Learner {
     }
 }
 
-impl Strategy for Learner {
+impl Decide for Learner {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        let Some(p) = self.seat.pref(ctx.item) else {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        let Some(p) = seat.pref(ctx.item) else {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
-        let target = reservation(&p, self.seat.anchor(ctx), self.k_of(ctx.item) * p.red_line);
-        let x = p.ideal + 0.5 * self.seat.time(ctx) * (target - p.ideal);
+        let target = reservation(&p, seat.anchor(ctx), self.k_of(seat, ctx.item) * p.red_line);
+        let x = p.ideal + 0.5 * seat.time(ctx) * (target - p.ideal);
         answer(x, p.salience, None, ctx.item, n)
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            yes_if(self.seat.package_gain() >= -EPS)
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            yes_if(seat.package_gain(&seat.package(ctx)) >= -EPS)
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
-                (Some(p), Some(x)) => yes_if(within(&p, x, self.k_of(ctx.item))),
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => yes_if(within(&p, x, self.k_of(seat, ctx.item))),
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
+        }
     }
 
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
-    }
-
-    fn session_end(&mut self, summary: &SessionSummary, _me: &SeatView) -> Stance {
-        self.seat.sync(summary.session);
-        self.learn();
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, _me: &SeatView) -> Stance {
+        self.learn(seat);
         Stance::Stay
     }
 }
@@ -137,9 +131,9 @@ impl Strategy for Learner {
 mod tests {
     use super::*;
     use crate::testkit::{self, EOM, HUMAN};
-    use plenary_core::strategy::Decision;
+    use plenary_core::strategy::{Decision, ItemOutcome, Strategy};
 
-    fn decide(l: &mut Learner, session: u32, item: u32, x: f64) -> Vote {
+    fn decide(l: &mut Adapter<Learner>, session: u32, item: u32, x: f64) -> Vote {
         let mut c = testkit::ctx(item, 3, Phase::Decision, Some(x));
         c.session = session;
         l.vote(&c, &testkit::view(0.6))
@@ -152,10 +146,10 @@ mod tests {
         prefs[EOM as usize].ideal = 60.0;
         let b = testkit::brief(0, false, &prefs);
         // Human declaration: ideal 80, red line 25, sq 40; 57.5 is 0.9 red lines away.
-        let mut fresh = Learner::new(&b);
+        let mut fresh = strategy(&b);
         assert_eq!(decide(&mut fresh, 0, HUMAN, 57.5), Vote::Yes);
 
-        let mut l = Learner::new(&b);
+        let mut l = strategy(&b);
         // Session 0: it accepts 36 on election observation (24 from its ideal, within
         // the red line, but worse than the status quo) and the deal is adopted.
         assert_eq!(decide(&mut l, 0, EOM, 36.0), Vote::Yes);
@@ -171,12 +165,12 @@ mod tests {
             Stance::Stay
         );
         assert!(
-            l.threshold(Dimension::Human) < 0.9,
+            l.inner().threshold(Dimension::Human) < 0.9,
             "{}",
-            l.threshold(Dimension::Human)
+            l.inner().threshold(Dimension::Human)
         );
         assert_eq!(
-            l.threshold(Dimension::General),
+            l.inner().threshold(Dimension::General),
             1.0,
             "other dimensions untouched"
         );
@@ -189,7 +183,7 @@ mod tests {
     #[test]
     fn loosens_after_a_costly_blockade() {
         let prefs = testkit::prefs_west();
-        let mut l = Learner::new(&testkit::brief(0, false, &prefs));
+        let mut l = strategy(&testkit::brief(0, false, &prefs));
         // Human declaration: sq 40; 52 is 28 from the ideal, beyond the red line (25),
         // but better than the status quo. It objects; the item fails.
         assert_eq!(decide(&mut l, 0, HUMAN, 52.0), Vote::No);
@@ -201,14 +195,14 @@ mod tests {
             &[1, 0, 0],
         ));
         l.session_end(&testkit::summary(0, 0.0), &testkit::view(0.5));
-        assert!(l.threshold(Dimension::Human) > 1.0);
+        assert!(l.inner().threshold(Dimension::Human) > 1.0);
         assert_eq!(decide(&mut l, 1, HUMAN, 52.0), Vote::Yes);
     }
 
     #[test]
     fn good_sessions_change_nothing() {
         let prefs = testkit::prefs_west();
-        let mut l = Learner::new(&testkit::brief(0, false, &prefs));
+        let mut l = strategy(&testkit::brief(0, false, &prefs));
         assert_eq!(decide(&mut l, 0, HUMAN, 70.0), Vote::Yes);
         l.outcome(&testkit::outcome(
             0,
@@ -218,7 +212,7 @@ mod tests {
             &[0, 0, 0],
         ));
         l.session_end(&testkit::summary(0, 5.0), &testkit::view(0.8));
-        assert_eq!(l.threshold(Dimension::Human), 1.0);
+        assert_eq!(l.inner().threshold(Dimension::Human), 1.0);
     }
 
     /// `(seat, session, thresholds)` at each session end.
@@ -226,7 +220,7 @@ mod tests {
 
     /// Records a learner's thresholds at every session end of a real match.
     struct Spy {
-        inner: Learner,
+        inner: Adapter<Learner>,
         seen: Seen,
     }
 
@@ -245,10 +239,11 @@ mod tests {
         }
         fn session_end(&mut self, s: &SessionSummary, me: &SeatView) -> Stance {
             let st = self.inner.session_end(s, me);
-            self.seen
-                .lock()
-                .unwrap()
-                .push((self.inner.seat.brief.seat, s.session, self.inner.k));
+            self.seen.lock().unwrap().push((
+                self.inner.seat().brief.seat,
+                s.session,
+                self.inner.inner().k,
+            ));
             st
         }
     }
@@ -259,7 +254,7 @@ mod tests {
         let (_, design) = testkit::designs().remove(0);
         let mut make = |b: &SeatBrief| -> Box<dyn Strategy> {
             Box::new(Spy {
-                inner: Learner::new(b),
+                inner: strategy(b),
                 seen: seen.clone(),
             })
         };

@@ -1,8 +1,11 @@
 //! plenary-strategies: the built-in delegation strategies of plenary and their registry.
 //!
 //! Each strategy plays one seat for one match: it is created from the seat's
-//! [`SeatBrief`] (public rules plus that State's private preferences), keeps its memory
-//! in its own value across the sessions of the match, and answers the chair's questions
+//! [`SeatBrief`] (public rules plus that State's private preferences) and answers the
+//! chair's questions. A built-in strategy implements only its decisions
+//! ([`adapter::Decide`]); the [`adapter::Adapter`] keeps the seat's memory
+//! ([`memory::Seat`]: policy in force, this session's outcomes, bloc positions seen, its
+//! own votes) across the sessions of the match, and the strategy answers
 //! deterministically (none of the built-ins needs randomness; a strategy that does
 //! draws from `plenary_core::rng::Stream::from_seed(brief.seed)`). Every answer is kept
 //! on the scale: positions within 0..=100, saliences within 0..=1, links only to other
@@ -15,6 +18,7 @@
 //! [`all`] / [`info`] to list them, [`create`] to make one for a seat, and [`check`] to
 //! validate names up front.
 
+pub mod adapter;
 pub mod bloc_follower;
 pub mod boulware;
 mod common;
@@ -24,6 +28,7 @@ pub mod hardliner;
 pub mod learner;
 pub mod linker;
 pub mod mediator;
+pub mod memory;
 pub mod norm_entrepreneur;
 pub mod sovereigntist;
 pub mod tit_for_tat;
@@ -85,7 +90,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "states its bloc leader's last position and copies the leader's last vote; leaders play dissociator",
             idea: "bloc-to-bloc negotiation of the CSCE and OSCE caucuses: followers multiply the leader's line",
         },
-        make: |b| Box::new(bloc_follower::BlocFollower::new(b)),
+        make: |b| Box::new(bloc_follower::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -93,7 +98,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "time-dependent concession t^(1/e) with e = 0.2: holds out until the last round, then concedes fast",
             idea: "Boulware tactic of Faratin, Sierra & Jennings (1998); the deadline is the chair's last round",
         },
-        make: |b| Box::new(boulware::TimeDependent::boulware(b)),
+        make: |b| Box::new(boulware::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -101,7 +106,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "time-dependent concession t^(1/e) with e = 3: gives most ground in the first rounds",
             idea: "Conceder tactic of Faratin, Sierra & Jennings (1998): agreement early, outcomes further from the ideal",
         },
-        make: |b| Box::new(conceder::new(b)),
+        make: |b| Box::new(conceder::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -109,7 +114,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "decides every item on its merits (gain over the status quo or within the red line); never links",
             idea: "pluralistic peace through dissociation: policy areas kept apart so cooperation cannot be held hostage",
         },
-        make: |b| Box::new(dissociator::Dissociator::new(b)),
+        make: |b| Box::new(dissociator::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -117,7 +122,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "states its ideal with full salience; objects unless the proposal is in a narrow salience-weighted band",
             idea: "resistance from within: under consensus as absence of objection one hardliner blocks",
         },
-        make: |b| Box::new(hardliner::Hardliner::new(b)),
+        make: |b| Box::new(hardliner::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -125,7 +130,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "per-dimension acceptance threshold tightened after bad deals and loosened after costly blockades, session by session",
             idea: "delegations learn from outcomes: aspiration-level reinforcement across the sessions of a match",
         },
-        make: |b| Box::new(learner::Learner::new(b)),
+        make: |b| Box::new(learner::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -133,7 +138,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "links consent on low-salience items to the other-dimension item it cares most about; otherwise moderate",
             idea: "issue linkage: blurring the boundaries between policy areas, a step towards escalation",
         },
-        make: |b| Box::new(linker::Linker::new(b)),
+        make: |b| Box::new(linker::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -141,7 +146,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "states a bridging position between the bloc means with low salience; accepts anything within its red line",
             idea: "the neutral and non-aligned (N+N) mediators of the CSCE",
         },
-        make: |b| Box::new(mediator::Mediator::new(b)),
+        make: |b| Box::new(mediator::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -149,7 +154,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "overstates its demands on human-dimension items and accepts only progress there; moderate elsewhere",
             idea: "the liberal norm entrepreneur insisting on the Charter of Paris norms and the human dimension",
         },
-        make: |b| Box::new(norm_entrepreneur::NormEntrepreneur::new(b)),
+        make: |b| Box::new(norm_entrepreneur::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -157,7 +162,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "objects to intrusive items above the status quo; withholds below legitimacy 0.4, exits below 0.15",
             idea: "non-intervention in internal affairs; contestation by blocking, withholding resources and withdrawal",
         },
-        make: |b| Box::new(sovereigntist::Sovereigntist::new(b)),
+        make: |b| Box::new(sovereigntist::strategy(b)),
     },
     Entry {
         info: StrategyInfo {
@@ -165,7 +170,7 @@ static ENTRIES: [Entry; 11] = [
             summary: "cooperates; after another bloc blocks an item it cares about, objects once to a proposal favouring that bloc",
             idea: "reciprocity by bloc (tit-for-tat): the mutual blockades of 'muddling through'",
         },
-        make: |b| Box::new(tit_for_tat::TitForTat::new(b)),
+        make: |b| Box::new(tit_for_tat::strategy(b)),
     },
 ];
 
@@ -230,8 +235,8 @@ mod tests {
     use plenary_core::model::{Dimension, ItemKind, Preference};
     use plenary_core::rng::Stream;
     use plenary_core::strategy::{
-        BlocSignal, Decision, ItemInfo, ItemOutcome, Phase, PublicRules, RoundContext, SeatView,
-        SessionSummary, Vote,
+        BlocSignal, Decision, ItemInfo, ItemOutcome, PackageEntry, Phase, PublicOffer, PublicRules,
+        RoundContext, SeatView, SessionSummary, Vote,
     };
     use plenary_core::{Design, Match, MatchSetup, run_in_process};
     use std::sync::Arc;
@@ -300,14 +305,19 @@ mod tests {
                 title: String::new(),
                 dimension: Dimension::ALL[rng.below(4)],
                 kind: ItemKind::ALL[rng.below(7)],
-                status_quo: if rng.unit() < 0.3 {
-                    pick(rng, &edge)
+                status_quo: if rng.unit() < 0.1 {
+                    None
+                } else if rng.unit() < 0.3 {
+                    Some(pick(rng, &edge))
                 } else {
-                    rng.unit() * 100.0
+                    Some(rng.unit() * 100.0)
                 },
-                reversion: rng.unit() * 100.0,
+                reversion: (rng.unit() < 0.5).then(|| rng.unit() * 100.0),
                 in_scope: rng.unit() < 0.8,
                 binding: rng.unit() < 0.5,
+                legally_binding: rng.unit() < 0.2,
+                recurring: rng.unit() < 0.7,
+                group: None,
             })
             .collect();
         let preferences = (0..n)
@@ -339,8 +349,12 @@ mod tests {
             bloc_index: rng.below(nb) as u32,
             bloc_leader: rng.unit() < 0.3,
             capability: 1.0,
+            bargaining_power: 1.0,
+            voting_weight: 1.0,
             seed: rng.next_u64(),
             blocs: (0..nb).map(|b| format!("b{b}")).collect(),
+            absent_items: (0..n as u32).filter(|_| rng.unit() < 0.1).collect(),
+            groups: Vec::new(),
             items,
             preferences,
             rules: PublicRules {
@@ -356,6 +370,10 @@ mod tests {
                 naming_shaming: rng.unit() < 0.5,
                 exit_allowed: rng.unit() < 0.5,
                 states: 7,
+                group_packages: rng.unit() < 0.5,
+                moscow_mechanism: rng.below(3) as u32,
+                crisis_threshold: 0.85,
+                forfeit: 1.0,
             },
         }
     }
@@ -400,6 +418,35 @@ mod tests {
                 })
                 .collect(),
             last_objections: rng.below(5) as u32,
+            offers: (0..rng.below(3))
+                .map(|_| PublicOffer {
+                    from: rng.below(7) as u32,
+                    support: rng.below(n as usize) as u32,
+                    want: rng.below(n as usize) as u32,
+                    target: if rng.unit() < 0.05 {
+                        f64::NAN
+                    } else {
+                        rng.unit() * 100.0
+                    },
+                    tolerance: rng.unit() * 30.0,
+                })
+                .collect(),
+            package: if phase == Phase::Package {
+                (0..rng.below(4))
+                    .map(|_| PackageEntry {
+                        item: rng.below(n as usize + 1) as u32,
+                        value: if rng.unit() < 0.05 {
+                            f64::INFINITY
+                        } else {
+                            rng.unit() * 100.0
+                        },
+                        status_quo: (rng.unit() < 0.8).then(|| rng.unit() * 100.0),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            group: None,
         }
     }
 
@@ -417,9 +464,12 @@ mod tests {
             session,
             item: rng.below(b.items.len()) as u32,
             decision: decisions[rng.below(decisions.len())],
-            outcome: rng.unit() * 100.0,
-            in_force: rng.unit() * 100.0,
+            outcome: (rng.unit() < 0.9).then(|| rng.unit() * 100.0),
+            in_force: (rng.unit() < 0.9).then(|| rng.unit() * 100.0),
             binding: rng.unit() < 0.5,
+            legally_binding: false,
+            objectors: Vec::new(),
+            package: None,
             rounds: rng.below(5) as u32,
             objections_by_bloc: (0..b.blocs.len()).map(|_| rng.below(3) as u32).collect(),
             shamed: Vec::new(),
@@ -440,10 +490,16 @@ mod tests {
                 let mut script = Stream::from_seed(rng.next_u64());
                 for session in 0..b.rules.sessions {
                     for _ in 0..25 {
+                        let tension = script.unit();
                         let me = SeatView {
                             legitimacy: script.unit(),
-                            tension: script.unit(),
+                            tension,
                             shamed: script.below(3) as u32,
+                            red_line_scale: 0.1 + 0.9 * script.unit(),
+                            security_salience: 1.0 + tension,
+                            crisis: tension > 0.85,
+                            refused_link: None,
+                            refused_offer: None,
                         };
                         match script.below(4) {
                             0 | 1 => {
@@ -495,11 +551,14 @@ mod tests {
                         items: b.items.len() as u32,
                         my_gain: script.unit() * 10.0 - 5.0,
                         tension: Vec::new(),
+                        shamed: Vec::new(),
+                        events: Vec::new(),
                     };
                     let me = SeatView {
                         legitimacy: script.unit(),
                         tension: 0.5,
                         shamed: 0,
+                        ..SeatView::default()
                     };
                     let st = s1.session_end(&sum, &me);
                     assert_eq!(st, s2.session_end(&sum, &me));

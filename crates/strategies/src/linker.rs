@@ -15,11 +15,11 @@
 //! boundaries between policy areas" is one of the steps to war, and the chair raises
 //! tension between blocs whenever a cross-dimension link is accepted.
 
-use crate::common::{Seat, answer, moderate_accepts, moderate_position, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{answer, moderate_accepts, moderate_position, yes_if};
+use crate::memory::Seat;
 use plenary_core::design::Linkage;
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "linker";
@@ -29,25 +29,21 @@ pub const NAME: &str = "linker";
 pub const LOW_SALIENCE_RATIO: f64 = 0.5;
 
 /// The linker strategy (see the module docs).
-#[derive(Debug, Clone)]
-pub struct Linker {
-    seat: Seat,
+#[derive(Debug, Clone, Default)]
+pub struct Linker;
+
+/// The linker strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<Linker> {
+    Adapter::new(brief, Linker)
 }
 
 impl Linker {
-    /// A linker for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> Linker {
-        Linker {
-            seat: Seat::new(brief),
-        }
-    }
-
     /// The item it links `item` to, if any: the in-scope item it cares most about among
     /// those the design lets it link to, provided `item` is of low salience next to it.
-    pub fn link_target(&self, item: u32) -> Option<u32> {
-        let b = &self.seat.brief;
-        let here = self.seat.pref(item)?;
-        let dim = self.seat.dimension(item)?;
+    pub fn link_target(seat: &Seat, item: u32) -> Option<u32> {
+        let b = &seat.brief;
+        let here = seat.pref(item)?;
+        let dim = seat.dimension(item)?;
         let eligible = |j: usize| -> bool {
             let info = &b.items[j];
             j != item as usize
@@ -58,7 +54,7 @@ impl Linker {
                     Linkage::Any => info.dimension != dim,
                 }
         };
-        let best = (0..self.seat.items())
+        let best = (0..seat.items())
             .filter(|&j| eligible(j))
             .max_by(|&a, &c| {
                 b.preferences[a]
@@ -70,47 +66,36 @@ impl Linker {
     }
 }
 
-impl Strategy for Linker {
+impl Decide for Linker {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        let Some(p) = self.seat.pref(ctx.item) else {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        let Some(p) = seat.pref(ctx.item) else {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
-        let x = moderate_position(&p, self.seat.anchor(ctx), self.seat.time(ctx));
+        let x = moderate_position(&p, seat.anchor(ctx), seat.time(ctx));
         let link = if ctx.round == 0 {
-            self.link_target(ctx.item)
+            Linker::link_target(seat, ctx.item)
         } else {
             None
         };
         answer(x, p.salience, link, ctx.item, n)
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            self.seat.package_vote()
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            seat.package_vote(ctx)
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
-                (Some(p), Some(x)) => yes_if(moderate_accepts(
-                    &p,
-                    x,
-                    self.seat.sq(ctx.item),
-                    self.seat.time(ctx),
-                )),
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+                (Some(p), Some(x)) => {
+                    yes_if(moderate_accepts(&p, x, seat.sq(ctx.item), seat.time(ctx)))
+                }
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
+        }
     }
 }
 
@@ -118,12 +103,13 @@ impl Strategy for Linker {
 mod tests {
     use super::*;
     use crate::testkit::{self, CLIMATE, HUMAN, SMM, VIENNA};
+    use plenary_core::strategy::Strategy;
 
     #[test]
     fn links_a_low_salience_item_to_its_top_item_of_another_dimension() {
         let prefs = testkit::prefs_west();
         let b = testkit::brief(0, false, &prefs);
-        let mut l = Linker::new(&b);
+        let mut l = strategy(&b);
         let me = testkit::view(0.7);
         // Climate (economic, salience 0.2) -> Vienna (politico-military, 0.9; the first of
         // the two items at 0.9).
@@ -148,18 +134,18 @@ mod tests {
         let prefs = testkit::prefs_west();
         let mut b = testkit::brief(0, false, &prefs);
         b.rules.linkage = Linkage::None;
-        assert_eq!(Linker::new(&b).link_target(CLIMATE), None);
+        assert_eq!(Linker::link_target(strategy(&b).seat(), CLIMATE), None);
         b.rules.linkage = Linkage::SameDimension;
         // The only other economic item does not exist: nothing to link to.
-        assert_eq!(Linker::new(&b).link_target(CLIMATE), None);
+        assert_eq!(Linker::link_target(strategy(&b).seat(), CLIMATE), None);
         // Low-salience human item? The human items are 0.8 and 0.7: not low.
-        assert_eq!(Linker::new(&b).link_target(HUMAN), None);
+        assert_eq!(Linker::link_target(strategy(&b).seat(), HUMAN), None);
     }
 
     #[test]
     fn links_in_a_real_match_only_where_the_design_allows() {
         for (label, design) in testkit::designs() {
-            let mut make = |b: &SeatBrief| -> Box<dyn Strategy> { Box::new(Linker::new(b)) };
+            let mut make = |b: &SeatBrief| -> Box<dyn Strategy> { Box::new(strategy(b)) };
             let r = testkit::run_with(&design, 3, &mut make);
             let items = r.sessions.iter().flat_map(|s| s.items.iter());
             let (links, refused) =

@@ -12,10 +12,10 @@
 //! Idea: the neutral and non-aligned (N+N) States of the CSCE, which acted as mediators
 //! between the NATO and Warsaw Pact blocs and drafted the compromise texts.
 
-use crate::common::{Seat, answer, within, yes_if};
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{answer, within, yes_if};
+use crate::memory::Seat;
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "mediator";
@@ -24,74 +24,68 @@ pub const NAME: &str = "mediator";
 pub const STATED_SALIENCE: f64 = 0.15;
 
 /// The neutral mediator strategy (see the module docs).
-#[derive(Debug, Clone)]
-pub struct Mediator {
-    seat: Seat,
+#[derive(Debug, Clone, Default)]
+pub struct Mediator;
+
+/// The mediator strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<Mediator> {
+    Adapter::new(brief, Mediator)
 }
 
 impl Mediator {
-    /// A mediator for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> Mediator {
-        Mediator {
-            seat: Seat::new(brief),
-        }
-    }
-
     /// The bridging position for the round in `ctx`.
-    pub fn bridge(&self, ctx: &RoundContext) -> f64 {
-        let anchor = self.seat.anchor(ctx);
-        match self.seat.bloc_means(ctx) {
+    pub fn bridge(seat: &Seat, ctx: &RoundContext) -> f64 {
+        let anchor = seat.anchor(ctx);
+        match seat.bloc_means(ctx) {
             Some(means) if !means.is_empty() => {
                 let lo = means.iter().map(|m| m.1).fold(f64::INFINITY, f64::min);
                 let hi = means.iter().map(|m| m.1).fold(f64::NEG_INFINITY, f64::max);
                 let mid = (lo + hi) / 2.0;
-                let x = if self.seat.signals_current(ctx) {
+                let x = if seat.signals_current(ctx) {
                     0.5 * mid + 0.5 * anchor
                 } else {
                     mid
                 };
                 x.clamp(lo, hi)
             }
-            _ => self.seat.sq(ctx.item),
+            _ => seat.sq(ctx.item),
         }
     }
 }
 
-impl Strategy for Mediator {
+impl Decide for Mediator {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        if self.seat.pref(ctx.item).is_none() {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        if seat.pref(ctx.item).is_none() {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         }
-        answer(self.bridge(ctx), STATED_SALIENCE, None, ctx.item, n)
+        answer(
+            Mediator::bridge(seat, ctx),
+            STATED_SALIENCE,
+            None,
+            ctx.item,
+            n,
+        )
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            let prefs = &self.seat.brief.preferences;
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            let prefs = &seat.brief.preferences;
             yes_if(
-                self.seat
-                    .package()
+                seat.package(ctx)
+                    .iter()
                     .all(|e| within(&prefs[e.item], e.outcome, 1.0)),
             )
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(within(&p, x, 1.0)),
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
+        }
     }
 }
 
@@ -99,12 +93,13 @@ impl Strategy for Mediator {
 mod tests {
     use super::*;
     use crate::testkit::{self, HUMAN};
+    use plenary_core::strategy::Strategy;
 
     #[test]
     fn states_a_position_between_the_bloc_means() {
         let mut prefs = testkit::prefs_west();
         prefs[HUMAN as usize].ideal = 95.0; // its own ideal does not matter
-        let mut m = Mediator::new(&testkit::brief(2, false, &prefs));
+        let mut m = strategy(&testkit::brief(2, false, &prefs));
         let me = testkit::view(0.7);
         for (means, proposal) in [
             ([30.0, 80.0, 55.0], 70.0),
@@ -135,7 +130,7 @@ mod tests {
     #[test]
     fn accepts_anything_within_its_red_line() {
         let prefs = testkit::prefs_west();
-        let mut m = Mediator::new(&testkit::brief(2, false, &prefs));
+        let mut m = strategy(&testkit::brief(2, false, &prefs));
         let me = testkit::view(0.7);
         // Human: ideal 80, red line 25.
         let c = |x| testkit::ctx(HUMAN, 0, Phase::Decision, Some(x));

@@ -15,11 +15,11 @@
 //! central point of reference", pushing the human dimension and its semi-autonomous
 //! institutions (ODIHR, RFoM) that name and shame.
 
-use crate::common::{EPS, Seat, answer, distance, moderate_accepts, moderate_position, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{EPS, answer, distance, moderate_accepts, moderate_position, yes_if};
+use crate::memory::Seat;
 use plenary_core::model::{Dimension, Preference};
-use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
-};
+use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
 
 /// Registry name.
 pub const NAME: &str = "norm-entrepreneur";
@@ -29,21 +29,17 @@ pub const NAME: &str = "norm-entrepreneur";
 pub const OVERSTATEMENT: f64 = 0.6;
 
 /// The norm-entrepreneur strategy (see the module docs).
-#[derive(Debug, Clone)]
-pub struct NormEntrepreneur {
-    seat: Seat,
+#[derive(Debug, Clone, Default)]
+pub struct NormEntrepreneur;
+
+/// The norm-entrepreneur strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<NormEntrepreneur> {
+    Adapter::new(brief, NormEntrepreneur)
 }
 
 impl NormEntrepreneur {
-    /// A norm entrepreneur for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> NormEntrepreneur {
-        NormEntrepreneur {
-            seat: Seat::new(brief),
-        }
-    }
-
-    fn human(&self, item: u32) -> bool {
-        self.seat.dimension(item) == Some(Dimension::Human)
+    fn human(seat: &Seat, item: u32) -> bool {
+        seat.dimension(item) == Some(Dimension::Human)
     }
 
     /// Whether `x` moves policy from `sq` towards the ideal (or sits at it).
@@ -52,74 +48,66 @@ impl NormEntrepreneur {
     }
 }
 
-impl Strategy for NormEntrepreneur {
+impl Decide for NormEntrepreneur {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        let Some(p) = self.seat.pref(ctx.item) else {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        let Some(p) = seat.pref(ctx.item) else {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
-        if self.human(ctx.item) {
-            let sq = self.seat.sq(ctx.item);
+        if NormEntrepreneur::human(seat, ctx.item) {
+            let sq = seat.sq(ctx.item);
             let dir = if p.ideal < sq { -1.0 } else { 1.0 };
             let push = (OVERSTATEMENT * p.red_line).max(5.0);
             answer(p.ideal + dir * push, 1.0, None, ctx.item, n)
         } else {
-            let x = moderate_position(&p, self.seat.anchor(ctx), self.seat.time(ctx));
+            let x = moderate_position(&p, seat.anchor(ctx), seat.time(ctx));
             answer(x, p.salience, None, ctx.item, n)
         }
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            let prefs = &self.seat.brief.preferences;
-            let human_ok = self
-                .seat
-                .package()
-                .filter(|e| self.human(e.item as u32))
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            let prefs = &seat.brief.preferences;
+            let human_ok = seat
+                .package(ctx)
+                .iter()
+                .filter(|e| NormEntrepreneur::human(seat, e.item as u32))
                 .all(|e| NormEntrepreneur::advances(&prefs[e.item], e.outcome, e.sq));
             if human_ok {
-                self.seat.package_vote()
+                seat.package_vote(ctx)
             } else {
                 Vote::No
             }
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
-                    let sq = self.seat.sq(ctx.item);
-                    if self.human(ctx.item) {
+                    let sq = seat.sq(ctx.item);
+                    if NormEntrepreneur::human(seat, ctx.item) {
                         yes_if(NormEntrepreneur::advances(&p, x, sq))
                     } else {
-                        yes_if(moderate_accepts(&p, x, sq, self.seat.time(ctx)))
+                        yes_if(moderate_accepts(&p, x, sq, seat.time(ctx)))
                     }
                 }
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
-    }
-
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dissociator::Dissociator;
     use crate::testkit::{self, BUDGET, EOM, HUMAN};
+    use plenary_core::strategy::Strategy;
 
     #[test]
     fn overstates_on_human_items_only() {
         let prefs = testkit::prefs_west();
-        let mut ne = NormEntrepreneur::new(&testkit::brief(0, false, &prefs));
+        let mut ne = strategy(&testkit::brief(0, false, &prefs));
         let me = testkit::view(0.7);
         for item in [HUMAN, EOM] {
             let a = ne.position(&testkit::ctx(item, 0, Phase::Positions, None), &me);
@@ -144,8 +132,8 @@ mod tests {
         // outcome, then 58 is within the red line (22) but backsliding.
         prefs[EOM as usize].red_line = 25.0;
         let b = testkit::brief(0, false, &prefs);
-        let mut ne = NormEntrepreneur::new(&b);
-        let mut d = Dissociator::new(&b);
+        let mut ne = strategy(&b);
+        let mut d = crate::dissociator::strategy(&b);
         let o = testkit::outcome(
             0,
             EOM,

@@ -16,11 +16,12 @@
 //! that find the institution alien: "resistance from within, the withholding of
 //! resources (such as membership fees), or even withdrawal".
 
-use crate::common::{EPS, Seat, answer, on_merits, within, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{EPS, answer, on_merits, within, yes_if};
+use crate::memory::Seat;
 use plenary_core::model::{Dimension, ItemKind, Preference};
 use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance,
-    Strategy, Vote,
+    Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
 };
 
 /// Registry name.
@@ -34,24 +35,20 @@ pub const EXIT_BELOW: f64 = 0.15;
 pub const SOVEREIGN_RED_LINE: f64 = 0.5;
 
 /// The sovereigntist strategy (see the module docs).
-#[derive(Debug, Clone)]
-pub struct Sovereigntist {
-    seat: Seat,
+#[derive(Debug, Clone, Default)]
+pub struct Sovereigntist;
+
+/// The sovereigntist strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<Sovereigntist> {
+    Adapter::new(brief, Sovereigntist)
 }
 
 impl Sovereigntist {
-    /// A sovereigntist for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> Sovereigntist {
-        Sovereigntist {
-            seat: Seat::new(brief),
-        }
-    }
-
     /// Whether an item touches internal affairs.
-    pub fn intrusive(&self, item: u32) -> bool {
-        self.seat.dimension(item) == Some(Dimension::Human)
+    pub fn intrusive(seat: &Seat, item: u32) -> bool {
+        seat.dimension(item) == Some(Dimension::Human)
             || matches!(
-                self.seat.kind(item),
+                seat.kind(item),
                 Some(
                     ItemKind::FieldMission
                         | ItemKind::ElectionObservation
@@ -79,43 +76,41 @@ impl Sovereigntist {
     }
 }
 
-impl Strategy for Sovereigntist {
+impl Decide for Sovereigntist {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        let Some(p) = self.seat.pref(ctx.item) else {
-            return answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n);
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        let Some(p) = seat.pref(ctx.item) else {
+            return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
-        if self.intrusive(ctx.item) {
-            answer(p.ideal.min(self.seat.sq(ctx.item)), 1.0, None, ctx.item, n)
+        if Sovereigntist::intrusive(seat, ctx.item) {
+            answer(p.ideal.min(seat.sq(ctx.item)), 1.0, None, ctx.item, n)
         } else {
             answer(p.ideal, p.salience, None, ctx.item, n)
         }
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = if ctx.phase == Phase::Package {
-            let prefs = &self.seat.brief.preferences;
-            let sovereign = self
-                .seat
-                .package()
-                .filter(|e| self.intrusive(e.item as u32))
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        if ctx.phase == Phase::Package {
+            let prefs = &seat.brief.preferences;
+            let sovereign = seat
+                .package(ctx)
+                .iter()
+                .filter(|e| Sovereigntist::intrusive(seat, e.item as u32))
                 .all(|e| Sovereigntist::accepts_intrusive(&prefs[e.item], e.outcome, e.sq));
             if sovereign {
-                self.seat.package_vote()
+                seat.package_vote(ctx)
             } else {
                 Vote::No
             }
         } else {
-            match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
-                    let sq = self.seat.sq(ctx.item);
-                    if self.intrusive(ctx.item) {
+                    let sq = seat.sq(ctx.item);
+                    if Sovereigntist::intrusive(seat, ctx.item) {
                         yes_if(Sovereigntist::accepts_intrusive(&p, x, sq))
                     } else {
                         yes_if(on_merits(&p, x, sq))
@@ -123,32 +118,26 @@ impl Strategy for Sovereigntist {
                 }
                 _ => Vote::Abstain,
             }
-        };
-        self.seat.record_vote(ctx, v);
-        v
+        }
     }
 
-    fn outcome(&mut self, outcome: &ItemOutcome) {
-        self.seat.observe(outcome);
-    }
-
-    fn session_end(&mut self, _summary: &SessionSummary, me: &SeatView) -> Stance {
-        Sovereigntist::stance_for(me.legitimacy, self.seat.brief.rules.exit_allowed)
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
+        Sovereigntist::stance_for(me.legitimacy, seat.brief.rules.exit_allowed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dissociator::Dissociator;
     use crate::testkit::{self, BUDGET, EOM, HUMAN, SMM};
+    use plenary_core::strategy::Strategy;
 
     #[test]
     fn objects_to_intervention_above_the_status_quo() {
         let prefs = testkit::prefs_csto();
         let b = testkit::brief(1, false, &prefs);
-        let mut s = Sovereigntist::new(&b);
-        let mut d = Dissociator::new(&b);
+        let mut s = strategy(&b);
+        let mut d = crate::dissociator::strategy(&b);
         let me = testkit::view(0.5);
         // Human declaration: ideal 25, red line 20, sq 40. 42 is within its red line
         // (17) and the dissociator accepts it, but it is above the status quo.
@@ -171,13 +160,13 @@ mod tests {
     fn withholds_then_exits_as_legitimacy_falls_and_only_exits_when_allowed() {
         let prefs = testkit::prefs_csto();
         let mut b = testkit::brief(1, false, &prefs);
-        let mut s = Sovereigntist::new(&b);
+        let mut s = strategy(&b);
         let sum = testkit::summary(0, -3.0);
         assert_eq!(s.session_end(&sum, &testkit::view(0.6)), Stance::Stay);
         assert_eq!(s.session_end(&sum, &testkit::view(0.3)), Stance::Withhold);
         assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Exit);
         b.rules.exit_allowed = false;
-        let mut s = Sovereigntist::new(&b);
+        let mut s = strategy(&b);
         assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Withhold);
         assert_eq!(s.session_end(&sum, &testkit::view(0.0)), Stance::Withhold);
     }

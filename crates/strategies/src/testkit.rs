@@ -86,6 +86,10 @@ pub(crate) fn rules() -> PublicRules {
         naming_shaming: true,
         exit_allowed: true,
         states: 6,
+        group_packages: true,
+        moscow_mechanism: 0,
+        crisis_threshold: 0.85,
+        forfeit: 1.0,
     }
 }
 
@@ -104,6 +108,8 @@ pub(crate) fn brief(bloc: u32, leader: bool, prefs: &[Preference]) -> SeatBrief 
         bloc_index: bloc,
         bloc_leader: leader,
         capability: 10.0,
+        bargaining_power: 10.0,
+        voting_weight: 10.0,
         seed: 42,
         blocs,
         items: ITEMS
@@ -115,13 +121,18 @@ pub(crate) fn brief(bloc: u32, leader: bool, prefs: &[Preference]) -> SeatBrief 
                 title: (*id).into(),
                 dimension: *d,
                 kind: *k,
-                status_quo: *sq,
-                reversion: *sq,
+                status_quo: Some(*sq),
+                reversion: None,
                 in_scope: true,
                 binding: true,
+                legally_binding: false,
+                recurring: true,
+                group: None,
             })
             .collect(),
         preferences: prefs.to_vec(),
+        absent_items: Vec::new(),
+        groups: Vec::new(),
         rules: rules(),
     }
 }
@@ -145,6 +156,9 @@ pub(crate) fn ctx(item: u32, round: u32, phase: Phase, proposal: Option<f64>) ->
             3
         ],
         last_objections: 0,
+        offers: Vec::new(),
+        package: Vec::new(),
+        group: None,
     }
 }
 
@@ -162,6 +176,7 @@ pub(crate) fn view(legitimacy: f64) -> SeatView {
         legitimacy,
         tension: 0.3,
         shamed: 0,
+        ..SeatView::default()
     }
 }
 
@@ -177,12 +192,15 @@ pub(crate) fn outcome(
         session,
         item,
         decision,
-        outcome: x,
-        in_force: x,
+        outcome: Some(x),
+        in_force: Some(x),
         binding: true,
+        legally_binding: false,
         rounds: 4,
         objections_by_bloc: objections.to_vec(),
+        objectors: Vec::new(),
         shamed: Vec::new(),
+        package: None,
     }
 }
 
@@ -194,6 +212,8 @@ pub(crate) fn summary(session: u32, my_gain: f64) -> SessionSummary {
         items: ITEMS.len() as u32,
         my_gain,
         tension: vec![(0, 1, 0.5), (0, 2, 0.1), (1, 2, 0.1)],
+        shamed: Vec::new(),
+        events: Vec::new(),
     }
 }
 

@@ -13,9 +13,11 @@
 //! one side's blocking is answered by the other's, which is how consensus bodies slide
 //! into "muddling through". Forgiveness after one reciprocation keeps the echo short.
 
-use crate::common::{EPS, Seat, answer, within, yes_if};
+use crate::adapter::{Adapter, Decide};
+use crate::common::{EPS, answer, within, yes_if};
+use crate::memory::Seat;
 use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote,
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote,
 };
 
 /// Registry name.
@@ -31,32 +33,28 @@ struct Grudge {
 }
 
 /// The tit-for-tat strategy (see the module docs).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TitForTat {
-    seat: Seat,
     grudge: Option<Grudge>,
 }
 
-impl TitForTat {
-    /// A tit-for-tat player for the seat in `brief`.
-    pub fn new(brief: &SeatBrief) -> TitForTat {
-        TitForTat {
-            seat: Seat::new(brief),
-            grudge: None,
-        }
-    }
+/// The tit-for-tat strategy for the seat in `brief`.
+pub fn strategy(brief: &SeatBrief) -> Adapter<TitForTat> {
+    Adapter::new(brief, TitForTat::default())
+}
 
+impl TitForTat {
     /// The bloc it currently holds a grudge against, if any.
     pub fn grudge(&self) -> Option<usize> {
         self.grudge.map(|g| g.bloc)
     }
 
     /// Whether the proposal in `ctx` moves policy towards bloc `b`'s stated positions.
-    fn favours(&self, ctx: &RoundContext, b: usize) -> bool {
-        let (Some(x), Some(means)) = (Seat::proposal(ctx), self.seat.bloc_means(ctx)) else {
+    fn favours(seat: &Seat, ctx: &RoundContext, b: usize) -> bool {
+        let (Some(x), Some(means)) = (Seat::proposal(ctx), seat.bloc_means(ctx)) else {
             return false;
         };
-        let sq = self.seat.sq(ctx.item);
+        let sq = seat.sq(ctx.item);
         means
             .iter()
             .find(|(i, _)| *i == b)
@@ -64,30 +62,28 @@ impl TitForTat {
     }
 }
 
-impl Strategy for TitForTat {
+impl Decide for TitForTat {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
-        self.seat.sync(ctx.session);
-        let n = self.seat.items();
-        match self.seat.pref(ctx.item) {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        let n = seat.items();
+        match seat.pref(ctx.item) {
             Some(p) => answer(p.ideal, p.salience, None, ctx.item, n),
-            None => answer(self.seat.anchor(ctx), 0.0, None, ctx.item, n),
+            None => answer(seat.anchor(ctx), 0.0, None, ctx.item, n),
         }
     }
 
-    fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
-        self.seat.sync(ctx.session);
-        let v = match ctx.phase {
-            Phase::Package => self.seat.package_vote(),
-            _ => match (self.seat.pref(ctx.item), Seat::proposal(ctx)) {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+        match ctx.phase {
+            Phase::Package => seat.package_vote(ctx),
+            _ => match (seat.pref(ctx.item), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     let here = (ctx.session, ctx.item);
                     let reciprocate = match self.grudge {
                         Some(g) if g.on == Some(here) => true,
-                        Some(g) if g.on.is_none() && self.favours(ctx, g.bloc) => {
+                        Some(g) if g.on.is_none() && TitForTat::favours(seat, ctx, g.bloc) => {
                             self.grudge = Some(Grudge {
                                 on: Some(here),
                                 ..g
@@ -104,23 +100,20 @@ impl Strategy for TitForTat {
                 }
                 _ => Vote::Abstain,
             },
-        };
-        self.seat.record_vote(ctx, v);
-        v
+        }
     }
 
-    fn outcome(&mut self, o: &ItemOutcome) {
-        self.seat.observe(o);
+    fn outcome(&mut self, seat: &Seat, o: &ItemOutcome) {
         if let Some(g) = self.grudge
             && g.on == Some((o.session, o.item))
         {
             // One reciprocation per offence: forgive.
             self.grudge = None;
         }
-        let mine = self.seat.brief.bloc_index as usize;
+        let mine = seat.brief.bloc_index as usize;
         let blocked =
             !o.decision.decided() && o.decision != plenary_core::strategy::Decision::OutOfScope;
-        if blocked && self.seat.cares(o.item) {
+        if blocked && seat.cares(o.item) {
             let culprit = o
                 .objections_by_bloc
                 .iter()
@@ -139,12 +132,12 @@ impl Strategy for TitForTat {
 mod tests {
     use super::*;
     use crate::testkit::{self, CLIMATE, HUMAN, VIENNA};
-    use plenary_core::strategy::Decision;
+    use plenary_core::strategy::{Decision, Strategy};
 
     #[test]
     fn reciprocates_after_being_blocked_and_forgives_after_one_item() {
         let prefs = testkit::prefs_west();
-        let mut t = TitForTat::new(&testkit::brief(0, false, &prefs));
+        let mut t = strategy(&testkit::brief(0, false, &prefs));
         let me = testkit::view(0.7);
         // Vienna: sq 40, ideal 75; bloc means west 75, csto 40, non-aligned 60. A
         // proposal of 62 favours non-aligned (and the West) and is within the red line.
@@ -167,7 +160,7 @@ mod tests {
             40.0,
             &[0, 2, 0],
         ));
-        assert_eq!(t.grudge(), Some(1));
+        assert_eq!(t.inner().grudge(), Some(1));
         // A proposal that does not favour the CSTO: still cooperates.
         assert_eq!(t.vote(&decision(VIENNA, 62.0), &me), Vote::Yes);
         // Climate: sq 20, a proposal at 25 moves towards the CSTO mean (30): reciprocate,
@@ -185,7 +178,7 @@ mod tests {
             &[1, 0, 0],
         ));
         // Forgiven: the same kind of proposal is accepted again.
-        assert_eq!(t.grudge(), None);
+        assert_eq!(t.inner().grudge(), None);
         let mut c = decision(CLIMATE, 25.0);
         c.session = 1;
         assert_eq!(t.vote(&c, &me), Vote::Yes);
@@ -194,7 +187,7 @@ mod tests {
     #[test]
     fn ignores_blocks_on_items_it_does_not_care_about_and_by_its_own_bloc() {
         let prefs = testkit::prefs_west();
-        let mut t = TitForTat::new(&testkit::brief(0, false, &prefs));
+        let mut t = strategy(&testkit::brief(0, false, &prefs));
         t.outcome(&testkit::outcome(
             0,
             CLIMATE,
@@ -202,7 +195,7 @@ mod tests {
             20.0,
             &[0, 3, 0],
         ));
-        assert_eq!(t.grudge(), None, "climate has salience 0.2");
+        assert_eq!(t.inner().grudge(), None, "climate has salience 0.2");
         t.outcome(&testkit::outcome(
             0,
             HUMAN,
@@ -210,7 +203,7 @@ mod tests {
             40.0,
             &[2, 0, 0],
         ));
-        assert_eq!(t.grudge(), None, "its own bloc blocked");
+        assert_eq!(t.inner().grudge(), None, "its own bloc blocked");
         t.outcome(&testkit::outcome(
             0,
             HUMAN,
@@ -218,7 +211,7 @@ mod tests {
             60.0,
             &[0, 1, 0],
         ));
-        assert_eq!(t.grudge(), None, "decided items are no offence");
+        assert_eq!(t.inner().grudge(), None, "decided items are no offence");
     }
 
     #[test]

@@ -139,6 +139,7 @@ impl Strategy for Abstainer {
             position: ctx.proposal.unwrap_or(50.0),
             salience: 0.0,
             link: None,
+            ..Default::default()
         }
     }
     fn vote(

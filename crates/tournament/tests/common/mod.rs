@@ -29,11 +29,13 @@ impl Strategy for Simple {
                 position: p.ideal,
                 salience: p.salience,
                 link: None,
+                ..Default::default()
             },
             None => PositionAnswer {
                 position: ctx.proposal.unwrap_or(50.0),
                 salience: 0.5,
                 link: None,
+                ..Default::default()
             },
         }
     }
@@ -42,9 +44,10 @@ impl Strategy for Simple {
         let Some(p) = self.brief.preferences.get(i) else {
             return Vote::Yes;
         };
-        let x = ctx.proposal.unwrap_or(self.brief.items[i].status_quo);
+        let sq = self.brief.items[i].status_quo.unwrap_or(p.ideal);
+        let x = ctx.proposal.unwrap_or(sq);
         let ok = match self.name {
-            "sincere" => p.utility(x) >= p.utility(self.brief.items[i].status_quo),
+            "sincere" => p.utility(x) >= p.utility(sq),
             "hard" => (x - p.ideal).abs() <= p.red_line * 0.5,
             _ => true,
         };

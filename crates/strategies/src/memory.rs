@@ -1,0 +1,431 @@
+//! [`Seat`]: the memory every built-in strategy keeps for its seat over one match.
+//!
+//! It holds the brief, the policy the seat believes is in force on each item (tracked
+//! from the outcomes the chair announces), this session's outcomes (the provisionally
+//! adopted items make up the package of a package vote), the bloc positions last seen on
+//! each item, and the seat's own last vote per item. It also knows when the public
+//! signals in a [`RoundContext`] are about the current item: in the first positions
+//! round of an item nobody has spoken on it yet (the engine shows empty signals at the
+//! status quo), so strategies use what they remember instead.
+//!
+//! Only the [`crate::adapter::Adapter`] writes to it (`sync`, `record_vote`, `observe`
+//! are crate-private): a strategy reads it in its decisions and cannot forget a step of
+//! the bookkeeping.
+
+use crate::common::{EPS, clamp_position, clamp_salience, within, yes_if};
+use plenary_core::model::{Dimension, ItemKind, Preference, SCALE_MAX, SCALE_MIN};
+use plenary_core::strategy::{
+    Decision, ItemOutcome, Phase, RoundContext, SeatBrief, SeatView, Vote,
+};
+
+/// One outcome seen this session, with the status quo the item started from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    /// Item index.
+    pub item: usize,
+    /// How it ended (the latest notice: in package designs an item is announced once
+    /// when provisionally agreed and again after the package vote).
+    pub decision: Decision,
+    /// Announced outcome.
+    pub outcome: f64,
+    /// Policy in force before the item was decided.
+    pub sq: f64,
+    /// Objections per bloc in the final round.
+    pub objections_by_bloc: Vec<u32>,
+}
+
+/// One item of a package put to a vote, as the seat sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PackageItem {
+    /// Item index.
+    pub item: usize,
+    /// The value it takes if the package passes.
+    pub outcome: f64,
+    /// The policy it stands at before the package.
+    pub sq: f64,
+}
+
+/// The last vote this seat cast on an item.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MyVote {
+    /// Session of the vote.
+    pub session: u32,
+    /// The vote as cast (before the chair applies any linkage condition).
+    pub vote: Vote,
+    /// The proposal voted on.
+    pub proposal: f64,
+}
+
+/// A seat's memory over one match (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Seat {
+    /// The brief (sanitised preferences).
+    pub brief: SeatBrief,
+    in_force: Vec<Option<f64>>,
+    session: u32,
+    log: Vec<Seen>,
+    bloc_means: Vec<Option<Vec<(usize, f64)>>>,
+    votes: Vec<Option<MyVote>>,
+    max_salience: f64,
+}
+
+impl Seat {
+    /// Memory for a fresh seat.
+    pub fn new(brief: &SeatBrief) -> Seat {
+        let mut brief = brief.clone();
+        for p in &mut brief.preferences {
+            p.ideal = clamp_position(p.ideal, (SCALE_MIN + SCALE_MAX) / 2.0);
+            p.salience = clamp_salience(p.salience);
+            p.red_line = if p.red_line.is_finite() {
+                p.red_line.clamp(0.0, SCALE_MAX)
+            } else {
+                0.0
+            };
+        }
+        let in_force = brief
+            .items
+            .iter()
+            .map(|i| {
+                i.status_quo
+                    .filter(|x| x.is_finite())
+                    .map(|x| x.clamp(SCALE_MIN, SCALE_MAX))
+            })
+            .collect();
+        let n = brief.items.len();
+        let max_salience = brief
+            .preferences
+            .iter()
+            .map(|p| p.salience)
+            .fold(0.0, f64::max);
+        Seat {
+            brief,
+            in_force,
+            session: 0,
+            log: Vec::new(),
+            bloc_means: vec![None; n],
+            votes: vec![None; n],
+            max_salience,
+        }
+    }
+
+    /// Number of items on the agenda.
+    pub fn items(&self) -> usize {
+        self.brief.items.len().min(self.brief.preferences.len())
+    }
+
+    /// The seat's preference on `item`, if it is an agenda item.
+    pub fn pref(&self, item: u32) -> Option<Preference> {
+        let i = item as usize;
+        (i < self.items()).then(|| self.brief.preferences[i])
+    }
+
+    /// Dimension of an item.
+    pub fn dimension(&self, item: u32) -> Option<Dimension> {
+        self.brief.items.get(item as usize).map(|i| i.dimension)
+    }
+
+    /// Kind of an item.
+    pub fn kind(&self, item: u32) -> Option<ItemKind> {
+        self.brief.items.get(item as usize).map(|i| i.kind)
+    }
+
+    /// Policy believed in force on an item (its status quo for the current session).
+    /// With no policy in force yet (an item without a status quo), the seat's own ideal:
+    /// nothing then counts as a gain over it, so the seat judges proposals by its red
+    /// line alone.
+    pub fn sq(&self, item: u32) -> f64 {
+        let i = item as usize;
+        match self.in_force.get(i).copied().flatten() {
+            Some(x) => x,
+            None => self.pref(item).map_or(50.0, |p| p.ideal),
+        }
+    }
+
+    /// Whether a policy is in force on the item.
+    pub fn has_policy(&self, item: u32) -> bool {
+        self.in_force
+            .get(item as usize)
+            .copied()
+            .flatten()
+            .is_some()
+    }
+
+    /// Whether the seat has a position on the item (it is never asked otherwise).
+    pub fn has_position(&self, item: u32) -> bool {
+        (item as usize) < self.items() && !self.brief.absent_items.contains(&item)
+    }
+
+    /// The preference as the seat feels it now: red lines narrowed by the design's
+    /// feedback on tension and legitimacy (`me.red_line_scale`), politico-military
+    /// salience raised by tension (`me.security_salience`). The built-in strategies
+    /// decide on it, which is how tension and legitimacy move their behaviour.
+    pub fn felt(&self, item: u32, me: &SeatView) -> Option<Preference> {
+        let mut p = self.pref(item)?;
+        let scale = if me.red_line_scale.is_finite() {
+            me.red_line_scale.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        p.red_line *= scale;
+        if self.dimension(item) == Some(Dimension::PoliticoMilitary)
+            && me.security_salience.is_finite()
+        {
+            p.salience = clamp_salience(p.salience * me.security_salience.max(1.0));
+        }
+        Some(p)
+    }
+
+    /// Whether the seat cares about an item: salience at least 60% of its highest.
+    pub fn cares(&self, item: u32) -> bool {
+        self.pref(item)
+            .is_some_and(|p| p.salience > 0.0 && p.salience >= 0.6 * self.max_salience)
+    }
+
+    /// Syncs with the session the chair is in (a new session clears this session's log).
+    pub(crate) fn sync(&mut self, session: u32) {
+        if session != self.session {
+            self.session = session;
+            self.log.clear();
+        }
+    }
+
+    /// Time within the item in 0..=1 (round over the last round; 1 in silence and
+    /// package phases, which come at the deadline).
+    pub fn time(&self, ctx: &RoundContext) -> f64 {
+        match ctx.phase {
+            Phase::Silence | Phase::Package => 1.0,
+            Phase::Positions | Phase::Decision => {
+                let m = self.brief.rules.max_rounds;
+                if m <= 1 {
+                    1.0
+                } else {
+                    (f64::from(ctx.round) / f64::from(m - 1)).min(1.0)
+                }
+            }
+        }
+    }
+
+    /// The proposal on the table (or last failed), if finite.
+    pub fn proposal(ctx: &RoundContext) -> Option<f64> {
+        ctx.proposal.filter(|x| x.is_finite())
+    }
+
+    /// What to concede towards: the last proposal, else the status quo.
+    pub fn anchor(&self, ctx: &RoundContext) -> f64 {
+        Seat::proposal(ctx).map_or(self.sq(ctx.item), |x| clamp_position(x, 50.0))
+    }
+
+    /// Whether the bloc signals in `ctx` are about the current item (they are not in
+    /// the first positions round, and a package vote concerns no single item).
+    pub fn signals_current(&self, ctx: &RoundContext) -> bool {
+        (ctx.item as usize) < self.items()
+            && match ctx.phase {
+                Phase::Positions => ctx.round > 0,
+                Phase::Decision | Phase::Silence => true,
+                Phase::Package => false,
+            }
+    }
+
+    /// Bloc mean positions `(bloc, mean)` of blocs whose members spoke, if the signals
+    /// are current; otherwise those remembered from the last time the item was
+    /// discussed (an earlier session), if any.
+    pub fn bloc_means(&self, ctx: &RoundContext) -> Option<Vec<(usize, f64)>> {
+        if self.signals_current(ctx) {
+            let v: Vec<(usize, f64)> = ctx
+                .blocs
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.present > 0 && b.mean_position.is_finite())
+                .map(|(i, b)| (i, b.mean_position.clamp(SCALE_MIN, SCALE_MAX)))
+                .collect();
+            if !v.is_empty() {
+                return Some(v);
+            }
+        }
+        self.bloc_means.get(ctx.item as usize).cloned().flatten()
+    }
+
+    /// Records what a vote question shows (bloc positions on the item) and the vote.
+    pub(crate) fn record_vote(&mut self, ctx: &RoundContext, vote: Vote) {
+        self.sync(ctx.session);
+        let i = ctx.item as usize;
+        if i >= self.items() || ctx.phase == Phase::Package {
+            return;
+        }
+        if self.signals_current(ctx) {
+            let spoke = |b: &&plenary_core::strategy::BlocSignal| {
+                b.present > 0 && b.mean_position.is_finite()
+            };
+            if ctx.blocs.iter().any(|b| spoke(&b)) {
+                // Reuse the slot's buffer: this runs on every vote of every seat.
+                let v = self.bloc_means[i].get_or_insert_with(Vec::new);
+                v.clear();
+                v.extend(
+                    ctx.blocs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| spoke(b))
+                        .map(|(i, b)| (i, b.mean_position.clamp(SCALE_MIN, SCALE_MAX))),
+                );
+            }
+        }
+        if let Some(x) = Seat::proposal(ctx) {
+            self.votes[i] = Some(MyVote {
+                session: ctx.session,
+                vote,
+                proposal: x,
+            });
+        }
+    }
+
+    /// This seat's last vote on `item` in the current session.
+    pub fn my_vote(&self, item: usize) -> Option<MyVote> {
+        self.votes
+            .get(item)
+            .copied()
+            .flatten()
+            .filter(|v| v.session == self.session)
+    }
+
+    /// Learns an item's outcome: updates the policy believed in force and the log.
+    pub(crate) fn observe(&mut self, o: &ItemOutcome) {
+        self.sync(o.session);
+        let i = o.item as usize;
+        if i >= self.items() {
+            return;
+        }
+        let before = self.sq(o.item);
+        if let Some(x) = o.in_force.filter(|x| x.is_finite()) {
+            // The chair says what is in force (partial compliance, withheld budget
+            // contributions and ad hoc arrangements all make it differ from `outcome`).
+            self.in_force[i] = Some(x.clamp(SCALE_MIN, SCALE_MAX));
+        }
+        let outcome = o
+            .outcome
+            .filter(|x| x.is_finite())
+            .map_or(before, |x| x.clamp(SCALE_MIN, SCALE_MAX));
+        if let Some(e) = self.log.iter_mut().find(|e| e.item == i) {
+            e.decision = o.decision;
+            e.outcome = outcome;
+            e.objections_by_bloc.clone_from(&o.objections_by_bloc);
+        } else {
+            self.log.push(Seen {
+                item: i,
+                decision: o.decision,
+                outcome,
+                sq: before,
+                objections_by_bloc: o.objections_by_bloc.clone(),
+            });
+        }
+    }
+
+    /// Outcomes seen this session.
+    pub fn log(&self) -> &[Seen] {
+        &self.log
+    }
+
+    /// What a package vote is about: the chair's list in `ctx.package` (a group
+    /// package or the session package), else the items provisionally agreed this
+    /// session. Items the seat has no position on are left out.
+    pub fn package(&self, ctx: &RoundContext) -> Vec<PackageItem> {
+        let mut out = Vec::new();
+        if ctx.package.is_empty() {
+            out.extend(
+                self.log
+                    .iter()
+                    .filter(|e| e.decision.decided())
+                    .map(|e| PackageItem {
+                        item: e.item,
+                        outcome: e.outcome,
+                        sq: e.sq,
+                    }),
+            );
+        } else {
+            for e in &ctx.package {
+                let i = e.item as usize;
+                if i >= self.items() {
+                    continue;
+                }
+                let sq = e
+                    .status_quo
+                    .filter(|x| x.is_finite())
+                    .map_or(self.sq(e.item), |x| x.clamp(SCALE_MIN, SCALE_MAX));
+                out.push(PackageItem {
+                    item: i,
+                    outcome: clamp_position(e.value, sq),
+                    sq,
+                });
+            }
+        }
+        out.retain(|e| self.has_position(e.item as u32));
+        out
+    }
+
+    /// Utility gain of a package over the status quo its items started from.
+    pub fn package_gain(&self, package: &[PackageItem]) -> f64 {
+        package
+            .iter()
+            .map(|e| self.brief.preferences[e.item].gain(e.outcome, e.sq))
+            .sum()
+    }
+
+    /// The default package vote: yes when the package as a whole leaves the seat no
+    /// worse off than the status quo, or every item in it is within its red line.
+    pub fn package_vote(&self, ctx: &RoundContext) -> Vote {
+        let package = self.package(ctx);
+        let all_within = package
+            .iter()
+            .all(|e| within(&self.brief.preferences[e.item], e.outcome, 1.0));
+        yes_if(all_within || self.package_gain(&package) >= -EPS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit;
+
+    #[test]
+    fn signals_are_stale_in_the_first_positions_round() {
+        let brief = testkit::brief(0, false, &testkit::prefs_west());
+        let seat = Seat::new(&brief);
+        let mut c = testkit::ctx(0, 0, Phase::Positions, None);
+        testkit::set_means(&mut c, &[30.0, 80.0, 50.0]);
+        assert!(seat.bloc_means(&c).is_none());
+        c.round = 1;
+        assert_eq!(seat.bloc_means(&c).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn package_collects_decided_items_with_their_status_quo() {
+        let brief = testkit::brief(0, false, &testkit::prefs_west());
+        let mut seat = Seat::new(&brief);
+        let sq0 = seat.sq(0);
+        seat.observe(&testkit::outcome(0, 0, Decision::Adopted, 70.0, &[0, 0, 0]));
+        seat.observe(&testkit::outcome(
+            0,
+            1,
+            Decision::Reverted,
+            40.0,
+            &[0, 1, 0],
+        ));
+        let c = testkit::ctx(0, 0, Phase::Package, None);
+        assert_eq!(seat.package(&c).len(), 1);
+        assert_eq!(seat.package(&c)[0].sq, sq0);
+        assert_eq!(seat.sq(0), 70.0);
+        // The package vote's notices repeat the item without losing its status quo.
+        seat.observe(&testkit::outcome(
+            0,
+            0,
+            Decision::PackageFailed,
+            40.0,
+            &[0, 0, 0],
+        ));
+        assert_eq!(seat.log().len(), 2);
+        assert_eq!(seat.log()[0].sq, sq0);
+        assert_eq!(seat.package(&c).len(), 0);
+        // A new session starts a new log.
+        seat.sync(1);
+        assert!(seat.log().is_empty());
+    }
+}
