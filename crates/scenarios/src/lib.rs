@@ -7,8 +7,8 @@
 //! given, or `embedded:<id>` for a preset), the key path (`agenda[0].status_quo`) and what
 //! is wrong, because the checks themselves are those of [`plenary_core`].
 //!
-//! Scenarios: `csce-1975` (35 signatories of the Helsinki Final Act) and `osce-2021`
-//! (57 participating States). Designs: `csce-1975`, `osce-2021`, `path1-upgraded` and
+//! Scenarios: `csce-1975` (35 signatories of the Helsinki Final Act), `osce-2021`
+//! (57 participating States in 2021) and `osce-2024` (the OSCE after February 2022). Designs: `csce-1975`, `osce-2021`, `path1-upgraded` and
 //! `path2-conference`, after Dembinski & Spanger, OSCE Insights 9/2021.
 
 use plenary_core::{Design, FileErrors, Scenario};
@@ -24,6 +24,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "osce-2021",
         include_str!("../data/scenarios/osce-2021.toml"),
+    ),
+    (
+        "osce-2024",
+        include_str!("../data/scenarios/osce-2024.toml"),
     ),
 ];
 
@@ -47,6 +51,7 @@ pub const DESIGNS: &[(&str, &str)] = &[
 pub const HISTORY: &[(&str, &str)] = &[
     ("csce-1975", include_str!("../data/history/csce-1975.toml")),
     ("osce-2021", include_str!("../data/history/osce-2021.toml")),
+    ("osce-2024", include_str!("../data/history/osce-2024.toml")),
 ];
 
 /// The embedded history table of scenario `id`, if there is one.

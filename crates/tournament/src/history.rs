@@ -210,20 +210,23 @@ impl HistoryTable {
 /// How one seed's record ended for one item, as the report counts it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observed {
-    /// Label: `adopted`, `late`, `blocked`, `package-failed`, `ad-hoc`, `provisional`,
-    /// `out-of-scope` or `not-opened`.
+    /// Label: `adopted`, `late`, `blocked`, `package-failed`, `ad-hoc`, `suspended`,
+    /// `provisional`, `out-of-scope` or `not-opened`.
     pub label: &'static str,
-    /// The policy decided or fallen back to (the status quo for an item never opened).
-    pub outcome: f64,
+    /// The policy decided or fallen back to (`None`: no policy).
+    pub outcome: Option<f64>,
+    /// The policy in force afterwards (the status quo for an item never opened).
+    pub in_force: Option<f64>,
 }
 
-/// The item's last result up to and including `session`.
+/// The item's last result up to and including `session`, skipping the `settled`
+/// notes of one-off items: those stand for the decision that settled them.
 fn last_result<'a>(r: &'a MatchResult, item: &str, session: u32) -> Option<&'a ItemResult> {
     r.sessions
         .iter()
         .filter(|s| s.session <= session)
         .flat_map(|s| s.items.iter())
-        .filter(|i| i.id == item)
+        .filter(|i| i.id == item && i.decision != Decision::Settled)
         .last()
 }
 
@@ -235,10 +238,14 @@ fn is_late(r: &ItemResult) -> bool {
 /// What a record shows for `item` at the end of `session`.
 pub fn observe(r: &MatchResult, sc: &Scenario, item: &str, session: u32) -> Observed {
     match last_result(r, item, session) {
-        None => Observed {
-            label: "not-opened",
-            outcome: sc.item(item).map_or(f64::NAN, |i| sc.agenda[i].status_quo),
-        },
+        None => {
+            let sq = sc.item(item).and_then(|i| sc.agenda[i].status_quo);
+            Observed {
+                label: "not-opened",
+                outcome: sq,
+                in_force: sq,
+            }
+        }
         Some(ir) => Observed {
             label: match ir.decision {
                 Decision::Adopted | Decision::AdoptedBySilence if is_late(ir) => "late",
@@ -246,23 +253,36 @@ pub fn observe(r: &MatchResult, sc: &Scenario, item: &str, session: u32) -> Obse
                 Decision::Reverted => "blocked",
                 Decision::PackageFailed => "package-failed",
                 Decision::AdHoc => "ad-hoc",
+                Decision::Suspended => "suspended",
                 Decision::Provisional => "provisional",
                 Decision::OutOfScope => "out-of-scope",
+                // Skipped by `last_result`.
+                Decision::Settled => "settled",
             },
             outcome: ir.outcome,
+            in_force: ir.in_force,
         },
     }
 }
 
-/// Whether an observation matches a line of the table.
+/// Whether an observation matches a line of the table. The range bounds the policy in
+/// force for `in-force` lines and the outcome decided for the others.
 pub fn matches(line: &HistoricalOutcome, o: &Observed) -> bool {
-    let in_range = line
-        .range
-        .is_none_or(|[lo, hi]| o.outcome >= lo - 1e-9 && o.outcome <= hi + 1e-9);
+    let level = if line.expected == Expected::InForce {
+        o.in_force
+    } else {
+        o.outcome
+    };
+    let in_range = line.range.is_none_or(|[lo, hi]| {
+        level.is_some_and(|x| x >= lo - 1e-9 && x <= hi + 1e-9)
+    });
     let kind = match line.expected {
         Expected::Adopted => matches!(o.label, "adopted" | "late"),
         Expected::Late => o.label == "late",
-        Expected::Blocked => matches!(o.label, "blocked" | "package-failed" | "ad-hoc"),
+        Expected::Blocked => matches!(
+            o.label,
+            "blocked" | "package-failed" | "ad-hoc" | "suspended"
+        ),
         Expected::Provisional => o.label == "provisional",
         Expected::InForce => true,
     };
@@ -286,8 +306,8 @@ pub struct ItemScore {
     pub hit_rate: f64,
     /// How the seeds ended, by label.
     pub observed: BTreeMap<String, u32>,
-    /// Mean policy decided or fallen back to.
-    pub mean_outcome: f64,
+    /// Mean policy in force afterwards (over the seeds that have one).
+    pub mean_in_force: Option<f64>,
     /// Date of the historical event.
     pub date: Option<String>,
     /// Source of the line.
@@ -343,11 +363,14 @@ pub fn score(
     for line in &table.outcomes {
         let mut observed: BTreeMap<String, u32> = BTreeMap::new();
         let mut hits = 0u32;
-        let mut sum = 0.0;
+        let (mut sum, mut with) = (0.0, 0u32);
         for (k, r) in results.iter().enumerate() {
             let o = observe(r, sc, &line.item, session);
             *observed.entry(o.label.to_string()).or_default() += 1;
-            sum += o.outcome;
+            if let Some(x) = o.in_force {
+                sum += x;
+                with += 1;
+            }
             if matches(line, &o) {
                 hits += 1;
             } else {
@@ -363,7 +386,7 @@ pub fn score(
             runs,
             hit_rate: rate(hits, runs),
             observed,
-            mean_outcome: if runs > 0 { sum / f64::from(runs) } else { 0.0 },
+            mean_in_force: (with > 0).then(|| sum / f64::from(with)),
             date: line.date.clone(),
             source: line.source.clone(),
         });
@@ -483,12 +506,13 @@ pub fn text(r: &HistoryReport) -> String {
             .join(", ");
         let _ = writeln!(
             o,
-            "  {:<28} {:<16} {:>5.0}%  {} (mean outcome {:.1})",
+            "  {:<28} {:<16} {:>5.0}%  {} (in force after: mean {})",
             i.item,
             expected,
             i.hit_rate * 100.0,
             observed,
-            i.mean_outcome
+            i.mean_in_force
+                .map_or_else(|| "none".to_string(), |x| format!("{x:.1}"))
         );
     }
     let _ = writeln!(
@@ -583,7 +607,11 @@ source = "test"
     }
 
     fn obs(label: &'static str, outcome: f64) -> Observed {
-        Observed { label, outcome }
+        Observed {
+            label,
+            outcome: Some(outcome),
+            in_force: Some(outcome),
+        }
     }
 
     #[test]
@@ -602,7 +630,7 @@ source = "test"
         );
 
         let blocked = line(Expected::Blocked, None);
-        for l in ["blocked", "package-failed", "ad-hoc"] {
+        for l in ["blocked", "package-failed", "ad-hoc", "suspended"] {
             assert!(matches(&blocked, &obs(l, 0.0)), "{l}");
         }
         assert!(!matches(&blocked, &obs("provisional", 50.0)));
@@ -616,5 +644,20 @@ source = "test"
         assert!(matches(&in_force, &obs("not-opened", 50.0)));
         assert!(matches(&in_force, &obs("blocked", 50.0)));
         assert!(!matches(&in_force, &obs("adopted", 10.0)));
+        let none = Observed {
+            label: "not-opened",
+            outcome: None,
+            in_force: None,
+        };
+        assert!(!matches(&in_force, &none), "no policy is not in range");
+        // The range of an `in-force` line bounds the policy in force, not the outcome
+        // voted (partial compliance, ad hoc arrangements).
+        let partial = Observed {
+            label: "adopted",
+            outcome: Some(90.0),
+            in_force: Some(35.0),
+        };
+        assert!(matches(&in_force, &partial));
+        assert!(!matches(&line(Expected::Adopted, Some([40.0, 60.0])), &partial));
     }
 }
