@@ -115,7 +115,8 @@ pub struct Crisis {
     /// Tension a walk-out adds (times the State's share of its bloc's power).
     pub tension_walkout: f64,
     /// Item kinds whose co-operation is suspended while any bloc pair is in crisis (the
-    /// item is not negotiated; its deadlock fallback applies).
+    /// item is not negotiated; its deadlock fallback applies). Default: confidence- and
+    /// security-building measures, the first co-operation polarization suspends.
     pub suspends: Vec<ItemKind>,
 }
 
@@ -125,30 +126,37 @@ impl Default for Crisis {
             threshold: 0.85,
             walkout_below: 0.3,
             tension_walkout: 0.03,
-            suspends: Vec::new(),
+            suspends: vec![ItemKind::Csbm],
         }
     }
 }
 
 /// `[feedback]` table: how tension and legitimacy reach each delegation's private view
-/// ([`crate::strategy::SeatView`]); the built-in strategies read them.
+/// ([`crate::strategy::SeatView`]); the built-in strategies read them. The scenario's
+/// red lines are those of its starting situation, so what moves them is the change
+/// since the start of the match: `red_line_scale = 1 - red_line_tension * (tension -
+/// tension at start) - red_line_legitimacy * (legitimacy at start - legitimacy)`, kept
+/// within 0.1..=1.25; `security_salience = 1 + security_salience * max(0, tension -
+/// tension at start)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Feedback {
-    /// Share by which red lines shrink at tension 1 (securitization).
+    /// Share of the red line lost per unit of tension risen since the start
+    /// (securitization); gained back as tension falls.
     pub red_line_tension: f64,
-    /// Share by which red lines shrink at legitimacy 0 (alienation).
+    /// Share of the red line lost per unit of legitimacy lost since the start
+    /// (alienation); gained as legitimacy grows.
     pub red_line_legitimacy: f64,
-    /// Share by which politico-military salience grows at tension 1.
+    /// Politico-military salience gained per unit of tension risen since the start.
     pub security_salience: f64,
 }
 
 impl Default for Feedback {
     fn default() -> Self {
         Feedback {
-            red_line_tension: 0.3,
-            red_line_legitimacy: 0.3,
-            security_salience: 0.5,
+            red_line_tension: 0.5,
+            red_line_legitimacy: 0.5,
+            security_salience: 1.0,
         }
     }
 }
@@ -610,12 +618,12 @@ impl Design {
         p.range("crisis.walkout_below", cr.walkout_below, 0.0, 1.0);
         p.range("crisis.tension_walkout", cr.tension_walkout, 0.0, 1.0);
         let fb = &self.feedback;
-        p.range("feedback.red_line_tension", fb.red_line_tension, 0.0, 0.9);
+        p.range("feedback.red_line_tension", fb.red_line_tension, 0.0, 2.0);
         p.range(
             "feedback.red_line_legitimacy",
             fb.red_line_legitimacy,
             0.0,
-            0.9,
+            2.0,
         );
         p.range("feedback.security_salience", fb.security_salience, 0.0, 2.0);
         p.range("faults.forfeit", self.faults.forfeit, 0.0, 10.0);
@@ -665,7 +673,11 @@ impl Design {
                 );
             }
         }
-        if let Some(list) = &self.procedure.institutions {
+        // A scenario without institutions has none to keep or drop: designs stay
+        // portable across scenarios; where a scenario has some, unknown ids are typos.
+        if let Some(list) = &self.procedure.institutions
+            && !scenario.institutions.is_empty()
+        {
             for (j, id) in list.iter().enumerate() {
                 if scenario.institution(id).is_none() {
                     p.push(

@@ -193,6 +193,10 @@ pub struct Match {
     refused_offer: Vec<Option<u32>>,
     /// Stake still open at the seat's first violation (see `[faults]`).
     stake_at_fault: Vec<Option<f64>>,
+    /// Legitimacy and bloc tension at the start of the match: the scenario's red lines
+    /// are those of its starting situation, so the feedback works on the change since.
+    legitimacy0: Vec<f64>,
+    tension0: Vec<f64>,
 
     // Per (seat, item): whether the State has a position (row-major, seat x item).
     present: Vec<bool>,
@@ -363,6 +367,8 @@ impl Match {
             refused_link: vec![None; n],
             refused_offer: vec![None; n],
             stake_at_fault: vec![None; n],
+            legitimacy0: Vec::new(),
+            tension0: Vec::new(),
             present,
             bloc_leader,
             bloc_power,
@@ -449,6 +455,8 @@ impl Match {
             design,
             setup,
         };
+        m.legitimacy0.clone_from(&m.legitimacy);
+        m.tension0 = m.bloc_tension();
         m.refresh_views();
         m.trace_tension(None);
         m
@@ -876,10 +884,9 @@ impl Match {
         self.order.get(self.cursor).copied()
     }
 
-    fn refresh_views(&mut self) {
+    /// Per bloc, the highest tension with any other bloc.
+    fn bloc_tension(&self) -> Vec<f64> {
         let nb = self.scenario.blocs.len();
-        let fb = &self.design.feedback;
-        let threshold = self.design.crisis.threshold;
         let mut bloc_max = vec![0.0f64; nb];
         for a in 0..nb {
             for b in a + 1..nb {
@@ -888,18 +895,30 @@ impl Match {
                 bloc_max[b] = bloc_max[b].max(t);
             }
         }
+        bloc_max
+    }
+
+    /// The private views: standing, and the design's feedback on it. Red lines narrow
+    /// as tension rises and legitimacy falls *since the start of the match* (the
+    /// scenario's red lines are calibrated to its starting situation) and widen, up to
+    /// a quarter, as they move the other way; politico-military salience grows with
+    /// the rise in tension.
+    fn refresh_views(&mut self) {
+        let fb = &self.design.feedback;
+        let threshold = self.design.crisis.threshold;
+        let bloc_max = self.bloc_tension();
         for (i, s) in self.scenario.states.iter().enumerate() {
             let tension = bloc_max[s.bloc];
             let legitimacy = self.legitimacy[i];
+            let rise = tension - self.tension0.get(s.bloc).copied().unwrap_or(tension);
+            let loss = self.legitimacy0.get(i).copied().unwrap_or(legitimacy) - legitimacy;
             self.views[i] = SeatView {
                 legitimacy,
                 tension,
                 shamed: self.shamed[i],
-                red_line_scale: (1.0
-                    - fb.red_line_tension * tension
-                    - fb.red_line_legitimacy * (1.0 - legitimacy))
-                    .clamp(0.1, 1.0),
-                security_salience: 1.0 + fb.security_salience * tension,
+                red_line_scale: (1.0 - fb.red_line_tension * rise - fb.red_line_legitimacy * loss)
+                    .clamp(0.1, 1.25),
+                security_salience: 1.0 + fb.security_salience * rise.max(0.0),
                 crisis: tension >= threshold,
                 refused_link: self.refused_link[i],
                 refused_offer: self.refused_offer[i],
@@ -965,7 +984,9 @@ impl Match {
 
     /// Which agenda positions go to which group package this session: the in-scope,
     /// open items of a scenario group, split by dimension under `same-dimension`
-    /// linkage; a package needs at least two of them.
+    /// linkage; a package needs at least two of them. Logrolling in the exchange model
+    /// (Stokman & Van Oosten 1994); D&S 2021 on the heads of institutions and the
+    /// budget: consensus "continues to prove a Herculean task".
     fn plan_packages(&mut self) {
         let n = self.items_n();
         self.key_of_pos.clear();
@@ -1067,7 +1088,9 @@ impl Match {
     }
 
     /// Steps to war before an item: per bloc pair, an event with probability
-    /// `rate + tension_rate * tension`, from the pair's own seeded draw.
+    /// `rate + tension_rate * tension`, from the pair's own seeded draw. D&S 2021:
+    /// "territorial conflicts escalate to the level of war when actors engage in
+    /// strategies such as power demonstrations, alliance building, and armament".
     fn draw_events(&mut self, item: usize) {
         let ev = &self.design.events;
         let pairs = self.tension.len();
@@ -1106,7 +1129,7 @@ impl Match {
     }
 
     /// Members of a bloc in crisis whose legitimacy fell below the design's threshold
-    /// walk out of the item.
+    /// walk out of the item (D&S 2021: the OSCE "has become a theatre for conflict").
     fn walk_outs(&mut self, item: usize) {
         let below = self.design.crisis.walkout_below;
         if below <= 0.0 || !(0..self.tension.len()).any(|p| self.in_crisis(p)) {
@@ -1951,14 +1974,22 @@ impl Match {
     }
 
     /// Compliance with a decision: legally binding in full (by default), political
-    /// commitments in part and less so as tension grows, non-binding ones in part.
+    /// commitments in part and less so as tension grows (binding budgets and
+    /// appointments in full), non-binding ones in part. D&S
+    /// 2021: "all participating States are rhetorically committed to both the Helsinki
+    /// principles and the Charter of Paris, [but] implementation is lacking".
     fn compliance(&self, r: &ItemResult) -> f64 {
         let dy = &self.design.dynamics;
         if !(r.decided || r.decision == Decision::AdHoc) {
             return 1.0;
         }
+        // Organisational decisions (the budget, who heads an institution) are executed
+        // by the Secretariat as adopted; withheld contributions are modelled apart.
+        let organisational = matches!(r.kind, ItemKind::UnifiedBudget | ItemKind::Appointment);
         if r.legally_binding {
             dy.legal_compliance
+        } else if r.binding && organisational {
+            1.0
         } else if r.binding {
             (dy.political_compliance - dy.compliance_tension * self.max_tension()).clamp(0.0, 1.0)
         } else {
@@ -2071,7 +2102,8 @@ impl Match {
         r.welfare_gain = welfare;
 
         // Tension between bloc pairs: blocking what the other side wants raises it;
-        // agreements in areas of common interest (both blocs gain on average) lower it.
+        // agreements in areas of common interest (both blocs gain on average) lower it
+        // (D&S 2021: "stabilize engagement in areas of common interest").
         for a in 0..nb {
             for b in a + 1..nb {
                 let k = pair_index(nb, a, b);
@@ -2199,7 +2231,9 @@ impl Match {
     }
 
     /// Conduct reports of the institutions that exist and have a head in office, and
-    /// Moscow Mechanism missions invoked by enough States.
+    /// Moscow Mechanism missions invoked by enough States. D&S 2021: semi-autonomous
+    /// organs "can exercise their leeway in ways that contradict the interests of the
+    /// constituent member states"; votes play no part in who is named.
     fn issue_reports(&mut self) {
         let sc = Arc::clone(&self.scenario);
         let dy = self.design.dynamics.clone();
@@ -2311,6 +2345,7 @@ impl Match {
         let mut result = metrics::summarize_session(
             self.session,
             &sc,
+            &self.order,
             &self.items,
             &self.legitimacy,
             &self.exited,
@@ -2414,6 +2449,7 @@ impl Match {
             let mut redone = metrics::summarize_session(
                 self.session,
                 &self.scenario,
+                &self.order,
                 &self.items,
                 &self.legitimacy,
                 &self.exited,

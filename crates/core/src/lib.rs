@@ -4,8 +4,10 @@
 //! sessions, each working through the agenda item by item in rounds of positions,
 //! mediation and decision. The [`engine`] drives a match as a pure state machine that
 //! asks delegations questions and takes their answers; [`run_in_process`] answers with
-//! local [`Strategy`] values, and the chair service answers over gRPC with the same
-//! machine, so both paths give identical results.
+//! local [`Strategy`] values (or [`run_with`] with [`Answerer`]s that may inject
+//! faults), and the chair service answers over gRPC with the same machine, so both
+//! paths give identical results. [`answers`] is the one validator of delegation
+//! answers; `crates/core/MODEL.md` describes every mechanism and its source.
 
 pub mod answers;
 pub mod assignment;

@@ -160,7 +160,8 @@ pub struct SessionResult {
     pub reports: u32,
     /// Walk-outs (State x item) during the session.
     pub walkouts: u32,
-    /// Whether a Secretary General was in office at the start of the session.
+    /// Whether the design's Secretary General (`[secretary_general]`) was in office at
+    /// the start of the session, so that its powers applied.
     pub sg_in_office: bool,
     /// Institutions with a head in office at the end of the session (ids).
     pub heads_in_office: Vec<String>,
@@ -356,17 +357,26 @@ pub fn gini(values: &[f64]) -> f64 {
 pub(crate) fn summarize_session(
     session: u32,
     sc: &Scenario,
+    order: &[usize],
     all_items: &[ItemResult],
     legitimacy: &[f64],
     exited: &[Option<u32>],
     satisfaction: &[(f64, f64)],
     trace: &[TensionPoint],
 ) -> SessionResult {
-    let items: Vec<ItemResult> = all_items
+    // In the order the chair took the agenda (items held for a package are recorded
+    // when the package is decided, later than they were negotiated).
+    let mut items: Vec<ItemResult> = all_items
         .iter()
         .filter(|r| r.session == session)
         .cloned()
         .collect();
+    items.sort_by_key(|r| {
+        order
+            .iter()
+            .position(|&i| i == r.index)
+            .unwrap_or(usize::MAX)
+    });
     // Out-of-scope items and one-off items settled earlier are not on this session's
     // agenda for the purpose of capacity to act.
     let in_scope = items

@@ -216,10 +216,11 @@ pub struct SeatView {
     pub tension: f64,
     /// Times this State was named and shamed in the match so far.
     pub shamed: u32,
-    /// Multiply red lines by this (1 = unchanged): securitization under tension and
-    /// alienation under low legitimacy narrow what a government can accept at home.
+    /// Multiply red lines by this (0.1..=1.25; 1 = as at the start of the match):
+    /// securitization as tension rises and alienation as legitimacy falls narrow what a
+    /// government can accept at home; détente widens it.
     pub red_line_scale: f64,
-    /// Multiply politico-military salience by this (>= 1 under tension).
+    /// Multiply politico-military salience by this (>= 1 as tension rises).
     pub security_salience: f64,
     /// This State's bloc is in crisis with some other bloc.
     pub crisis: bool,

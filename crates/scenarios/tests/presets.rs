@@ -363,7 +363,15 @@ fn designs_encode_the_paper() {
     );
 
     let p1 = design("path1-upgraded").unwrap();
-    assert_eq!(p1.procedure.mediation, Mediation::MaxSupport);
+    // The Secretary General's powers (agenda order, max-support mediation) apply only
+    // while one is in office; without one the chairmanship proposes the compromise.
+    let sg = p1
+        .secretary_general
+        .as_ref()
+        .expect("path 1 has a strong SG");
+    assert_eq!(sg.mediation, Some(Mediation::MaxSupport));
+    assert_eq!(sg.institution, "sg");
+    assert_eq!(p1.procedure.mediation, Mediation::Compromise);
     assert_eq!(p1.body_for(Dimension::Human, ItemKind::Declaration), None);
     assert_eq!(
         p1.body_for(Dimension::EconomicEnvironmental, ItemKind::Declaration),
@@ -372,7 +380,7 @@ fn designs_encode_the_paper() {
     let exec = p1
         .body_for(Dimension::PoliticoMilitary, ItemKind::Csbm)
         .unwrap();
-    assert!(p1.bodies[exec].binding);
+    assert!(p1.bodies[exec].binding && p1.bodies[exec].legally_binding);
     assert!(!p1.bodies[exec].members.is_plenary());
     assert!(matches!(
         p1.bodies[exec].rule,
@@ -385,6 +393,19 @@ fn designs_encode_the_paper() {
 
     let p2 = design("path2-conference").unwrap();
     assert!(p2.bodies.iter().all(|b| !b.binding));
+    // Path 2 drops the semi-autonomous bodies: their appointments leave its agenda.
+    let osce_sc = scenario("osce-2021").unwrap();
+    for (id, kept) in [
+        ("sg", true),
+        ("odihr", false),
+        ("rfom", false),
+        ("hcnm", false),
+    ] {
+        assert_eq!(p2.keeps_institution(id), kept, "{id}");
+        assert!(osce_sc.institution(id).is_some(), "{id}");
+    }
+    assert!(!osce.bodies.iter().any(|b| b.legally_binding));
+    assert_eq!(osce.procedure.moscow_mechanism, 10);
     assert!(!p2.procedure.naming_shaming && p2.procedure.ad_hoc_min > 0);
     assert_eq!(p2.procedure.scope.len(), 4);
 }

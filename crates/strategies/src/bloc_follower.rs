@@ -17,10 +17,12 @@
 //! the weight of their leader's line, for consent and for blocking alike.
 
 use crate::adapter::{Adapter, Decide};
-use crate::common::{answer, on_merits, within, yes_if};
+use crate::common::{answer, contest, on_merits, within, yes_if};
 use crate::dissociator::Dissociator;
 use crate::memory::Seat;
-use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
+use plenary_core::strategy::{
+    Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
+};
 
 /// Registry name.
 pub const NAME: &str = "bloc-follower";
@@ -60,7 +62,7 @@ impl Decide for BlocFollower {
             return d.position(seat, ctx, me);
         }
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         let b = BlocFollower::my_bloc(seat);
@@ -91,7 +93,7 @@ impl Decide for BlocFollower {
         match ctx.phase {
             Phase::Package => seat.package_vote(ctx),
             Phase::Decision | Phase::Silence | Phase::Positions => {
-                match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+                match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                     (Some(p), Some(x)) => {
                         // The leader's last vote is about this item from the second
                         // decision round on, and in the silence round.
@@ -112,6 +114,13 @@ impl Decide for BlocFollower {
                     _ => Vote::Abstain,
                 }
             }
+        }
+    }
+
+    fn session_end(&mut self, seat: &Seat, summary: &SessionSummary, me: &SeatView) -> Stance {
+        match &mut self.leader {
+            Some(d) => d.session_end(seat, summary, me),
+            None => contest(me, seat.brief.rules.exit_allowed),
         }
     }
 }

@@ -18,9 +18,11 @@
 //! which the design's fallbacks (silence procedure, provisional budget, reversion) bite.
 
 use crate::adapter::{Adapter, Decide};
-use crate::common::{answer, concession, reservation, within, yes_if};
+use crate::common::{answer, concession, contest, reservation, within, yes_if};
 use crate::memory::Seat;
-use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
+use plenary_core::strategy::{
+    Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
+};
 
 /// Registry name.
 pub const NAME: &str = "boulware";
@@ -70,25 +72,29 @@ impl Decide for TimeDependent {
         self.name
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         let target = reservation(&p, seat.anchor(ctx), p.red_line);
         let x = p.ideal + self.alpha(seat, ctx) * (target - p.ideal);
-        answer(x, p.salience, None, ctx.item, n)
+        answer(seat.take_up(ctx, me, x), p.salience, None, ctx.item, n)
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             seat.package_vote(ctx)
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(within(&p, x, self.alpha(seat, ctx).max(FLOOR))),
                 _ => Vote::Abstain,
             }
         }
+    }
+
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
+        contest(me, seat.brief.rules.exit_allowed)
     }
 }
 
@@ -113,7 +119,8 @@ mod tests {
         let first = conceded(&mut bw, 0);
         let second = conceded(&mut bw, 1);
         let last = conceded(&mut bw, 3);
-        assert_eq!(first, 0.0);
+        // Round 0 is stated at t = 1/8: (1/8)^5 of the way, nearly nothing.
+        assert!(first < 0.001, "{first}");
         assert!(last > first);
         // The last step is the big one.
         assert!(last - conceded(&mut bw, 2) > second - first);
@@ -151,6 +158,36 @@ mod tests {
             bw.vote(&testkit::ctx(HUMAN, 3, Phase::Decision, Some(far)), &me),
             Vote::No
         );
+    }
+
+    /// With a single round the time-dependent tactics do not jump to their reservation
+    /// point: the position is one considered offer at t = 1/2 (Boulware nearly at its
+    /// ideal, the conceder most of the way), the vote comes at the deadline.
+    #[test]
+    fn one_round_is_a_considered_offer_not_a_jump_to_the_reservation_point() {
+        let prefs = testkit::prefs_west();
+        let p = prefs[HUMAN as usize];
+        let mut b = testkit::brief(0, false, &prefs);
+        b.rules.max_rounds = 1;
+        let me = testkit::view(0.7);
+        let c = testkit::ctx(HUMAN, 0, Phase::Positions, Some(40.0));
+        let reservation = p.ideal - p.red_line; // 40 is beyond the red line (25)
+        let bw = strategy(&b).position(&c, &me).position;
+        let co = crate::conceder::strategy(&b).position(&c, &me).position;
+        // Boulware: 0.5^5 = 3.1% of the way; conceder: 0.5^(1/3) = 79.4%.
+        assert!(
+            (bw - (p.ideal - 0.5f64.powi(5) * p.red_line)).abs() < 1e-9,
+            "{bw}"
+        );
+        assert!(
+            (co - (p.ideal - 0.5f64.powf(1.0 / 3.0) * p.red_line)).abs() < 1e-9,
+            "{co}"
+        );
+        assert!(bw > co && co > reservation, "{bw} {co} {reservation}");
+        // At the deadline both accept what lies within their red line.
+        let v = testkit::ctx(HUMAN, 0, Phase::Decision, Some(p.ideal - 0.9 * p.red_line));
+        assert_eq!(strategy(&b).vote(&v, &me), Vote::Yes);
+        assert_eq!(crate::conceder::strategy(&b).vote(&v, &me), Vote::Yes);
     }
 
     #[test]

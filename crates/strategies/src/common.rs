@@ -4,7 +4,7 @@
 //! [`crate::adapter`].
 
 use plenary_core::model::{Preference, SCALE_MAX, SCALE_MIN};
-use plenary_core::strategy::{PositionAnswer, Vote};
+use plenary_core::strategy::{PositionAnswer, SeatView, Stance, Vote};
 
 /// Tolerance for comparisons on the 0..100 scale.
 pub(crate) const EPS: f64 = 1e-9;
@@ -101,6 +101,39 @@ pub(crate) fn moderate_accepts(p: &Preference, x: f64, sq: f64, t: f64) -> bool 
     p.gain(x, sq) > EPS || within(p, x, 0.5 + 0.5 * concession(t, 1.0))
 }
 
+/// Below this legitimacy (plus [`WITHHOLD_TENSION`] times the tension) a contesting
+/// member withholds its budget contribution.
+pub(crate) const WITHHOLD_BELOW: f64 = 0.2;
+/// How much tension raises the withholding threshold.
+pub(crate) const WITHHOLD_TENSION: f64 = 0.15;
+/// Below this legitimacy, with its bloc in crisis, a contesting member leaves (where
+/// the design allows exit).
+pub(crate) const EXIT_BELOW: f64 = 0.08;
+
+/// The contestation strategies of an alienated member (Morse & Keohane 2014, cited by
+/// the paper: "resistance from within, the withholding of resources ..., or even
+/// withdrawal"), as tension and legitimacy move them: withhold when legitimacy falls
+/// below a threshold that rises with tension; leave when it falls very low while the
+/// State's bloc is in crisis.
+pub(crate) fn contest(me: &SeatView, exit_allowed: bool) -> Stance {
+    let l = me.legitimacy;
+    if !l.is_finite() {
+        return Stance::Stay;
+    }
+    let t = if me.tension.is_finite() {
+        me.tension.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    if exit_allowed && me.crisis && l < EXIT_BELOW {
+        Stance::Exit
+    } else if l < WITHHOLD_BELOW + WITHHOLD_TENSION * t {
+        Stance::Withhold
+    } else {
+        Stance::Stay
+    }
+}
+
 /// Yes / No from a boolean.
 pub(crate) fn yes_if(ok: bool) -> Vote {
     if ok { Vote::Yes } else { Vote::No }
@@ -119,5 +152,22 @@ mod tests {
         assert_eq!(concession(0.0, 0.2), 0.0);
         assert_eq!(concession(1.0, 0.2), 1.0);
         assert_eq!(concession(f64::NAN, 0.2), 1.0);
+    }
+
+    #[test]
+    fn contestation_moves_with_tension_and_crisis() {
+        let v = |legitimacy: f64, tension: f64, crisis: bool| SeatView {
+            legitimacy,
+            tension,
+            crisis,
+            ..SeatView::default()
+        };
+        assert_eq!(contest(&v(0.3, 0.0, false), true), Stance::Stay);
+        // 0.3 < 0.2 + 0.15 * 0.8 = 0.32: tension turns the same legitimacy into withholding.
+        assert_eq!(contest(&v(0.3, 0.8, false), true), Stance::Withhold);
+        assert_eq!(contest(&v(0.05, 0.8, false), true), Stance::Withhold);
+        assert_eq!(contest(&v(0.05, 0.9, true), true), Stance::Exit);
+        assert_eq!(contest(&v(0.05, 0.9, true), false), Stance::Withhold);
+        assert_eq!(contest(&v(f64::NAN, 0.9, true), true), Stance::Stay);
     }
 }

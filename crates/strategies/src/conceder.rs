@@ -44,8 +44,9 @@ mod tests {
         assert_eq!(co.name(), NAME);
         assert!(co.inner().exponent() > 1.0);
         let me = testkit::view(0.7);
-        // Round 1 of 4: t = 1/3, alpha = 0.69.
-        let x = p.ideal - 0.6 * p.red_line;
+        // Votes of round 0 of 4 come at t = 1/4 (alpha = 0.63), of round 1 at t = 1/2
+        // (alpha = 0.79).
+        let x = p.ideal - 0.7 * p.red_line;
         assert_eq!(
             co.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(x)), &me),
             Vote::No
@@ -54,9 +55,10 @@ mod tests {
             co.vote(&testkit::ctx(HUMAN, 1, Phase::Decision, Some(x)), &me),
             Vote::Yes
         );
+        // Positions of round 1 are stated at t = 3/8: alpha = 0.72.
         let a = co.position(&testkit::ctx(HUMAN, 1, Phase::Positions, Some(40.0)), &me);
         let full = p.red_line; // the reservation point is the red line towards 40
-        assert!((p.ideal - a.position) > 0.6 * full, "{}", a.position);
+        assert!((p.ideal - a.position) > 0.7 * full, "{}", a.position);
     }
 
     #[test]

@@ -32,19 +32,19 @@ impl Decide for Dissociator {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        match seat.pref(ctx.item) {
+        match seat.felt(ctx.item, me) {
             Some(p) => answer(p.ideal, p.salience, None, ctx.item, n),
             None => answer(seat.anchor(ctx), 0.0, None, ctx.item, n),
         }
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             seat.package_vote(ctx)
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(on_merits(&p, x, seat.sq(ctx.item))),
                 _ => Vote::Abstain,
             }

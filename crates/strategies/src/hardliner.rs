@@ -15,10 +15,12 @@
 //! of the dilemma the designs are meant to solve.
 
 use crate::adapter::{Adapter, Decide};
-use crate::common::{answer, distance, yes_if};
+use crate::common::{answer, contest, distance, yes_if};
 use crate::memory::Seat;
 use plenary_core::model::Preference;
-use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
+use plenary_core::strategy::{
+    Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
+};
 
 /// Registry name.
 pub const NAME: &str = "hardliner";
@@ -49,15 +51,15 @@ impl Decide for Hardliner {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        match seat.pref(ctx.item) {
+        match seat.felt(ctx.item, me) {
             Some(p) => answer(p.ideal, 1.0, None, ctx.item, n),
             None => answer(seat.anchor(ctx), 0.0, None, ctx.item, n),
         }
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             let package = seat.package(ctx);
             let all_in = package
@@ -65,11 +67,15 @@ impl Decide for Hardliner {
                 .all(|e| Hardliner::accepts(&seat.brief.preferences[e.item], e.outcome));
             yes_if(all_in || seat.package_gain(&package) > crate::common::EPS)
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(Hardliner::accepts(&p, x)),
                 _ => Vote::Abstain,
             }
         }
+    }
+
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
+        contest(me, seat.brief.rules.exit_allowed)
     }
 }
 

@@ -23,7 +23,7 @@
 //! institution's record in that area.
 
 use crate::adapter::{Adapter, Decide};
-use crate::common::{EPS, answer, clamp_position, reservation, within, yes_if};
+use crate::common::{EPS, answer, clamp_position, contest, reservation, within, yes_if};
 use crate::memory::Seat;
 use plenary_core::model::Dimension;
 use plenary_core::strategy::{
@@ -100,30 +100,30 @@ impl Decide for Learner {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         let target = reservation(&p, seat.anchor(ctx), self.k_of(seat, ctx.item) * p.red_line);
         let x = p.ideal + 0.5 * seat.time(ctx) * (target - p.ideal);
-        answer(x, p.salience, None, ctx.item, n)
+        answer(seat.take_up(ctx, me, x), p.salience, None, ctx.item, n)
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             yes_if(seat.package_gain(&seat.package(ctx)) >= -EPS)
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(within(&p, x, self.k_of(seat, ctx.item))),
                 _ => Vote::Abstain,
             }
         }
     }
 
-    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, _me: &SeatView) -> Stance {
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
         self.learn(seat);
-        Stance::Stay
+        contest(me, seat.brief.rules.exit_allowed)
     }
 }
 

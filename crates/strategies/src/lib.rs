@@ -32,6 +32,7 @@ pub mod memory;
 pub mod norm_entrepreneur;
 pub mod sovereigntist;
 pub mod tit_for_tat;
+pub mod truthful;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -75,6 +76,15 @@ pub struct UnknownStrategy {
 /// consensus: append `,TUR=linker` to this mix in `--strategies` to see it.
 pub const DEFAULT_MIX: &str = "default=dissociator,west=dissociator,csto=boulware,non-aligned=mediator,RUS=boulware,BLR=sovereigntist,NLD=norm-entrepreneur,SWE=norm-entrepreneur,CAN=norm-entrepreneur,NOR=norm-entrepreneur,USA=boulware,DEU=learner,ARM=bloc-follower,KAZ=bloc-follower";
 
+/// The default strategy mix for a scenario: its own (`[scenario] default_strategies`)
+/// where it names one, else [`DEFAULT_MIX`] (written for the `osce-2021` blocs).
+pub fn default_mix(scenario: &plenary_core::Scenario) -> &str {
+    scenario
+        .default_strategies
+        .as_deref()
+        .unwrap_or(DEFAULT_MIX)
+}
+
 type Maker = fn(&SeatBrief) -> Box<dyn Strategy>;
 
 struct Entry {
@@ -83,7 +93,7 @@ struct Entry {
 }
 
 /// The registry, sorted by name.
-static ENTRIES: [Entry; 11] = [
+static ENTRIES: [Entry; 12] = [
     Entry {
         info: StrategyInfo {
             name: bloc_follower::NAME,
@@ -172,14 +182,22 @@ static ENTRIES: [Entry; 11] = [
         },
         make: |b| Box::new(tit_for_tat::strategy(b)),
     },
+    Entry {
+        info: StrategyInfo {
+            name: truthful::NAME,
+            summary: "states its true ideal and salience; votes yes when its true utility is no worse than the policy in force",
+            idea: "the sincere actor of the spatial models used to replay position data (compromise, Nash, exchange models)",
+        },
+        make: |b| Box::new(truthful::strategy(b)),
+    },
 ];
 
-static INFOS: [StrategyInfo; 11] = {
+static INFOS: [StrategyInfo; 12] = {
     let mut out = [StrategyInfo {
         name: "",
         summary: "",
         idea: "",
-    }; 11];
+    }; 12];
     let mut i = 0;
     while i < ENTRIES.len() {
         out[i] = ENTRIES[i].info;
@@ -244,7 +262,7 @@ mod tests {
     #[test]
     fn registry_is_sorted_complete_and_consistent() {
         let n = names();
-        assert!(n.len() >= 11);
+        assert_eq!(n.len(), 12);
         let mut sorted = n.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -261,6 +279,7 @@ mod tests {
             "norm-entrepreneur",
             "sovereigntist",
             "learner",
+            "truthful",
         ] {
             assert!(info(want).is_some(), "{want} missing");
         }

@@ -1,32 +1,47 @@
-//! `linker`: conditions its consent on low-salience items on the item it cares most about.
+//! `linker`: ties its consent on low-salience items to the item it cares most about,
+//! with a stick and a carrot.
 //!
-//! Behaviour: on an item whose salience is less than half that of the in-scope item of
-//! *another* dimension it cares most about, it attaches a linkage in the first
-//! positions round: its consent is conditional on that other item ending no worse than
-//! its status quo (the chair turns its yes into an objection otherwise). Blocking the
-//! budget over a human-dimension dispute is the textbook case. It links only as far as
-//! the design lets it: across dimensions when linkage is `any`, within the item's own
-//! dimension when it is `same-dimension`, not at all when it is `none`. Otherwise it is
-//! a moderate bargainer: it states its ideal and concedes linearly up to half the way
-//! to its reservation point, and accepts improvements on the status quo or anything
-//! inside a band widening from half its red line to the full red line at the deadline.
+//! Behaviour: on an item whose salience is below a share of the salience of the
+//! in-scope item of *another* dimension it cares most about (its "top" item), it
+//! attaches in the first positions round a linkage: its consent is conditional on the
+//! top item ending no worse than its status quo (the chair turns its yes into an
+//! objection otherwise). Blocking the budget over a human-dimension dispute is the
+//! textbook case. In every positions round on such an item it also offers a trade:
+//! its support here if the top item stands within half its red line of its ideal (the
+//! chair counts its objections as consent while that holds, and publishes the offer to
+//! those negotiating the top item). The share grows with tension, `0.5 + 0.3 *
+//! tension`: under polarization more items get linked ("boundaries between policy
+//! fields erode"). It links only as far as the design lets it: across dimensions when
+//! linkage is `any`, within the item's own dimension when it is `same-dimension`, not
+//! at all when it is `none`. Otherwise it is a moderate bargainer: it states its ideal
+//! and concedes linearly up to half the way to its reservation point (taking up others'
+//! trade offers where they serve it), and accepts improvements on the status quo or
+//! anything inside a band widening from half its red line to the full red line at the
+//! deadline. At session ends it contests like any alienated member (withholds at low
+//! legitimacy, leaves in a crisis).
 //!
 //! Idea: issue linkage, the opposite of the paper's dissociation: "blurring the
 //! boundaries between policy areas" is one of the steps to war, and the chair raises
-//! tension between blocs whenever a cross-dimension link is accepted.
+//! tension between blocs whenever a cross-dimension link is accepted; the offer is the
+//! positive side of linkage, the vote trade of the exchange model (Stokman & Van
+//! Oosten 1994, after Coleman).
 
 use crate::adapter::{Adapter, Decide};
-use crate::common::{answer, moderate_accepts, moderate_position, yes_if};
+use crate::common::{answer, contest, moderate_accepts, moderate_position, yes_if};
 use crate::memory::Seat;
 use plenary_core::design::Linkage;
-use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
+use plenary_core::strategy::{
+    Offer, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance, Vote,
+};
 
 /// Registry name.
 pub const NAME: &str = "linker";
 
 /// An item counts as low-salience when its salience is below this share of the
-/// salience of the item it would be linked to.
+/// salience of the item it would be linked to (at tension 0).
 pub const LOW_SALIENCE_RATIO: f64 = 0.5;
+/// How much tension (per unit) raises that share.
+pub const TENSION_RATIO: f64 = 0.3;
 
 /// The linker strategy (see the module docs).
 #[derive(Debug, Clone, Default)]
@@ -39,8 +54,9 @@ pub fn strategy(brief: &SeatBrief) -> Adapter<Linker> {
 
 impl Linker {
     /// The item it links `item` to, if any: the in-scope item it cares most about among
-    /// those the design lets it link to, provided `item` is of low salience next to it.
-    pub fn link_target(seat: &Seat, item: u32) -> Option<u32> {
+    /// those the design lets it link to, provided `item` is of low salience next to it
+    /// (a threshold that rises with `tension`).
+    pub fn link_target(seat: &Seat, item: u32, tension: f64) -> Option<u32> {
         let b = &seat.brief;
         let here = seat.pref(item)?;
         let dim = seat.dimension(item)?;
@@ -48,6 +64,7 @@ impl Linker {
             let info = &b.items[j];
             j != item as usize
                 && info.in_scope
+                && seat.has_position(j as u32)
                 && match b.rules.linkage {
                     Linkage::None => false,
                     Linkage::SameDimension => info.dimension == dim,
@@ -62,7 +79,13 @@ impl Linker {
                     .total_cmp(&b.preferences[c].salience)
                     .then(c.cmp(&a))
             })?;
-        (here.salience < LOW_SALIENCE_RATIO * b.preferences[best].salience).then_some(best as u32)
+        let t = if tension.is_finite() {
+            tension.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let ratio = LOW_SALIENCE_RATIO + TENSION_RATIO * t;
+        (here.salience < ratio * b.preferences[best].salience).then_some(best as u32)
     }
 }
 
@@ -71,31 +94,42 @@ impl Decide for Linker {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         let x = moderate_position(&p, seat.anchor(ctx), seat.time(ctx));
-        let link = if ctx.round == 0 {
-            Linker::link_target(seat, ctx.item)
-        } else {
-            None
-        };
-        answer(x, p.salience, link, ctx.item, n)
+        let x = seat.take_up(ctx, me, x);
+        let top = Linker::link_target(seat, ctx.item, me.tension);
+        let link = top.filter(|_| ctx.round == 0);
+        let mut a = answer(x, p.salience, link, ctx.item, n);
+        a.offer = top.and_then(|t| {
+            let q = seat.felt(t, me)?;
+            Some(Offer {
+                item: t,
+                target: q.ideal,
+                tolerance: (0.5 * q.red_line).max(1.0),
+            })
+        });
+        a
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             seat.package_vote(ctx)
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     yes_if(moderate_accepts(&p, x, seat.sq(ctx.item), seat.time(ctx)))
                 }
                 _ => Vote::Abstain,
             }
         }
+    }
+
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
+        contest(me, seat.brief.rules.exit_allowed)
     }
 }
 
@@ -134,12 +168,34 @@ mod tests {
         let prefs = testkit::prefs_west();
         let mut b = testkit::brief(0, false, &prefs);
         b.rules.linkage = Linkage::None;
-        assert_eq!(Linker::link_target(strategy(&b).seat(), CLIMATE), None);
+        assert_eq!(Linker::link_target(strategy(&b).seat(), CLIMATE, 0.0), None);
         b.rules.linkage = Linkage::SameDimension;
         // The only other economic item does not exist: nothing to link to.
-        assert_eq!(Linker::link_target(strategy(&b).seat(), CLIMATE), None);
+        assert_eq!(Linker::link_target(strategy(&b).seat(), CLIMATE, 0.0), None);
         // Low-salience human item? The human items are 0.8 and 0.7: not low.
-        assert_eq!(Linker::link_target(strategy(&b).seat(), HUMAN), None);
+        assert_eq!(Linker::link_target(strategy(&b).seat(), HUMAN, 0.0), None);
+    }
+
+    #[test]
+    fn offers_a_trade_with_its_link_and_links_more_under_tension() {
+        let prefs = testkit::prefs_west();
+        let b = testkit::brief(0, false, &prefs);
+        let mut l = strategy(&b);
+        let me = testkit::view(0.7);
+        // Climate -> Vienna: the carrot is support on climate for Vienna within half its
+        // red line of its ideal (75 +- 15).
+        let a = l.position(&testkit::ctx(CLIMATE, 1, Phase::Positions, None), &me);
+        assert_eq!(a.link, None, "links only in round 0");
+        let o = a.offer.expect("an offer in every round");
+        assert_eq!((o.item, o.target, o.tolerance), (VIENNA, 75.0, 15.0));
+        // The budget (0.5) is not low-salience next to Vienna (0.9) at tension 0
+        // (0.5 < 0.45 fails), but it is at tension 0.5 (0.5 < 0.65 * 0.9 = 0.585).
+        let seat = l.seat();
+        assert_eq!(Linker::link_target(seat, testkit::BUDGET, 0.0), None);
+        assert_eq!(
+            Linker::link_target(seat, testkit::BUDGET, 0.5),
+            Some(VIENNA)
+        );
     }
 
     #[test]

@@ -58,9 +58,9 @@ impl Decide for Mediator {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        if seat.pref(ctx.item).is_none() {
+        if seat.felt(ctx.item, me).is_none() {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         }
         answer(
@@ -72,7 +72,7 @@ impl Decide for Mediator {
         )
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             yes_if(
@@ -81,7 +81,7 @@ impl Decide for Mediator {
                     .all(|e| within(&prefs[e.item], e.outcome, 1.0)),
             )
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => yes_if(within(&p, x, 1.0)),
                 _ => Vote::Abstain,
             }

@@ -30,8 +30,6 @@ pub struct Seen {
     pub outcome: f64,
     /// Policy in force before the item was decided.
     pub sq: f64,
-    /// Objections per bloc in the final round.
-    pub objections_by_bloc: Vec<u32>,
 }
 
 /// One item of a package put to a vote, as the seat sees it.
@@ -62,6 +60,8 @@ pub struct Seat {
     /// The brief (sanitised preferences).
     pub brief: SeatBrief,
     in_force: Vec<Option<f64>>,
+    /// Item dimensions (read on every decision: kept compact).
+    dims: Vec<Dimension>,
     session: u32,
     log: Vec<Seen>,
     bloc_means: Vec<Option<Vec<(usize, f64)>>>,
@@ -92,6 +92,7 @@ impl Seat {
             })
             .collect();
         let n = brief.items.len();
+        let dims = brief.items.iter().map(|i| i.dimension).collect();
         let max_salience = brief
             .preferences
             .iter()
@@ -100,6 +101,7 @@ impl Seat {
         Seat {
             brief,
             in_force,
+            dims,
             session: 0,
             log: Vec::new(),
             bloc_means: vec![None; n],
@@ -121,7 +123,7 @@ impl Seat {
 
     /// Dimension of an item.
     pub fn dimension(&self, item: u32) -> Option<Dimension> {
-        self.brief.items.get(item as usize).map(|i| i.dimension)
+        self.dims.get(item as usize).copied()
     }
 
     /// Kind of an item.
@@ -162,7 +164,7 @@ impl Seat {
     pub fn felt(&self, item: u32, me: &SeatView) -> Option<Preference> {
         let mut p = self.pref(item)?;
         let scale = if me.red_line_scale.is_finite() {
-            me.red_line_scale.clamp(0.0, 1.0)
+            me.red_line_scale.clamp(0.0, 1.25)
         } else {
             1.0
         };
@@ -173,6 +175,45 @@ impl Seat {
             p.salience = clamp_salience(p.salience * me.security_salience.max(1.0));
         }
         Some(p)
+    }
+
+    /// Takes up trade offers (the exchange model of Stokman & Van Oosten 1994, after
+    /// Coleman): among the open offers in `ctx` that want movement on this item, the one
+    /// whose supported item the seat values most, if it values that item more than
+    /// this one, wants it moved from where it stands, and can live with the offer's
+    /// target here. The seat then moves its stated position `x` towards the target by
+    /// the salience share `s_supported / (s_supported + s_here)`: it gives ground where
+    /// it cares less to win support where it cares more. Other phases: `x` unchanged.
+    pub fn take_up(&self, ctx: &RoundContext, me: &SeatView, x: f64) -> f64 {
+        if ctx.phase != Phase::Positions {
+            return x;
+        }
+        let Some(here) = self.felt(ctx.item, me) else {
+            return x;
+        };
+        let mut best: Option<(f64, f64)> = None;
+        for o in &ctx.offers {
+            if o.want != ctx.item
+                || o.from == self.brief.seat
+                || !o.target.is_finite()
+                || !self.has_position(o.support)
+            {
+                continue;
+            }
+            let Some(there) = self.felt(o.support, me) else {
+                continue;
+            };
+            let target = o.target.clamp(SCALE_MIN, SCALE_MAX);
+            let wants_change = (there.ideal - self.sq(o.support)).abs() > 1.0;
+            if there.salience <= here.salience || !wants_change || !within(&here, target, 1.0) {
+                continue;
+            }
+            let w = there.salience / (there.salience + here.salience);
+            if best.is_none_or(|(bw, _)| w > bw) {
+                best = Some((w, target));
+            }
+        }
+        best.map_or(x, |(w, t)| x + w * (t - x))
     }
 
     /// Whether the seat cares about an item: salience at least 60% of its highest.
@@ -189,19 +230,19 @@ impl Seat {
         }
     }
 
-    /// Time within the item in 0..=1 (round over the last round; 1 in silence and
-    /// package phases, which come at the deadline).
+    /// Time within the item in 0..=1. The item's `max_rounds` rounds divide the time up
+    /// to the deadline into equal intervals: a round's positions are stated halfway
+    /// through its interval and its votes cast at its end, so the last decision round
+    /// (and the silence and package votes after it) come at the deadline, `t = 1`. A
+    /// single round (`max_rounds = 1`) is then one considered offer at `t = 0.5` and a
+    /// vote at the deadline, rather than a jump to the reservation point.
     pub fn time(&self, ctx: &RoundContext) -> f64 {
+        let m = f64::from(self.brief.rules.max_rounds.max(1));
+        let r = f64::from(ctx.round);
         match ctx.phase {
             Phase::Silence | Phase::Package => 1.0,
-            Phase::Positions | Phase::Decision => {
-                let m = self.brief.rules.max_rounds;
-                if m <= 1 {
-                    1.0
-                } else {
-                    (f64::from(ctx.round) / f64::from(m - 1)).min(1.0)
-                }
-            }
+            Phase::Positions => ((r + 0.5) / m).min(1.0),
+            Phase::Decision => ((r + 1.0) / m).min(1.0),
         }
     }
 
@@ -307,14 +348,12 @@ impl Seat {
         if let Some(e) = self.log.iter_mut().find(|e| e.item == i) {
             e.decision = o.decision;
             e.outcome = outcome;
-            e.objections_by_bloc.clone_from(&o.objections_by_bloc);
         } else {
             self.log.push(Seen {
                 item: i,
                 decision: o.decision,
                 outcome,
                 sq: before,
-                objections_by_bloc: o.objections_by_bloc.clone(),
             });
         }
     }
@@ -427,5 +466,69 @@ mod tests {
         // A new session starts a new log.
         seat.sync(1);
         assert!(seat.log().is_empty());
+    }
+
+    #[test]
+    fn felt_preferences_follow_the_feedback_in_the_view() {
+        let brief = testkit::brief(0, false, &testkit::prefs_west());
+        let seat = Seat::new(&brief);
+        let calm = testkit::view(0.7);
+        let tense = SeatView {
+            red_line_scale: 0.6,
+            security_salience: 1.5,
+            ..calm
+        };
+        // Vienna (politico-military): red line 30 -> 18, salience 0.9 -> 1 (clamped).
+        let v = seat.felt(testkit::VIENNA, &tense).unwrap();
+        assert!((v.red_line - 18.0).abs() < 1e-12 && v.salience == 1.0);
+        // Human: red line 25 -> 15, salience unchanged (not politico-military).
+        let h = seat.felt(testkit::HUMAN, &tense).unwrap();
+        assert!((h.red_line - 15.0).abs() < 1e-12 && h.salience == 0.8);
+        assert_eq!(seat.felt(testkit::HUMAN, &calm), seat.pref(testkit::HUMAN));
+        // A dissociator that accepts a budget of 40 (ideal 65, red line 30, sq 50: worse
+        // than the status quo but within its red line) in calm times objects once
+        // securitization narrows its red line (65 - 40 = 25 > 18).
+        let mut d = crate::dissociator::strategy(&brief);
+        let c = testkit::ctx(testkit::BUDGET, 0, Phase::Decision, Some(40.0));
+        use plenary_core::strategy::Strategy;
+        assert_eq!(d.vote(&c, &calm), Vote::Yes);
+        assert_eq!(d.vote(&c, &tense), Vote::No);
+    }
+
+    #[test]
+    fn offers_are_taken_up_where_the_supported_item_matters_more() {
+        use plenary_core::strategy::PublicOffer;
+        let brief = testkit::brief(0, false, &testkit::prefs_west());
+        let seat = Seat::new(&brief);
+        let me = testkit::view(0.7);
+        // Someone supports Vienna (salience 0.9, ideal 75 vs sq 40) if climate (0.2,
+        // ideal 55, red line 40) goes to 30.
+        let mut c = testkit::ctx(testkit::CLIMATE, 0, Phase::Positions, None);
+        c.offers.push(PublicOffer {
+            from: 5,
+            support: testkit::VIENNA,
+            want: testkit::CLIMATE,
+            target: 30.0,
+            tolerance: 5.0,
+        });
+        // Moves 0.9 / (0.9 + 0.2) of the way from 55 to 30.
+        let x = seat.take_up(&c, &me, 55.0);
+        assert!((x - (55.0 - 0.9 / 1.1 * 25.0)).abs() < 1e-9, "{x}");
+        // Not when the target crosses its red line here, nor for an item it values less.
+        c.offers[0].target = 10.0;
+        assert_eq!(seat.take_up(&c, &me, 55.0), 55.0);
+        let mut v = testkit::ctx(testkit::VIENNA, 0, Phase::Positions, None);
+        v.offers.push(PublicOffer {
+            from: 5,
+            support: testkit::CLIMATE,
+            want: testkit::VIENNA,
+            target: 60.0,
+            tolerance: 5.0,
+        });
+        assert_eq!(seat.take_up(&v, &me, 75.0), 75.0);
+        // Only in positions rounds.
+        c.offers[0].target = 30.0;
+        c.phase = Phase::Decision;
+        assert_eq!(seat.take_up(&c, &me, 55.0), 55.0);
     }
 }

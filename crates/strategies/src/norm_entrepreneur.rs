@@ -9,6 +9,11 @@
 //! a moderate bargainer (linear concession up to half the way to its reservation point;
 //! accepts gains or anything within a band widening to the red line at the deadline).
 //! A package must not set back the human dimension and must leave it no worse off.
+//! Where the design offers the Moscow Mechanism it invokes it, on human-dimension
+//! items, against the State that objected most often to human-dimension proposals it
+//! supported this session (the public record lists the objectors of each item); it
+//! takes up others' trade offers on the other dimensions, to win support where it cares
+//! most.
 //!
 //! Idea: the liberal "norm entrepreneur" of the post-1990 OSCE (Charter of Paris)
 //! that the paper describes: the West insisting that the agreed norms remain "the
@@ -19,7 +24,9 @@ use crate::adapter::{Adapter, Decide};
 use crate::common::{EPS, answer, distance, moderate_accepts, moderate_position, yes_if};
 use crate::memory::Seat;
 use plenary_core::model::{Dimension, Preference};
-use plenary_core::strategy::{Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote};
+use plenary_core::strategy::{
+    Decision, ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote,
+};
 
 /// Registry name.
 pub const NAME: &str = "norm-entrepreneur";
@@ -30,16 +37,61 @@ pub const OVERSTATEMENT: f64 = 0.6;
 
 /// The norm-entrepreneur strategy (see the module docs).
 #[derive(Debug, Clone, Default)]
-pub struct NormEntrepreneur;
+pub struct NormEntrepreneur {
+    /// Session the objection counts are for.
+    session: u32,
+    /// Per seat, objections this session to human-dimension items it supported.
+    objected: Vec<u32>,
+    /// The most frequent objector, if any.
+    target: Option<u32>,
+}
 
 /// The norm-entrepreneur strategy for the seat in `brief`.
 pub fn strategy(brief: &SeatBrief) -> Adapter<NormEntrepreneur> {
-    Adapter::new(brief, NormEntrepreneur)
+    Adapter::new(brief, NormEntrepreneur::default())
 }
 
 impl NormEntrepreneur {
     fn human(seat: &Seat, item: u32) -> bool {
         seat.dimension(item) == Some(Dimension::Human)
+    }
+
+    /// The State it asks a Moscow Mechanism mission to examine: the one that objected
+    /// most often this session to human-dimension proposals it supported and that then
+    /// failed (ties: the lowest seat), if any.
+    pub fn moscow_target(&self) -> Option<u32> {
+        self.target
+    }
+
+    /// Counts the objectors of a human-dimension item it supported that failed (kept
+    /// per session, with the most frequent one cached: positions questions only read
+    /// it).
+    fn note_objectors(&mut self, seat: &Seat, o: &ItemOutcome) {
+        if self.session != o.session {
+            self.session = o.session;
+            self.objected.clear();
+            self.target = None;
+        }
+        let supported = seat
+            .my_vote(o.item as usize)
+            .is_some_and(|v| v.vote == Vote::Yes);
+        let failed = !o.decision.decided() && o.decision != Decision::OutOfScope;
+        if !NormEntrepreneur::human(seat, o.item) || !failed || !supported {
+            return;
+        }
+        let me = seat.brief.seat;
+        let states = seat.brief.rules.states as usize;
+        if self.objected.len() < states {
+            self.objected.resize(states, 0);
+        }
+        for &s in &o.objectors {
+            if s != me && (s as usize) < states {
+                self.objected[s as usize] += 1;
+            }
+        }
+        let best = self.objected.iter().copied().max().filter(|&c| c > 0);
+        self.target =
+            best.and_then(|b| self.objected.iter().position(|&c| c == b).map(|s| s as u32));
     }
 
     /// Whether `x` moves policy from `sq` towards the ideal (or sits at it).
@@ -53,23 +105,31 @@ impl Decide for NormEntrepreneur {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn outcome(&mut self, seat: &Seat, o: &ItemOutcome) {
+        self.note_objectors(seat, o);
+    }
+
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         if NormEntrepreneur::human(seat, ctx.item) {
             let sq = seat.sq(ctx.item);
             let dir = if p.ideal < sq { -1.0 } else { 1.0 };
             let push = (OVERSTATEMENT * p.red_line).max(5.0);
-            answer(p.ideal + dir * push, 1.0, None, ctx.item, n)
+            let mut a = answer(p.ideal + dir * push, 1.0, None, ctx.item, n);
+            if seat.brief.rules.moscow_mechanism > 0 {
+                a.invoke = self.target;
+            }
+            a
         } else {
             let x = moderate_position(&p, seat.anchor(ctx), seat.time(ctx));
-            answer(x, p.salience, None, ctx.item, n)
+            answer(seat.take_up(ctx, me, x), p.salience, None, ctx.item, n)
         }
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             let human_ok = seat
@@ -83,7 +143,7 @@ impl Decide for NormEntrepreneur {
                 Vote::No
             }
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     let sq = seat.sq(ctx.item);
                     if NormEntrepreneur::human(seat, ctx.item) {
@@ -118,9 +178,10 @@ mod tests {
             );
             assert_eq!(a.salience, 1.0);
         }
-        // Budget (general): ideal 65, sq 50 -> moderate, never beyond the ideal.
+        // Budget (general): ideal 65, sq 50 -> moderate, never beyond the ideal; round 0
+        // is stated at t = 1/8: 65 - 0.5 * 1/8 * 15.
         let a = ne.position(&testkit::ctx(BUDGET, 0, Phase::Positions, None), &me);
-        assert_eq!(a.position, 65.0);
+        assert_eq!(a.position, 65.0 - 0.5 / 8.0 * 15.0);
         let a = ne.position(&testkit::ctx(BUDGET, 3, Phase::Positions, Some(45.0)), &me);
         assert!(a.position < 65.0 && a.position > 45.0);
     }
@@ -150,6 +211,44 @@ mod tests {
         assert_eq!(d.vote(&c, &me), Vote::Yes);
         c.proposal = Some(65.0);
         assert_eq!(ne.vote(&c, &me), Vote::Yes);
+    }
+
+    #[test]
+    fn invokes_the_moscow_mechanism_against_who_blocked_what_it_supported() {
+        let prefs = testkit::prefs_west();
+        let mut b = testkit::brief(0, false, &prefs);
+        b.rules.moscow_mechanism = 2;
+        let mut ne = strategy(&b);
+        let me = testkit::view(0.7);
+        let c = testkit::ctx(EOM, 0, Phase::Positions, None);
+        assert_eq!(
+            ne.position(&c, &me).invoke,
+            None,
+            "nobody blocked anything yet"
+        );
+        // It supported the human declaration; seats 3 and 4 objected; it failed.
+        ne.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(70.0)), &me);
+        let mut o = testkit::outcome(
+            0,
+            HUMAN,
+            plenary_core::strategy::Decision::Reverted,
+            40.0,
+            &[0, 2, 0],
+        );
+        o.objectors = vec![3, 4];
+        ne.outcome(&o);
+        assert_eq!(ne.position(&c, &me).invoke, Some(3));
+        // Never on other dimensions, never without the mechanism.
+        assert_eq!(
+            ne.position(&testkit::ctx(BUDGET, 0, Phase::Positions, None), &me)
+                .invoke,
+            None
+        );
+        b.rules.moscow_mechanism = 0;
+        let mut off = strategy(&b);
+        off.vote(&testkit::ctx(HUMAN, 0, Phase::Decision, Some(70.0)), &me);
+        off.outcome(&o);
+        assert_eq!(off.position(&c, &me).invoke, None);
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub const NAME: &str = "sovereigntist";
 pub const WITHHOLD_BELOW: f64 = 0.4;
 /// Below this legitimacy it leaves (if the design allows exit).
 pub const EXIT_BELOW: f64 = 0.15;
+/// How much tension (per unit) raises the withholding threshold.
+pub const WITHHOLD_TENSION: f64 = 0.1;
+/// How much a crisis of its bloc raises the exit threshold.
+pub const EXIT_CRISIS: f64 = 0.1;
 /// Share of its red line it tolerates above the status quo on intrusive items.
 pub const SOVEREIGN_RED_LINE: f64 = 0.5;
 
@@ -61,14 +65,27 @@ impl Sovereigntist {
         x <= sq + EPS || within(p, x, SOVEREIGN_RED_LINE)
     }
 
-    /// The stance for a legitimacy level.
+    /// The stance for a legitimacy level at tension 0, outside a crisis.
     pub fn stance_for(legitimacy: f64, exit_allowed: bool) -> Stance {
+        Sovereigntist::stance_in(legitimacy, 0.0, false, exit_allowed)
+    }
+
+    /// The stance for a legitimacy level under `tension`: tension raises the
+    /// withholding threshold by [`WITHHOLD_TENSION`] per unit, a crisis the exit
+    /// threshold by [`EXIT_CRISIS`].
+    pub fn stance_in(legitimacy: f64, tension: f64, crisis: bool, exit_allowed: bool) -> Stance {
         if !legitimacy.is_finite() {
             return Stance::Stay;
         }
-        if legitimacy < EXIT_BELOW && exit_allowed {
+        let t = if tension.is_finite() {
+            tension.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let exit_below = EXIT_BELOW + if crisis { EXIT_CRISIS } else { 0.0 };
+        if legitimacy < exit_below && exit_allowed {
             Stance::Exit
-        } else if legitimacy < WITHHOLD_BELOW {
+        } else if legitimacy < WITHHOLD_BELOW + WITHHOLD_TENSION * t {
             Stance::Withhold
         } else {
             Stance::Stay
@@ -81,9 +98,9 @@ impl Decide for Sovereigntist {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        let Some(p) = seat.pref(ctx.item) else {
+        let Some(p) = seat.felt(ctx.item, me) else {
             return answer(seat.anchor(ctx), 0.0, None, ctx.item, n);
         };
         if Sovereigntist::intrusive(seat, ctx.item) {
@@ -93,7 +110,7 @@ impl Decide for Sovereigntist {
         }
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         if ctx.phase == Phase::Package {
             let prefs = &seat.brief.preferences;
             let sovereign = seat
@@ -107,7 +124,7 @@ impl Decide for Sovereigntist {
                 Vote::No
             }
         } else {
-            match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     let sq = seat.sq(ctx.item);
                     if Sovereigntist::intrusive(seat, ctx.item) {
@@ -122,7 +139,12 @@ impl Decide for Sovereigntist {
     }
 
     fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
-        Sovereigntist::stance_for(me.legitimacy, seat.brief.rules.exit_allowed)
+        Sovereigntist::stance_in(
+            me.legitimacy,
+            me.tension,
+            me.crisis,
+            seat.brief.rules.exit_allowed,
+        )
     }
 }
 
@@ -165,6 +187,20 @@ mod tests {
         assert_eq!(s.session_end(&sum, &testkit::view(0.6)), Stance::Stay);
         assert_eq!(s.session_end(&sum, &testkit::view(0.3)), Stance::Withhold);
         assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Exit);
+        // Tension raises the withholding threshold, a crisis the exit threshold.
+        assert_eq!(
+            Sovereigntist::stance_in(0.45, 0.0, false, true),
+            Stance::Stay
+        );
+        assert_eq!(
+            Sovereigntist::stance_in(0.45, 0.9, false, true),
+            Stance::Withhold
+        );
+        assert_eq!(
+            Sovereigntist::stance_in(0.2, 0.9, false, true),
+            Stance::Withhold
+        );
+        assert_eq!(Sovereigntist::stance_in(0.2, 0.9, true, true), Stance::Exit);
         b.rules.exit_allowed = false;
         let mut s = strategy(&b);
         assert_eq!(s.session_end(&sum, &testkit::view(0.1)), Stance::Withhold);

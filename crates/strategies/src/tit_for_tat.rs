@@ -14,10 +14,11 @@
 //! into "muddling through". Forgiveness after one reciprocation keeps the echo short.
 
 use crate::adapter::{Adapter, Decide};
-use crate::common::{EPS, answer, within, yes_if};
+use crate::common::{EPS, answer, contest, within, yes_if};
 use crate::memory::Seat;
 use plenary_core::strategy::{
-    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, Vote,
+    ItemOutcome, Phase, PositionAnswer, RoundContext, SeatBrief, SeatView, SessionSummary, Stance,
+    Vote,
 };
 
 /// Registry name.
@@ -67,18 +68,24 @@ impl Decide for TitForTat {
         NAME
     }
 
-    fn position(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+    fn position(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
         let n = seat.items();
-        match seat.pref(ctx.item) {
-            Some(p) => answer(p.ideal, p.salience, None, ctx.item, n),
+        match seat.felt(ctx.item, me) {
+            Some(p) => answer(
+                seat.take_up(ctx, me, p.ideal),
+                p.salience,
+                None,
+                ctx.item,
+                n,
+            ),
             None => answer(seat.anchor(ctx), 0.0, None, ctx.item, n),
         }
     }
 
-    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, _me: &SeatView) -> Vote {
+    fn vote(&mut self, seat: &Seat, ctx: &RoundContext, me: &SeatView) -> Vote {
         match ctx.phase {
             Phase::Package => seat.package_vote(ctx),
-            _ => match (seat.pref(ctx.item), Seat::proposal(ctx)) {
+            _ => match (seat.felt(ctx.item, me), Seat::proposal(ctx)) {
                 (Some(p), Some(x)) => {
                     let here = (ctx.session, ctx.item);
                     let reciprocate = match self.grudge {
@@ -101,6 +108,10 @@ impl Decide for TitForTat {
                 _ => Vote::Abstain,
             },
         }
+    }
+
+    fn session_end(&mut self, seat: &Seat, _summary: &SessionSummary, me: &SeatView) -> Stance {
+        contest(me, seat.brief.rules.exit_allowed)
     }
 
     fn outcome(&mut self, seat: &Seat, o: &ItemOutcome) {
