@@ -658,16 +658,9 @@ fn designs_experiment(args: &DesignsExperimentArgs) -> Result<ExitCode> {
 }
 
 /// The strategy assignment a scenario is played with when none is given: its own
-/// `default_strategies`, else the built-in mix when the scenario has the osce-2021
-/// blocs it names, else dissociators.
+/// `default_strategies`, else the built-in mix.
 fn scenario_mix(sc: &plenary_core::Scenario) -> String {
-    if let Some(mix) = &sc.default_strategies {
-        mix.clone()
-    } else if sc.bloc("west").is_some() && sc.bloc("csto").is_some() {
-        plenary_strategies::DEFAULT_MIX.to_string()
-    } else {
-        "default=dissociator".to_string()
-    }
+    plenary_strategies::default_mix(sc).to_string()
 }
 
 /// `plenary experiment history`.

@@ -273,9 +273,9 @@ pub fn matches(line: &HistoricalOutcome, o: &Observed) -> bool {
     } else {
         o.outcome
     };
-    let in_range = line.range.is_none_or(|[lo, hi]| {
-        level.is_some_and(|x| x >= lo - 1e-9 && x <= hi + 1e-9)
-    });
+    let in_range = line
+        .range
+        .is_none_or(|[lo, hi]| level.is_some_and(|x| x >= lo - 1e-9 && x <= hi + 1e-9));
     let kind = match line.expected {
         Expected::Adopted => matches!(o.label, "adopted" | "late"),
         Expected::Late => o.label == "late",
@@ -658,6 +658,9 @@ source = "test"
             in_force: Some(35.0),
         };
         assert!(matches(&in_force, &partial));
-        assert!(!matches(&line(Expected::Adopted, Some([40.0, 60.0])), &partial));
+        assert!(!matches(
+            &line(Expected::Adopted, Some([40.0, 60.0])),
+            &partial
+        ));
     }
 }

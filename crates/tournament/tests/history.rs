@@ -93,7 +93,7 @@ impl Strategy for Fixed {
         PositionAnswer {
             position: 50.0,
             salience: 0.5,
-            link: None,
+            ..Default::default()
         }
     }
     fn vote(&mut self, ctx: &RoundContext, _me: &SeatView) -> Vote {
