@@ -83,12 +83,14 @@ fn presets_are_sorted_by_id_and_unique() {
 
 #[test]
 fn designs_fit_the_scenarios_they_are_meant_for() {
-    let osce = scenario("osce-2021").unwrap();
-    for id in ["osce-2021", "path1-upgraded", "path2-conference"] {
-        design(id)
-            .unwrap()
-            .validate_for(id, &osce)
-            .unwrap_or_else(|e| panic!("{e}"));
+    for sid in ["osce-2021", "osce-2024"] {
+        let osce = scenario(sid).unwrap();
+        for id in ["osce-2021", "path1-upgraded", "path2-conference"] {
+            design(id)
+                .unwrap()
+                .validate_for(id, &osce)
+                .unwrap_or_else(|e| panic!("{id} on {sid}: {e}"));
+        }
     }
     let csce = scenario("csce-1975").unwrap();
     design("csce-1975")

@@ -226,8 +226,8 @@ fn last_result<'a>(r: &'a MatchResult, item: &str, session: u32) -> Option<&'a I
         .iter()
         .filter(|s| s.session <= session)
         .flat_map(|s| s.items.iter())
-        .filter(|i| i.id == item && i.decision != Decision::Settled)
-        .last()
+        .rev()
+        .find(|i| i.id == item && i.decision != Decision::Settled)
 }
 
 /// Whether a decided item needed more than its first round.

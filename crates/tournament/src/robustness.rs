@@ -293,11 +293,7 @@ pub fn apply(v: &str, base: &Design, reference: &Dynamics) -> Design {
             }
         }
         "adhoc-0" => d.procedure.ad_hoc_min = 0,
-        "adhoc-29" => {
-            if d.procedure.ad_hoc_min > 0 {
-                d.procedure.ad_hoc_min = 29;
-            }
-        }
+        "adhoc-29" if d.procedure.ad_hoc_min > 0 => d.procedure.ad_hoc_min = 29,
         "shame-off" => d.procedure.naming_shaming = false,
         "shame-on" => d.procedure.naming_shaming = true,
         "dyn-same" => d.dynamics = reference.clone(),
@@ -326,7 +322,7 @@ pub struct Claim {
 /// The claims checked, after the paper's ordering of the designs (Dembinski & Spanger
 /// 2021: Path 1 trades legitimacy for capacity to act, Path 2 the reverse; the status
 /// quo is "a stage for confrontation").
-pub const CLAIMS: [Claim; 6] = [
+pub const CLAIMS: [Claim; 7] = [
     Claim {
         id: "C1",
         text: "Path 1 (upgraded) acts most: higher capacity to act than the status quo and Path 2",
@@ -367,6 +363,13 @@ pub const CLAIMS: [Claim; 6] = [
         text: "Path 2 serves States better than the status quo: higher welfare gain",
         metric: Metric::WelfareGain,
         higher: "path2-conference",
+        lower: &["osce-2021"],
+    },
+    Claim {
+        id: "C7",
+        text: "the status quo alienates its least satisfied State more than Path 1: lower minimum legitimacy",
+        metric: Metric::LegitimacyMin,
+        higher: "path1-upgraded",
         lower: &["osce-2021"],
     },
 ];
