@@ -5,13 +5,9 @@
 use crate::common::{self, MatchArgs};
 use anyhow::Result;
 use clap::Args;
-use plenary_core::strategy::{
-    ItemOutcome, PositionAnswer, RoundContext, SeatView, SessionSummary, Stance, Vote,
-};
-use plenary_core::{Match, MatchSetup, Scenario, Strategy};
+use plenary_core::{Match, MatchSetup, Scenario};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Flags of `plenary bench`.
@@ -31,33 +27,8 @@ pub struct BenchArgs {
     pub mode: Option<crate::bench_remote::BenchMode>,
 }
 
-/// Wraps a strategy to count the answers it gives (positions and votes).
-struct Counting {
-    inner: Box<dyn Strategy>,
-    count: Arc<AtomicU64>,
-}
-
-impl Strategy for Counting {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn position(&mut self, ctx: &RoundContext, me: &SeatView) -> PositionAnswer {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.inner.position(ctx, me)
-    }
-    fn vote(&mut self, ctx: &RoundContext, me: &SeatView) -> Vote {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.inner.vote(ctx, me)
-    }
-    fn outcome(&mut self, o: &ItemOutcome) {
-        self.inner.outcome(o)
-    }
-    fn session_end(&mut self, s: &SessionSummary, me: &SeatView) -> Stance {
-        self.inner.session_end(s, me)
-    }
-}
-
-/// Runs one match, returning (decisions answered, sessions played).
+/// Runs one match, returning (decisions answered, sessions played). The engine counts
+/// the decisions, so the strategies run unwrapped, exactly as in `plenary run`.
 fn run_counting(p: &common::Prepared, scenario: &Arc<Scenario>, seed: u64) -> (u64, u32) {
     let setup = MatchSetup {
         match_id: format!("bench-{seed}"),
@@ -65,17 +36,11 @@ fn run_counting(p: &common::Prepared, scenario: &Arc<Scenario>, seed: u64) -> (u
         strategies: p.strategies.clone(),
     };
     let m = Match::new(Arc::clone(scenario), Arc::clone(&p.design), setup);
-    let count = Arc::new(AtomicU64::new(0));
     let strategies = &p.strategies;
     let result = plenary_core::run_in_process(m, &mut |b| {
-        let inner = plenary_strategies::create(&strategies[b.seat as usize], b)
-            .expect("checked in prepare");
-        Box::new(Counting {
-            inner,
-            count: Arc::clone(&count),
-        })
+        plenary_strategies::create(&strategies[b.seat as usize], b).expect("checked in prepare")
     });
-    (count.load(Ordering::Relaxed), result.sessions.len() as u32)
+    (result.decisions, result.sessions.len() as u32)
 }
 
 /// `plenary bench`.
@@ -136,5 +101,14 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     println!(
         "\n(decisions = position and vote answers; a session = one pass over the agenda; includes drawing preferences and metrics)"
     );
+    // Figures depend on what else runs: say so beside them.
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    match std::fs::read_to_string("/proc/loadavg") {
+        Ok(l) => println!(
+            "load average (1, 5, 15 min): {} on {cpus} CPU(s)",
+            l.split_whitespace().take(3).collect::<Vec<_>>().join(", ")
+        ),
+        Err(_) => println!("{cpus} CPU(s); load average not available on this system"),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -235,9 +235,6 @@ pub struct Match {
     proposal: Option<f64>,
     last_tally: Tally,
     item_links: Vec<(SeatIdx, usize)>,
-    refused_links: u32,
-    item_offers: u32,
-    refused_offers: u32,
     offers_honoured: u32,
     history: Vec<RoundRecord>,
     held: Vec<Held>,
@@ -266,6 +263,7 @@ pub struct Match {
     events: Vec<EventRecord>,
     reports: Vec<ReportRecord>,
     questions: u32,
+    decisions: u64,
 }
 
 fn pair_index(blocs: usize, a: usize, b: usize) -> usize {
@@ -391,9 +389,6 @@ impl Match {
             proposal: None,
             last_tally: Tally::default(),
             item_links: Vec::new(),
-            refused_links: 0,
-            item_offers: 0,
-            refused_offers: 0,
             offers_honoured: 0,
             history: Vec::new(),
             held: Vec::new(),
@@ -451,6 +446,7 @@ impl Match {
             events: Vec::new(),
             reports: Vec::new(),
             questions: 0,
+            decisions: 0,
             scenario,
             design,
             setup,
@@ -648,6 +644,7 @@ impl Match {
         if self.stage != Stage::Done && got != expected {
             return Err(EngineError::WrongCount { expected, got });
         }
+        let kind_asked = kind(&answers);
         let r = match (self.stage, answers) {
             (Stage::Done, _) => Err(EngineError::Finished),
             (Stage::Open, Answers::Acks(acks)) => {
@@ -693,6 +690,9 @@ impl Match {
         // Questions nobody was asked (answered empty by `submit`) never reach a driver.
         if r.is_ok() && expected > 0 {
             self.questions += 1;
+            if matches!(kind_asked, "positions" | "votes") {
+                self.decisions += expected as u64;
+            }
         }
         r
     }
@@ -739,6 +739,7 @@ impl Match {
             events: self.events,
             reports: self.reports,
             questions: self.questions,
+            decisions: self.decisions,
         }
     }
 
@@ -868,9 +869,16 @@ impl Match {
             state: self.scenario.states[seat].id.clone(),
             session: self.session,
             item: match self.stage {
-                Stage::Positions | Stage::Decision | Stage::Silence | Stage::Outcome => self
+                Stage::Positions | Stage::Decision | Stage::Silence => self
                     .current_item()
                     .map(|i| self.scenario.agenda[i].id.clone()),
+                // The notice being acknowledged (held items are announced after their
+                // package vote, when the chair has moved on).
+                Stage::Outcome => self
+                    .scenario
+                    .agenda
+                    .get(self.outcome.item as usize)
+                    .map(|it| it.id.clone()),
                 _ => None,
             },
             round: self.round,
@@ -1041,9 +1049,6 @@ impl Match {
         self.round = 0;
         self.proposal = None;
         self.item_links.clear();
-        self.refused_links = 0;
-        self.item_offers = 0;
-        self.refused_offers = 0;
         self.offers_honoured = 0;
         self.history.clear();
         self.last_tally = Tally::default();
@@ -1273,7 +1278,6 @@ impl Match {
     fn consider_link(&mut self, seat: SeatIdx, item: usize, target: usize) {
         if !self.linkage_allows(item, target) {
             // Refused: the delegation learns it in its view for the rest of the item.
-            self.refused_links += 1;
             self.refused_link[seat] = Some(target as u32);
             return;
         }
@@ -1303,7 +1307,6 @@ impl Match {
         };
         let want = o.item as usize;
         if !self.linkage_allows(item, want) || !self.has_position(seat, want) {
-            self.refused_offers += 1;
             self.refused_offer[seat] = Some(o.item);
             if let Ok(i) = at {
                 self.open_offers.remove(i);
@@ -1317,7 +1320,6 @@ impl Match {
             target: o.target,
             tolerance: o.tolerance,
         };
-        self.item_offers += 1;
         match at {
             Ok(i) => self.open_offers[i] = public,
             Err(i) => self.open_offers.insert(i, public),

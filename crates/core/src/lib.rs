@@ -93,6 +93,36 @@ impl Answerer for Honest {
     }
 }
 
+/// A strategy answers every question: the in-process path drives it directly, without
+/// a wrapper (one pointer less to chase per decision).
+impl Answerer for dyn Strategy {
+    fn position(
+        &mut self,
+        ctx: &strategy::RoundContext,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::PositionAnswer> {
+        Ok(Strategy::position(self, ctx, me))
+    }
+    fn vote(
+        &mut self,
+        ctx: &strategy::RoundContext,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::Vote> {
+        Ok(Strategy::vote(self, ctx, me))
+    }
+    fn outcome(&mut self, outcome: &strategy::ItemOutcome) -> strategy::Reply<()> {
+        Strategy::outcome(self, outcome);
+        Ok(())
+    }
+    fn session_end(
+        &mut self,
+        summary: &strategy::SessionSummary,
+        me: &strategy::SeatView,
+    ) -> strategy::Reply<strategy::Stance> {
+        Ok(Strategy::session_end(self, summary, me))
+    }
+}
+
 /// Runs a match to its end with local strategies, one per seat in State id order,
 /// created from each seat's brief. This is the in-process path; the chair service runs
 /// the very same [`Match`] over gRPC.
@@ -100,18 +130,25 @@ pub fn run_in_process(
     m: Match,
     make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<dyn Strategy>,
 ) -> MatchResult {
-    run_with(m, &mut |b| Box::new(Honest(make(b))))
+    drive(m, make)
 }
 
 /// Runs a match to its end in-process with an [`Answerer`] per seat, whose replies may
 /// be faults: the engine records them as violations exactly as it does for remote
 /// delegations.
 pub fn run_with(
-    mut m: Match,
+    m: Match,
     make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<dyn Answerer>,
 ) -> MatchResult {
+    drive(m, make)
+}
+
+fn drive<A: Answerer + ?Sized>(
+    mut m: Match,
+    make: &mut dyn FnMut(&strategy::SeatBrief) -> Box<A>,
+) -> MatchResult {
     let n = m.scenario().states.len();
-    let mut seats: Vec<Option<Box<dyn Answerer>>> = (0..n).map(|_| None).collect();
+    let mut seats: Vec<Option<Box<A>>> = (0..n).map(|_| None).collect();
     loop {
         let answers = match m.question() {
             Question::Done => break,
@@ -175,7 +212,7 @@ pub fn run_with(
     m.into_results()
 }
 
-fn seat(seats: &mut [Option<Box<dyn Answerer>>], s: usize) -> &mut dyn Answerer {
+fn seat<A: Answerer + ?Sized>(seats: &mut [Option<Box<A>>], s: usize) -> &mut A {
     seats[s]
         .as_deref_mut()
         .expect("every seat is opened before it is asked")

@@ -322,6 +322,8 @@ pub struct MatchResult {
     /// Questions the match asked (rounds of the protocol); never above
     /// `Match::max_questions`.
     pub questions: u32,
+    /// Decisions the match asked for: position and vote answers, one per seat asked.
+    pub decisions: u64,
 }
 
 /// Labels of bloc pairs in tension order.

@@ -384,6 +384,8 @@ fn the_record_keeps_every_round_and_every_vote() {
         &[Some(80.0), Some(80.0), Some(20.0), Some(20.0)]
     );
     assert_eq!(h[1].proposal, h[0].proposal);
+    // Decisions asked: 4 seats x (2 positions + 2 votes) rounds x 2 sessions.
+    assert_eq!(r.decisions, 32);
 }
 
 fn heads_scenario(tail: &str) -> Arc<Scenario> {

@@ -73,11 +73,8 @@ impl Decide for BlocFollower {
             .filter(|x| x.is_finite());
         let x = match leader_said {
             Some(x) if seat.signals_current(ctx) => x,
-            _ => match seat
-                .bloc_means(ctx)
-                .and_then(|m| m.into_iter().find(|(i, _)| *i == b))
-            {
-                Some((_, mean)) => p.ideal + 0.5 * (mean - p.ideal),
+            _ => match seat.bloc_mean(ctx, b) {
+                Some(mean) => p.ideal + 0.5 * (mean - p.ideal),
                 None => p.ideal,
             },
         };

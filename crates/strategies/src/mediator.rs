@@ -36,10 +36,8 @@ impl Mediator {
     /// The bridging position for the round in `ctx`.
     pub fn bridge(seat: &Seat, ctx: &RoundContext) -> f64 {
         let anchor = seat.anchor(ctx);
-        match seat.bloc_means(ctx) {
-            Some(means) if !means.is_empty() => {
-                let lo = means.iter().map(|m| m.1).fold(f64::INFINITY, f64::min);
-                let hi = means.iter().map(|m| m.1).fold(f64::NEG_INFINITY, f64::max);
+        match seat.bloc_range(ctx) {
+            Some((lo, hi)) => {
                 let mid = (lo + hi) / 2.0;
                 let x = if seat.signals_current(ctx) {
                     0.5 * mid + 0.5 * anchor
@@ -48,7 +46,7 @@ impl Mediator {
                 };
                 x.clamp(lo, hi)
             }
-            _ => seat.sq(ctx.item),
+            None => seat.sq(ctx.item),
         }
     }
 }

@@ -54,18 +54,36 @@ pub struct MyVote {
     pub proposal: f64,
 }
 
+/// What a seat keeps per item, read on every decision: one contiguous record per item
+/// (a seat's hot memory is a single allocation, which matters with thousands of seats).
+#[derive(Debug, Clone, Copy)]
+struct ItemMem {
+    /// Sanitised preference.
+    pref: Preference,
+    /// Policy believed in force.
+    in_force: Option<f64>,
+    /// Its last vote on the item.
+    vote: Option<MyVote>,
+    dim: Dimension,
+    kind: ItemKind,
+    /// It has a position on the item.
+    present: bool,
+    /// Bloc positions were seen on the item (in `Seat::means`).
+    means_known: bool,
+}
+
 /// A seat's memory over one match (see the module docs).
 #[derive(Debug, Clone)]
 pub struct Seat {
     /// The brief (sanitised preferences).
     pub brief: SeatBrief,
-    in_force: Vec<Option<f64>>,
-    /// Item dimensions (read on every decision: kept compact).
-    dims: Vec<Dimension>,
+    items: Vec<ItemMem>,
+    /// Bloc mean positions last seen per item, `items x blocs`, NaN where a bloc did
+    /// not speak.
+    means: Vec<f64>,
+    blocs: usize,
     session: u32,
     log: Vec<Seen>,
-    bloc_means: Vec<Option<Vec<(usize, f64)>>>,
-    votes: Vec<Option<MyVote>>,
     max_salience: f64,
 }
 
@@ -82,53 +100,59 @@ impl Seat {
                 0.0
             };
         }
-        let in_force = brief
+        let items: Vec<ItemMem> = brief
             .items
             .iter()
-            .map(|i| {
-                i.status_quo
+            .zip(&brief.preferences)
+            .enumerate()
+            .map(|(k, (info, pref))| ItemMem {
+                pref: *pref,
+                in_force: info
+                    .status_quo
                     .filter(|x| x.is_finite())
-                    .map(|x| x.clamp(SCALE_MIN, SCALE_MAX))
+                    .map(|x| x.clamp(SCALE_MIN, SCALE_MAX)),
+                vote: None,
+                dim: info.dimension,
+                kind: info.kind,
+                present: !brief.absent_items.contains(&(k as u32)),
+                means_known: false,
             })
             .collect();
-        let n = brief.items.len();
-        let dims = brief.items.iter().map(|i| i.dimension).collect();
         let max_salience = brief
             .preferences
             .iter()
             .map(|p| p.salience)
             .fold(0.0, f64::max);
+        let blocs = brief.blocs.len();
         Seat {
+            means: vec![f64::NAN; items.len() * blocs],
+            items,
+            blocs,
             brief,
-            in_force,
-            dims,
             session: 0,
             log: Vec::new(),
-            bloc_means: vec![None; n],
-            votes: vec![None; n],
             max_salience,
         }
     }
 
     /// Number of items on the agenda.
     pub fn items(&self) -> usize {
-        self.brief.items.len().min(self.brief.preferences.len())
+        self.items.len()
     }
 
     /// The seat's preference on `item`, if it is an agenda item.
     pub fn pref(&self, item: u32) -> Option<Preference> {
-        let i = item as usize;
-        (i < self.items()).then(|| self.brief.preferences[i])
+        self.items.get(item as usize).map(|m| m.pref)
     }
 
     /// Dimension of an item.
     pub fn dimension(&self, item: u32) -> Option<Dimension> {
-        self.dims.get(item as usize).copied()
+        self.items.get(item as usize).map(|m| m.dim)
     }
 
     /// Kind of an item.
     pub fn kind(&self, item: u32) -> Option<ItemKind> {
-        self.brief.items.get(item as usize).map(|i| i.kind)
+        self.items.get(item as usize).map(|m| m.kind)
     }
 
     /// Policy believed in force on an item (its status quo for the current session).
@@ -136,25 +160,22 @@ impl Seat {
     /// nothing then counts as a gain over it, so the seat judges proposals by its red
     /// line alone.
     pub fn sq(&self, item: u32) -> f64 {
-        let i = item as usize;
-        match self.in_force.get(i).copied().flatten() {
-            Some(x) => x,
-            None => self.pref(item).map_or(50.0, |p| p.ideal),
+        match self.items.get(item as usize) {
+            Some(m) => m.in_force.unwrap_or(m.pref.ideal),
+            None => 50.0,
         }
     }
 
     /// Whether a policy is in force on the item.
     pub fn has_policy(&self, item: u32) -> bool {
-        self.in_force
+        self.items
             .get(item as usize)
-            .copied()
-            .flatten()
-            .is_some()
+            .is_some_and(|m| m.in_force.is_some())
     }
 
     /// Whether the seat has a position on the item (it is never asked otherwise).
     pub fn has_position(&self, item: u32) -> bool {
-        (item as usize) < self.items() && !self.brief.absent_items.contains(&item)
+        self.items.get(item as usize).is_some_and(|m| m.present)
     }
 
     /// The preference as the seat feels it now: red lines narrowed by the design's
@@ -283,7 +304,63 @@ impl Seat {
                 return Some(v);
             }
         }
-        self.bloc_means.get(ctx.item as usize).cloned().flatten()
+        let i = ctx.item as usize;
+        if !self.items.get(i).is_some_and(|m| m.means_known) {
+            return None;
+        }
+        let row = &self.means[i * self.blocs..(i + 1) * self.blocs];
+        Some(
+            row.iter()
+                .enumerate()
+                .filter(|(_, m)| m.is_finite())
+                .map(|(b, &m)| (b, m))
+                .collect(),
+        )
+    }
+
+    /// Visits what [`Seat::bloc_means`] returns without allocating: calls `f(bloc,
+    /// mean)` for each bloc mean; returns whether there was any.
+    fn visit_means(&self, ctx: &RoundContext, mut f: impl FnMut(usize, f64)) -> bool {
+        let spoke =
+            |b: &plenary_core::strategy::BlocSignal| b.present > 0 && b.mean_position.is_finite();
+        if self.signals_current(ctx) && ctx.blocs.iter().any(spoke) {
+            for (i, b) in ctx.blocs.iter().enumerate().filter(|(_, b)| spoke(b)) {
+                f(i, b.mean_position.clamp(SCALE_MIN, SCALE_MAX));
+            }
+            return true;
+        }
+        let i = ctx.item as usize;
+        if !self.items.get(i).is_some_and(|m| m.means_known) {
+            return false;
+        }
+        let row = &self.means[i * self.blocs..(i + 1) * self.blocs];
+        let mut any = false;
+        for (b, &m) in row.iter().enumerate().filter(|(_, m)| m.is_finite()) {
+            f(b, m);
+            any = true;
+        }
+        any
+    }
+
+    /// The lowest and highest of the bloc means of [`Seat::bloc_means`], if any.
+    pub fn bloc_range(&self, ctx: &RoundContext) -> Option<(f64, f64)> {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        self.visit_means(ctx, |_, m| {
+            lo = lo.min(m);
+            hi = hi.max(m);
+        })
+        .then_some((lo, hi))
+    }
+
+    /// Bloc `b`'s mean among those of [`Seat::bloc_means`], if it is there.
+    pub fn bloc_mean(&self, ctx: &RoundContext, b: usize) -> Option<f64> {
+        let mut out = None;
+        self.visit_means(ctx, |i, m| {
+            if i == b {
+                out = Some(m);
+            }
+        });
+        out
     }
 
     /// Records what a vote question shows (bloc positions on the item) and the vote.
@@ -298,20 +375,20 @@ impl Seat {
                 b.present > 0 && b.mean_position.is_finite()
             };
             if ctx.blocs.iter().any(|b| spoke(&b)) {
-                // Reuse the slot's buffer: this runs on every vote of every seat.
-                let v = self.bloc_means[i].get_or_insert_with(Vec::new);
-                v.clear();
-                v.extend(
-                    ctx.blocs
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, b)| spoke(b))
-                        .map(|(i, b)| (i, b.mean_position.clamp(SCALE_MIN, SCALE_MAX))),
-                );
+                // In place: this runs on every vote of every seat.
+                let row = &mut self.means[i * self.blocs..(i + 1) * self.blocs];
+                for (slot, b) in row.iter_mut().zip(&ctx.blocs) {
+                    *slot = if spoke(&b) {
+                        b.mean_position.clamp(SCALE_MIN, SCALE_MAX)
+                    } else {
+                        f64::NAN
+                    };
+                }
+                self.items[i].means_known = true;
             }
         }
         if let Some(x) = Seat::proposal(ctx) {
-            self.votes[i] = Some(MyVote {
+            self.items[i].vote = Some(MyVote {
                 session: ctx.session,
                 vote,
                 proposal: x,
@@ -321,10 +398,9 @@ impl Seat {
 
     /// This seat's last vote on `item` in the current session.
     pub fn my_vote(&self, item: usize) -> Option<MyVote> {
-        self.votes
+        self.items
             .get(item)
-            .copied()
-            .flatten()
+            .and_then(|m| m.vote)
             .filter(|v| v.session == self.session)
     }
 
@@ -339,7 +415,7 @@ impl Seat {
         if let Some(x) = o.in_force.filter(|x| x.is_finite()) {
             // The chair says what is in force (partial compliance, withheld budget
             // contributions and ad hoc arrangements all make it differ from `outcome`).
-            self.in_force[i] = Some(x.clamp(SCALE_MIN, SCALE_MAX));
+            self.items[i].in_force = Some(x.clamp(SCALE_MIN, SCALE_MAX));
         }
         let outcome = o
             .outcome

@@ -84,14 +84,19 @@ impl NormEntrepreneur {
         if self.objected.len() < states {
             self.objected.resize(states, 0);
         }
+        // Counts only grow within a session: the leader changes only to a seat just
+        // counted (O(objectors), not O(States), per notice).
         for &s in &o.objectors {
-            if s != me && (s as usize) < states {
-                self.objected[s as usize] += 1;
+            if s == me || (s as usize) >= states {
+                continue;
+            }
+            self.objected[s as usize] += 1;
+            let c = self.objected[s as usize];
+            let lead = self.target.map_or(0, |t| self.objected[t as usize]);
+            if c > lead || (c == lead && self.target.is_some_and(|t| s < t)) {
+                self.target = Some(s);
             }
         }
-        let best = self.objected.iter().copied().max().filter(|&c| c > 0);
-        self.target =
-            best.and_then(|b| self.objected.iter().position(|&c| c == b).map(|s| s as u32));
     }
 
     /// Whether `x` moves policy from `sq` towards the ideal (or sits at it).

@@ -52,14 +52,11 @@ impl TitForTat {
 
     /// Whether the proposal in `ctx` moves policy towards bloc `b`'s stated positions.
     fn favours(seat: &Seat, ctx: &RoundContext, b: usize) -> bool {
-        let (Some(x), Some(means)) = (Seat::proposal(ctx), seat.bloc_means(ctx)) else {
+        let (Some(x), Some(m)) = (Seat::proposal(ctx), seat.bloc_mean(ctx, b)) else {
             return false;
         };
         let sq = seat.sq(ctx.item);
-        means
-            .iter()
-            .find(|(i, _)| *i == b)
-            .is_some_and(|&(_, m)| (x - m).abs() + EPS < (sq - m).abs())
+        (x - m).abs() + EPS < (sq - m).abs()
     }
 }
 
