@@ -778,7 +778,8 @@ fn designs_table(
     o.push_str(
         "\nHow to read: capacity to act = share of in-scope agenda items decided (mean over sessions);\n\
          legitimacy = States' consent to the institution at the end of the match (0..1; mean and the\n\
-         lowest State); tension = highest bloc-pair tension (0..1) over the match; welfare gain = sum\n\
+         lowest State); inclusiveness = share of States still taking part; tension = highest\n\
+         bloc-pair tension (0..1), peak over the match and at its end; welfare gain = sum\n\
          over States of the utility of the policies in force against the status quo; ad hoc\n\
          arrangements and decided items (per dimension) are counted over all sessions of a match.\n\
          Each design plays the same number of matches with every seat's strategy drawn at random from\n\

@@ -37,8 +37,12 @@ pub struct Figures {
     pub legitimacy_mean: f64,
     /// Final minimum legitimacy.
     pub legitimacy_min: f64,
+    /// Share of States still taking part at the end.
+    pub inclusiveness: f64,
     /// Peak tension.
     pub tension_peak: f64,
+    /// Highest bloc-pair tension at the end.
+    pub tension_final: f64,
     /// Welfare gain over the match.
     pub welfare_gain: f64,
     /// Items that ended in an ad hoc arrangement, over the match.
@@ -65,7 +69,9 @@ impl Figures {
             capacity_to_act: s.capacity_to_act,
             legitimacy_mean: s.legitimacy_mean,
             legitimacy_min: s.legitimacy_min,
+            inclusiveness: s.inclusiveness,
             tension_peak: s.tension_peak,
+            tension_final: s.tension_final,
             welfare_gain: s.welfare_gain,
             ad_hoc,
             decided,
@@ -78,7 +84,9 @@ impl Figures {
             Metric::CapacityToAct => self.capacity_to_act,
             Metric::LegitimacyMean => self.legitimacy_mean,
             Metric::LegitimacyMin => self.legitimacy_min,
+            Metric::Inclusiveness => self.inclusiveness,
             Metric::TensionPeak => self.tension_peak,
+            Metric::TensionFinal => self.tension_final,
             Metric::WelfareGain => self.welfare_gain,
             Metric::AdHoc => self.ad_hoc,
             Metric::Decided(d) => self.decided[d.index()],
@@ -95,8 +103,12 @@ pub enum Metric {
     LegitimacyMean,
     /// Minimum legitimacy.
     LegitimacyMin,
+    /// Inclusiveness.
+    Inclusiveness,
     /// Peak tension.
     TensionPeak,
+    /// Final tension.
+    TensionFinal,
     /// Welfare gain.
     WelfareGain,
     /// Ad hoc arrangements per match.
@@ -107,11 +119,13 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in report order.
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 12] = [
         Metric::CapacityToAct,
         Metric::LegitimacyMean,
         Metric::LegitimacyMin,
+        Metric::Inclusiveness,
         Metric::TensionPeak,
+        Metric::TensionFinal,
         Metric::WelfareGain,
         Metric::AdHoc,
         Metric::Decided(Dimension::PoliticoMilitary),
@@ -126,7 +140,9 @@ impl Metric {
             Metric::CapacityToAct => "capacity_to_act",
             Metric::LegitimacyMean => "legitimacy_mean",
             Metric::LegitimacyMin => "legitimacy_min",
+            Metric::Inclusiveness => "inclusiveness",
             Metric::TensionPeak => "tension_peak",
+            Metric::TensionFinal => "tension_final",
             Metric::WelfareGain => "welfare_gain",
             Metric::AdHoc => "ad_hoc_arrangements",
             Metric::Decided(Dimension::PoliticoMilitary) => "decided_politico_military",
@@ -142,7 +158,9 @@ impl Metric {
             Metric::CapacityToAct => "capacity to act",
             Metric::LegitimacyMean => "legitimacy mean",
             Metric::LegitimacyMin => "legitimacy min",
+            Metric::Inclusiveness => "inclusiveness",
             Metric::TensionPeak => "tension peak",
+            Metric::TensionFinal => "tension final",
             Metric::WelfareGain => "welfare gain",
             Metric::AdHoc => "ad hoc arrangements",
             Metric::Decided(Dimension::PoliticoMilitary) => "decided: pol-mil",
