@@ -1,15 +1,19 @@
-//! `plenary tournament`, `plenary merge`, `plenary report` and
-//! `plenary experiment designs`: tournaments of delegation strategies across designs
-//! (see the `plenary-tournament` crate for formats, seeds and statistics).
+//! `plenary tournament`, `plenary merge`, `plenary report` and `plenary experiment`
+//! (`designs`, `history`): tournaments of delegation strategies across designs and the
+//! historical check of a scenario's baseline (see the `plenary-tournament` crate for
+//! formats, seeds and statistics).
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plenary_lab::{Entrant, RemoteExecutor, RemoteOptions};
 use plenary_tournament::run::{self, Progress, RunOptions, RunReport, Shard};
+use plenary_tournament::exec::ExecError;
 use plenary_tournament::{
-    Catalog, Config, Executor, InProcess, StrategyMaker, config, output, plan, report, summary,
+    Catalog, Config, Executor, InProcess, MatchSpec, StrategyMaker, config, output, plan, report,
+    summary,
 };
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -130,6 +134,39 @@ pub enum Experiment {
         after_help = "Examples:\n  plenary experiment designs\n  plenary experiment designs --replications 60 --seed 7 --out designs-out"
     )]
     Designs(DesignsExperimentArgs),
+    /// Run a scenario's baseline (default design, default strategy mix) over many seeds
+    /// and score each agenda item against a sourced table of what really happened.
+    #[command(
+        after_help = "Tables: the embedded one of the scenario (osce-2021: the year 2021; csce-1975: the Helsinki Final Act), or --table FILE.\n\nExamples:\n  plenary experiment history\n  plenary experiment history --seeds 20 --json history.json\n  plenary experiment history --scenario csce-1975 --seeds 10"
+    )]
+    History(HistoryExperimentArgs),
+}
+
+/// Flags of `plenary experiment history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryExperimentArgs {
+    /// Scenario: a preset id or a scenario file (its default design is used).
+    #[arg(long, default_value = "osce-2021")]
+    pub scenario: String,
+    /// History table (TOML). Default: the embedded table of the scenario preset.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+    /// Number of seeds (matches) to run.
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u32,
+    /// Master seed the match seeds derive from.
+    #[arg(long, default_value_t = crate::common::DEFAULT_SEED, env = "PLENARY_SEED")]
+    pub seed: u64,
+    /// Strategy assignment (`default=NAME,BLOC=NAME,STATE=NAME`). Default: the
+    /// scenario's own default mix.
+    #[arg(long)]
+    pub strategies: Option<String>,
+    /// Also write the scores (with `hit_rate` and per-item rates) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// Flags of `plenary experiment designs`.
@@ -153,6 +190,9 @@ pub struct DesignsExperimentArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Matches per design and variant in the robustness check (0 = skip the check).
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub robustness_replications: u32,
 }
 
 /// A count of at least 1 (`--bench-matches 0` promised a 15,000,000,000 s tournament).
@@ -729,106 +769,294 @@ pub fn designs_experiment_config(args: &DesignsExperimentArgs) -> Result<Config>
 /// `plenary experiment ...`.
 pub fn experiment(which: &Experiment) -> Result<ExitCode> {
     match which {
-        Experiment::Designs(args) => {
-            let cfg = designs_experiment_config(args)?;
-            let p = prepare("experiment designs", cfg)?;
-            eprintln!(
-                "design experiment: {} designs x {} matches on osce-2021, every seat drawn from {} strategies, master seed {}",
-                p.cfg.designs.len(),
-                args.replications,
-                p.cfg.strategies.len(),
-                p.cfg.seed
-            );
-            let stop = stop_on_signal();
-            let r = execute(
-                &p,
-                args.threads,
-                &Target {
-                    out: Some(args.out.clone()),
-                    resume: args.resume,
-                    shard: None,
-                    limit: None,
-                    stop: Some(&stop),
-                    what: "experiment",
-                },
-            )?;
-            if r.interrupted {
-                eprintln!(
-                    "stopped after {} matches; resume with:\n  plenary experiment designs --replications {} --seed {} --out {} --resume",
-                    r.written,
-                    args.replications,
-                    args.seed,
-                    args.out.display()
-                );
-                return Ok(ExitCode::from(130));
-            }
-            eprintln!(
-                "ran {} matches in {:.1} s",
-                r.written,
-                r.elapsed.as_secs_f64()
-            );
-            let s = summary::summarize_into(&args.out)?;
-            print!("{}", designs_table(&s));
-            let html = report::write_report(
-                &args.out,
-                "plenary experiment: institutional designs compared",
-            )?;
-            println!("\nChart and tables: {}", html.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        Experiment::History(args) => history_experiment(args),
+        Experiment::Designs(args) => designs_experiment(args),
     }
 }
 
+/// `plenary experiment designs`: the four designs over a mixed population (written to
+/// --out like a tournament), the figures per design, and the robustness check.
+fn designs_experiment(args: &DesignsExperimentArgs) -> Result<ExitCode> {
+    use plenary_tournament::robustness::{self, Recorder};
+    let cfg = designs_experiment_config(args)?;
+    let p = prepare("experiment designs", cfg)?;
+    eprintln!(
+        "design experiment: {} designs x {} matches on osce-2021, every seat drawn from {} strategies, master seed {}",
+        p.cfg.designs.len(),
+        args.replications,
+        p.cfg.strategies.len(),
+        p.cfg.seed
+    );
+    let mut inner = InProcess::new(Arc::clone(&p.catalog), maker());
+    if let Some(t) = args.threads {
+        inner = inner.with_threads(t);
+    }
+    let recorder = Recorder::new(&inner);
+    let stop = stop_on_signal();
+    let r = execute_with(
+        &p,
+        &recorder,
+        &Target {
+            out: Some(args.out.clone()),
+            resume: args.resume,
+            shard: None,
+            limit: None,
+            stop: Some(&stop),
+            what: "experiment",
+        },
+    )?;
+    if r.interrupted {
+        eprintln!(
+            "stopped after {} matches; resume with:\n  plenary experiment designs --replications {} --seed {} --out {} --resume",
+            r.written,
+            args.replications,
+            args.seed,
+            args.out.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    eprintln!(
+        "ran {} matches in {:.1} s",
+        r.written,
+        r.elapsed.as_secs_f64()
+    );
+    // Matches a resumed run skipped are simulated again in memory (same seeds, same
+    // results) so the figures always cover every match of the experiment.
+    let mut figures = recorder.take();
+    let missing: Vec<MatchSpec> = p
+        .plan
+        .fixed
+        .iter()
+        .filter(|s| !figures.contains_key(&s.index))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let again = Recorder::new(&inner);
+        plenary_tournament::exec::run_parallel::<ExecError>(
+            &missing,
+            &again,
+            inner.parallelism(),
+            &stop,
+            |_, _| Ok(()),
+        )?;
+        figures.extend(again.take());
+    }
+    let design_of: BTreeMap<u64, &str> = p
+        .plan
+        .fixed
+        .iter()
+        .map(|s| (s.index, s.design.as_str()))
+        .collect();
+    let by_design = robustness::by_design(
+        figures
+            .iter()
+            .filter_map(|(i, f)| design_of.get(i).map(|d| (*d, f))),
+    );
+    print!("{}", designs_table(&p.cfg.designs, &by_design));
+
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "designs".into(),
+        serde_json::to_value(
+            by_design
+                .iter()
+                .map(|(d, accs)| {
+                    (
+                        d.clone(),
+                        accs.iter()
+                            .map(|(m, a)| (m.key().to_string(), a.stat()))
+                            .collect::<BTreeMap<_, _>>(),
+                    )
+                })
+                .collect::<BTreeMap<_, _>>(),
+        )?,
+    );
+    if args.robustness_replications > 0 {
+        let sc = p
+            .catalog
+            .scenarios
+            .get("osce-2021")
+            .cloned()
+            .context("the design experiment runs on osce-2021")?;
+        let designs: Vec<Arc<plenary_core::Design>> = robustness::CLAIM_DESIGNS
+            .iter()
+            .map(|d| {
+                p.catalog
+                    .designs
+                    .get(*d)
+                    .cloned()
+                    .with_context(|| format!("design `{d}` not loaded"))
+            })
+            .collect::<Result<_>>()?;
+        let default_mix = plenary_core::assignment::Assignment::parse(&scenario_mix(&sc))
+            .and_then(|a| a.resolve(&sc, "dissociator"))
+            .context("the scenario's default strategy mix")?;
+        let started = Instant::now();
+        let report = robustness::run(&robustness::Setup {
+            scenario: Arc::clone(&sc),
+            designs,
+            reference_dynamics: p.catalog.designs["osce-2021"].dynamics.clone(),
+            population: &p.cfg.strategies,
+            default_mix: &default_mix,
+            seed: p.cfg.seed,
+            replications: args.robustness_replications,
+            make: maker(),
+            threads: args.threads,
+        })?;
+        eprintln!(
+            "robustness: {} variants x {} designs x {} matches in {:.1} s",
+            report.variants.len(),
+            robustness::CLAIM_DESIGNS.len(),
+            args.robustness_replications,
+            started.elapsed().as_secs_f64()
+        );
+        print!("{}", robustness::text(&report));
+        doc.insert("robustness".into(), serde_json::to_value(&report)?);
+    }
+    let path = args.out.join("experiment.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    summary::summarize_into(&args.out)?;
+    let html = report::write_report(
+        &args.out,
+        "plenary experiment: institutional designs compared",
+    )?;
+    println!(
+        "\nFigures and robustness: {}\nChart and tables: {}",
+        path.display(),
+        html.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The strategy assignment a scenario is played with when none is given: its own
+/// `default_strategies`, else the built-in mix.
+fn scenario_mix(sc: &plenary_core::Scenario) -> String {
+    plenary_strategies::default_mix(sc).to_string()
+}
+
+/// `plenary experiment history`.
+fn history_experiment(args: &HistoryExperimentArgs) -> Result<ExitCode> {
+    use plenary_core::assignment::Assignment;
+    use plenary_tournament::history::{self, HistoryTable};
+    if args.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let sc = plenary_scenarios::load_scenario(&args.scenario)
+        .with_context(|| format!("loading scenario `{}`", args.scenario))?;
+    let design_spec = sc
+        .default_design
+        .clone()
+        .unwrap_or_else(|| "osce-2021".to_string());
+    let design = plenary_scenarios::load_design(&design_spec)
+        .with_context(|| format!("loading design `{design_spec}`"))?;
+    design
+        .validate_for(&design_spec, &sc)
+        .with_context(|| format!("design `{design_spec}` does not fit scenario `{}`", sc.id))?;
+    let (origin, text) = match &args.table {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        ),
+        None => match plenary_scenarios::history(&sc.id) {
+            Some(t) => (format!("embedded:history/{}", sc.id), t.to_string()),
+            None => bail!(
+                "scenario `{}` has no embedded history table (tables: {}); give one with --table FILE",
+                sc.id,
+                plenary_scenarios::HISTORY
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    };
+    let table = HistoryTable::parse(&origin, &text)?;
+    table.validate_for(&origin, &sc, &design)?;
+    let mix = args.strategies.clone().unwrap_or_else(|| scenario_mix(&sc));
+    let strategies = Assignment::parse(&mix)
+        .and_then(|a| a.resolve(&sc, "dissociator"))
+        .context("--strategies")?;
+    let mut names: Vec<&str> = strategies.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    plenary_strategies::check(&names).context("--strategies")?;
+    let seeds = history::seeds(args.seed, &sc.id, args.seeds);
+    eprintln!(
+        "history experiment: {} under {} with `{}`, {} seeds from master seed {}",
+        sc.id,
+        design.design.id,
+        mix,
+        seeds.len(),
+        args.seed
+    );
+    let started = Instant::now();
+    let sc = Arc::new(sc);
+    let design = Arc::new(design);
+    let results = history::run(
+        Arc::clone(&sc),
+        Arc::clone(&design),
+        &strategies,
+        &seeds,
+        maker(),
+        args.threads,
+    )?;
+    eprintln!(
+        "ran {} matches in {:.1} s",
+        results.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let report = history::score(
+        &table, &origin, &sc, &design, &mix, args.seed, &seeds, &results,
+    );
+    print!("{}", history::text(&report));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("writing results to {}", path.display()))?;
+        eprintln!("results written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The comparison table of the design experiment, with a reading guide.
-fn designs_table(s: &summary::Summary) -> String {
+fn designs_table(
+    designs: &[String],
+    by_design: &BTreeMap<
+        String,
+        BTreeMap<plenary_tournament::robustness::Metric, plenary_tournament::stats::Acc>,
+    >,
+) -> String {
+    use plenary_tournament::robustness::{Metric, cell};
     use std::fmt::Write as _;
     let mut o = String::new();
-    let metrics = [
-        ("capacity_to_act", "capacity to act"),
-        ("legitimacy_mean", "legitimacy mean"),
-        ("legitimacy_min", "legitimacy min"),
-        ("inclusiveness", "inclusiveness"),
-        ("tension_peak", "tension peak"),
-        ("tension_final", "tension final"),
-    ];
     let _ = writeln!(o, "\nDesigns on osce-2021 (mean and 95% CI over matches):");
-    let mut designs: Vec<&str> = s
-        .designs
-        .iter()
-        .filter(|d| d.format == "all")
-        .map(|d| d.design.as_str())
-        .collect();
-    designs.dedup();
-    let _ = write!(o, "  {:<18}", "metric");
-    for d in &designs {
+    let _ = write!(o, "  {:<20}", "metric");
+    for d in designs {
         let _ = write!(o, " {:>26}", d);
     }
     o.push('\n');
-    for (key, label) in metrics {
-        let _ = write!(o, "  {:<18}", label);
-        for d in &designs {
-            let cell = s
-                .designs
-                .iter()
-                .find(|r| r.format == "all" && r.design == *d && r.metric == key)
-                .map(|r| match (r.stat.mean, r.stat.ci_low, r.stat.ci_high) {
-                    (Some(m), Some(l), Some(h)) => format!("{m:.3} [{l:.3}, {h:.3}]"),
-                    (Some(m), _, _) => format!("{m:.3}"),
-                    _ => "-".into(),
-                })
-                .unwrap_or_default();
-            let _ = write!(o, " {:>26}", cell);
+    for m in Metric::ALL {
+        let _ = write!(o, "  {:<20}", m.label());
+        for d in designs {
+            let c = by_design
+                .get(d)
+                .and_then(|a| a.get(&m))
+                .map_or_else(|| "-".to_string(), |a| cell(&a.stat()));
+            let _ = write!(o, " {:>26}", c);
         }
         o.push('\n');
     }
     o.push_str(
         "\nHow to read: capacity to act = share of in-scope agenda items decided (mean over sessions);\n\
          legitimacy = States' consent to the institution at the end of the match (0..1; mean and the\n\
-         lowest State); inclusiveness = share of States still taking part; tension = highest bloc-pair\n\
-         tension (0..1), peak over the match and at its end. Each design plays the same number of\n\
-         matches with every seat's strategy drawn at random from the population. The numbers come\n\
-         from the model, not from observed history; intervals that do not overlap mark differences\n\
-         the model produces reliably at this number of matches.\n",
+         lowest State); inclusiveness = share of States still taking part; tension = highest\n\
+         bloc-pair tension (0..1), peak over the match and at its end; welfare gain = sum\n\
+         over States of the utility of the policies in force against the status quo; ad hoc\n\
+         arrangements and decided items (per dimension) are counted over all sessions of a match.\n\
+         Each design plays the same number of matches with every seat's strategy drawn at random from\n\
+         the population. The numbers come from the model, not from observed history; intervals that\n\
+         do not overlap mark differences the model produces reliably at this number of matches.\n",
     );
     o
 }

@@ -253,6 +253,97 @@ fn design_experiment_prints_the_comparison() {
     assert!(t.path().join("exp/report.html").exists());
 }
 
+#[test]
+fn design_experiment_checks_its_claims_across_variants() {
+    let t = tempfile::tempdir().unwrap();
+    let stdout = ok(
+        t.path(),
+        &[
+            "experiment",
+            "designs",
+            "--replications",
+            "2",
+            "--robustness-replications",
+            "2",
+            "--strategies",
+            "dissociator,hardliner",
+            "--out",
+            "exp",
+        ],
+    );
+    for d in [
+        "welfare gain",
+        "ad hoc arrangements",
+        "decided: pol-mil",
+        "decided: human",
+        "Robustness",
+        "baseline",
+        "veto",
+        "adhoc-0",
+        "shame-off",
+        "dyn-same",
+        "mix-default",
+        "Claims that hold in every variant",
+    ] {
+        assert!(stdout.contains(d), "missing {d}:\n{stdout}");
+    }
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(t.path().join("exp/experiment.json")).unwrap(),
+    )
+    .unwrap();
+    let variants = doc["robustness"]["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 11);
+    assert!(variants.iter().all(|v| v["claims"]["C1"].is_boolean()));
+    assert!(doc["designs"]["path2-conference"]["ad_hoc_arrangements"]["mean"].is_number());
+}
+
+#[test]
+fn history_experiment_scores_the_2021_record() {
+    let t = tempfile::tempdir().unwrap();
+    let stdout = ok(
+        t.path(),
+        &["experiment", "history", "--seeds", "3", "--json", "h.json"],
+    );
+    for d in [
+        "smm-ukraine",
+        "chair-2024",
+        "overall hit rate",
+        "How to read",
+    ] {
+        assert!(stdout.contains(d), "missing {d}:\n{stdout}");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path().join("h.json")).unwrap()).unwrap();
+    let rate = doc["hit_rate"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&rate));
+    assert_eq!(doc["seeds"].as_array().unwrap().len(), 3);
+    let items = doc["items"].as_array().unwrap();
+    assert!(items.iter().any(|i| i["item"] == "unified-budget"));
+    assert!(items.iter().all(|i| i["hit_rate"].is_number()));
+    // The same seeds give the same scores.
+    ok(
+        t.path(),
+        &["experiment", "history", "--seeds", "3", "--json", "h2.json"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("h.json")).unwrap(),
+        std::fs::read_to_string(t.path().join("h2.json")).unwrap()
+    );
+    // A table that names an item the scenario lacks is refused with its key path.
+    std::fs::write(
+        t.path().join("bad.toml"),
+        "[history]\nscenario = \"osce-2021\"\nsession = 0\nperiod = \"x\"\n[[outcomes]]\nitem = \"nope\"\nexpected = \"adopted\"\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let out = plenary(t.path(), &["experiment", "history", "--table", "bad.toml"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("outcomes[0].item") && err.contains("nope"),
+        "{err}"
+    );
+}
+
 /// The remote executor (chair driver + one `plenary delegate` process per strategy)
 /// gives the same summaries as in-process. Slow in debug builds (every question is a
 /// gRPC call): run with `cargo test --release -p plenary-cli --test tournament -- --ignored`.

@@ -235,9 +235,6 @@ pub struct Match {
     proposal: Option<f64>,
     last_tally: Tally,
     item_links: Vec<(SeatIdx, usize)>,
-    refused_links: u32,
-    item_offers: u32,
-    refused_offers: u32,
     offers_honoured: u32,
     history: Vec<RoundRecord>,
     held: Vec<Held>,
@@ -392,9 +389,6 @@ impl Match {
             proposal: None,
             last_tally: Tally::default(),
             item_links: Vec::new(),
-            refused_links: 0,
-            item_offers: 0,
-            refused_offers: 0,
             offers_honoured: 0,
             history: Vec::new(),
             held: Vec::new(),
@@ -1070,9 +1064,6 @@ impl Match {
         self.round = 0;
         self.proposal = None;
         self.item_links.clear();
-        self.refused_links = 0;
-        self.item_offers = 0;
-        self.refused_offers = 0;
         self.offers_honoured = 0;
         self.history.clear();
         self.last_tally = Tally::default();
@@ -1302,7 +1293,6 @@ impl Match {
     fn consider_link(&mut self, seat: SeatIdx, item: usize, target: usize) {
         if !self.linkage_allows(item, target) {
             // Refused: the delegation learns it in its view for the rest of the item.
-            self.refused_links += 1;
             self.refused_link[seat] = Some(target as u32);
             return;
         }
@@ -1332,7 +1322,6 @@ impl Match {
         };
         let want = o.item as usize;
         if !self.linkage_allows(item, want) || !self.has_position(seat, want) {
-            self.refused_offers += 1;
             self.refused_offer[seat] = Some(o.item);
             if let Ok(i) = at {
                 self.open_offers.remove(i);
@@ -1346,7 +1335,6 @@ impl Match {
             target: o.target,
             tolerance: o.tolerance,
         };
-        self.item_offers += 1;
         match at {
             Ok(i) => self.open_offers[i] = public,
             Err(i) => self.open_offers.insert(i, public),

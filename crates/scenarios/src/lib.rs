@@ -11,9 +11,9 @@
 //! [`MAX_TOML_BYTES`](bounded::MAX_TOML_BYTES) of UTF-8. A scenario's `default_design`
 //! names a design *preset* only: a file never makes the program open another path.
 //!
-//! Scenarios: `csce-1975` (35 signatories of the Helsinki Final Act) and `osce-2021`
-//! (57 participating States). Designs: `csce-1975`, `osce-2021`, `path1-upgraded` and
-//! `path2-conference`, after Dembinski & Spanger, OSCE Insights 9/2021.
+//! Scenarios: `csce-1975` (35 signatories of the Helsinki Final Act), `osce-2021`
+//! (57 participating States in 2021) and `osce-2024` (the OSCE after February 2022).
+//! Designs: `csce-1975`, `osce-2021`, `path1-upgraded` and `path2-conference`, after Dembinski & Spanger, OSCE Insights 9/2021.
 
 pub mod bounded;
 pub mod plan;
@@ -38,6 +38,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "osce-2021",
         include_str!("../data/scenarios/osce-2021.toml"),
     ),
+    (
+        "osce-2024",
+        include_str!("../data/scenarios/osce-2024.toml"),
+    ),
 ];
 
 /// Embedded design presets as `(id, TOML text)`, sorted by id.
@@ -53,6 +57,20 @@ pub const DESIGNS: &[(&str, &str)] = &[
         include_str!("../data/designs/path2-conference.toml"),
     ),
 ];
+
+/// Embedded history tables as `(scenario id, TOML text)`, sorted by id: what the real
+/// organisation did on each agenda item in the period the scenario stands for, with a
+/// source per line (scored by `plenary experiment history`).
+pub const HISTORY: &[(&str, &str)] = &[
+    ("csce-1975", include_str!("../data/history/csce-1975.toml")),
+    ("osce-2021", include_str!("../data/history/osce-2021.toml")),
+    ("osce-2024", include_str!("../data/history/osce-2024.toml")),
+];
+
+/// The embedded history table of scenario `id`, if there is one.
+pub fn history(id: &str) -> Option<&'static str> {
+    find(HISTORY, id)
+}
 
 /// Why a scenario or design could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -197,14 +197,21 @@ fn assign(
     check: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<Vec<String>, PlanError> {
     let users = spec.is_some();
-    let text = spec.unwrap_or(fallback_mix);
-    // Errors say where the assignment came from: the user's, or the built-in mix.
+    let own = scenario.default_strategies.as_deref();
+    let text = spec.or(own).unwrap_or(fallback_mix);
+    // Errors say where the assignment came from: the user's, the scenario's own
+    // `default_strategies`, or the built-in mix.
     let what = |e: String| {
         PlanError::Strategies(if users {
             e
         } else {
             format!(
-                "the built-in strategy mix on scenario `{}` (give --strategies to choose the strategies of its States): {e}",
+                "the {} on scenario `{}` (give --strategies to choose the strategies of its States): {e}",
+                if own.is_some() {
+                    "default_strategies"
+                } else {
+                    "built-in strategy mix"
+                },
                 scenario.id
             )
         })

@@ -593,12 +593,12 @@ mod tests {
         }
     }
 
-    /// Runs the default mix on the `osce-2021` preset.
+    /// Runs the scenario's own default mix on the `osce-2021` preset.
     fn run_default_mix(seed: u64) -> plenary_core::MatchResult {
         let sc = Arc::new(plenary_scenarios::scenario("osce-2021").expect("preset scenario"));
         let d: Arc<Design> =
             Arc::new(plenary_scenarios::design("osce-2021").expect("preset design"));
-        let names = Assignment::parse(DEFAULT_MIX)
+        let names = Assignment::parse(default_mix(&sc))
             .unwrap()
             .resolve(&sc, "dissociator")
             .unwrap();

@@ -14,6 +14,9 @@
 //! match from its record and [`match_page`] draws it; [`schema`] gives the JSON Schemas
 //! of every output, generated from the types in [`results`] and [`summary`]; `export`
 //! (feature `parquet`) writes the per-match and per-State tables as Parquet.
+//! [`history`] scores a scenario's baseline against a sourced table of what the real
+//! organisation did (`plenary experiment history`); [`robustness`] checks the design
+//! experiment's claims under variants.
 //!
 //! Every match seed is `plenary_core::rng::derive(master, key)` cut to 53 bits, where the key names the
 //! format, design, scenario and replication (plus the seat class in `rotation`, the
@@ -27,12 +30,14 @@ pub mod config;
 pub mod exec;
 #[cfg(feature = "parquet")]
 pub mod export;
+pub mod history;
 pub mod match_page;
 pub mod output;
 pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod results;
+pub mod robustness;
 pub mod run;
 pub mod schema;
 pub mod stats;

@@ -96,7 +96,7 @@ fn unknown_neutral_blocs_are_refused() {
     assert_eq!(e.0[0].key, "neutral_blocs[0]");
     assert_eq!(
         e.0[0].message,
-        "`non-alligned` is a bloc of none of the scenarios (blocs: csto, non-aligned, west)"
+        "`non-alligned` is a bloc of none of the scenarios (blocs: aspirants, csto, non-aligned, west)"
     );
     let text = BASE.to_string() + "neutral_blocs = [\"non-aligned\"]\n[rotation]\n";
     let cfg = Config::parse("t.toml", &text, NAMES).unwrap();
