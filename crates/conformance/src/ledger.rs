@@ -93,13 +93,21 @@ impl Entry {
         self.expect != Expect::Silence
     }
 
-    /// ``RUS` in match `M`, seq 4: position (session 0, item 1, round 0)`.
+    /// `RUS in match M, seq 4: position (session 0, item 1, round 0)` (the ids are the
+    /// checker's own, at most 64 bytes).
     pub(crate) fn who(&self) -> String {
         let (m, s, seq) = &self.key;
+        let quote = |x: &str| {
+            if x.is_empty() {
+                "\"\"".to_string()
+            } else {
+                x.to_string()
+            }
+        };
         format!(
             "{} in match {}, seq {seq}: {}",
-            limits::prefix(s),
-            limits::prefix(m),
+            quote(s),
+            quote(m),
             self.label
         )
     }
@@ -355,7 +363,7 @@ mod tests {
         );
         assert_eq!(
             l.entries[a].who(),
-            "`RUS` in match `m`, seq 2: position (session 0, item 1, round 0)"
+            "RUS in match m, seq 2: position (session 0, item 1, round 0)"
         );
     }
 

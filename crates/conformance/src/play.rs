@@ -94,6 +94,8 @@ pub(crate) struct Play {
     tx: Option<mpsc::Sender<v2::ChairFrame>>,
     events: mpsc::UnboundedReceiver<Event>,
     reader: JoinHandle<()>,
+    /// The dial's timeout (for reasons).
+    timeout: Duration,
     /// How the stream ended, once it has.
     pub ended: Option<Ended>,
 }
@@ -179,6 +181,7 @@ impl Play {
             tx: Some(tx),
             events,
             reader,
+            timeout: dial.timeout,
             ended: None,
         })
     }
@@ -213,9 +216,7 @@ impl Play {
         until: Instant,
     ) -> Result<v2::DelegationHello, Failure> {
         match self.next(until).await {
-            None => Err(Failure::Timeout(
-                until.saturating_duration_since(Instant::now()),
-            )),
+            None => Err(Failure::Timeout(self.timeout)),
             Some(Event::End(e)) => Err(Failure::Ended(e)),
             Some(Event::Frame(
                 v2::DelegationFrame {

@@ -51,13 +51,18 @@ impl Check {
         Check::new(name, Verdict::Skip, reason)
     }
 
-    /// A check that failed for the first of `problems`, or passed with `ok`.
+    /// A check that failed for `problems` (the first three named, the rest counted), or
+    /// passed with `ok`.
     pub(crate) fn from_problems(name: &'static str, problems: &[String], ok: String) -> Check {
-        match problems {
-            [] => Check::pass(name, ok),
-            [one] => Check::fail(name, one.clone()),
-            [first, rest @ ..] => Check::fail(name, format!("{first} (and {} more)", rest.len())),
+        const SHOWN: usize = 3;
+        if problems.is_empty() {
+            return Check::pass(name, ok);
         }
+        let mut reason = problems[..problems.len().min(SHOWN)].join("; ");
+        if problems.len() > SHOWN {
+            reason.push_str(&format!(" (and {} more)", problems.len() - SHOWN));
+        }
+        Check::fail(name, reason)
     }
 
     /// Whether the check did not fail (passed or was skipped).
@@ -179,13 +184,10 @@ mod tests {
     }
 
     #[test]
-    fn problems_name_the_first_and_count_the_rest() {
-        let c = Check::from_problems(
-            "position",
-            &["a".into(), "b".into(), "c".into()],
-            "x".into(),
-        );
-        assert_eq!(c.reason, "a (and 2 more)");
+    fn problems_name_the_first_three_and_count_the_rest() {
+        let p: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
+        let c = Check::from_problems("position", &p, "x".into());
+        assert_eq!(c.reason, "a; b; c (and 2 more)");
         assert_eq!(c.verdict, Verdict::Fail);
         assert!(Check::from_problems("position", &[], "fine".into()).passed());
     }

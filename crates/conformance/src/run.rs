@@ -1530,7 +1530,7 @@ impl Run {
                         "{}: {} where match {} answered {}",
                         y.who(),
                         describe(y.body()),
-                        limits::prefix(&x.key.0),
+                        x.key.0,
                         describe(x.body())
                     ));
                 }
@@ -1553,6 +1553,14 @@ impl Run {
         }
     }
 
+    /// The reason of a check that had nothing to judge.
+    fn not_run(&self) -> String {
+        format!(
+            "not run: {}",
+            self.dead.as_deref().unwrap_or("nothing of it was sent")
+        )
+    }
+
     fn verdicts(&self) -> Vec<Check> {
         let mut out = Vec::new();
         let t = self.timeout;
@@ -1560,6 +1568,10 @@ impl Run {
 
         // open-seat
         let opens = self.scripted("open-seat");
+        let mut p = self.problems(&opens);
+        if opens.is_empty() {
+            p.push(self.not_run());
+        }
         let names: std::collections::BTreeSet<String> = opens
             .iter()
             .filter_map(|e| match e.body() {
@@ -1569,7 +1581,7 @@ impl Run {
             .collect();
         out.push(Check::from_problems(
             "open-seat",
-            &self.problems(&opens),
+            &p,
             format!(
                 "{} seats of {} matches opened in one frame; strategy {}",
                 opens.len(),
@@ -1580,6 +1592,9 @@ impl Run {
 
         // batched
         let mut problems = Vec::new();
+        if self.ledger.entries.is_empty() {
+            problems.push(self.not_run());
+        }
         let script_questions: Vec<&Entry> = self
             .ledger
             .entries
@@ -1644,7 +1659,7 @@ impl Run {
             };
             let mut p = self.problems(&es);
             if es.is_empty() {
-                p.push("not run: no such question was sent".into());
+                p.push(self.not_run());
             }
             out.push(Check::from_problems(name, &p, ok));
         }
@@ -1653,6 +1668,9 @@ impl Run {
         let notices = self.scripted("outcome");
         let mut p = self.problems(&notices);
         p.extend(self.outcome_problems.iter().cloned());
+        if notices.is_empty() {
+            p.push(self.not_run());
+        }
         out.push(Check::from_problems(
             "outcome",
             &p,
@@ -1704,7 +1722,7 @@ impl Run {
                 ),
             )
         } else {
-            Check::fail("deadline", "not run: no question was sent")
+            Check::fail("deadline", self.not_run())
         };
         out.push(deadline);
 
@@ -1712,7 +1730,14 @@ impl Run {
         let (diffs, compared) = self.compare_with_a(MB, |_| 0);
         let deterministic = diffs.is_empty() && compared > 0;
         out.push(if compared == 0 {
-            Check::fail("determinism", "not run: no answer of match b to compare")
+            Check::fail(
+                "determinism",
+                if self.ledger.entries.is_empty() {
+                    self.not_run()
+                } else {
+                    "not run: no answer of match b to compare".to_string()
+                },
+            )
         } else {
             Check::from_problems(
                 "determinism",
@@ -1775,7 +1800,7 @@ impl Run {
         };
         p.extend(later.into_iter().map(|d| format!("after the replays, {d}")));
         if self.replays.question.is_empty() {
-            p.push("not run: nothing was replayed".into());
+            p.push(self.not_run());
         }
         out.push(Check::from_problems(
             "replay",
@@ -1820,7 +1845,7 @@ impl Run {
             format!("after the replayed open, {d} (a replayed open must keep the seat as it is)")
         }));
         if self.replays.open.is_empty() {
-            p.push("not run: no open was replayed".into());
+            p.push(self.not_run());
         }
         out.push(Check::from_problems(
             "replay-open",
@@ -1849,7 +1874,7 @@ impl Run {
                 .collect();
             let mut p = self.problems(&es);
             if es.is_empty() {
-                p.push("not run: no probe was sent".into());
+                p.push(self.not_run());
             }
             out.push(Check::from_problems(
                 name,
@@ -1865,7 +1890,11 @@ impl Run {
             .iter()
             .map(|&i| &self.ledger.entries[i])
             .collect();
-        let mut p = self.problems(&es);
+        // Values are the other checks' business: here, only the kind of each answer.
+        let mut p: Vec<String> = es
+            .iter()
+            .filter_map(|e| kind_ok(e, t).err().map(|x| format!("{}: {x}", e.who())))
+            .collect();
         if deterministic {
             for &(fresh, original) in &self.closes.fresh {
                 let (f, o) = (&self.ledger.entries[fresh], &self.ledger.entries[original]);
@@ -1880,7 +1909,7 @@ impl Run {
             }
         }
         if es.is_empty() {
-            p.push("not run: nothing was closed".into());
+            p.push(self.not_run());
         }
         out.push(Check::from_problems(
             "close",
@@ -1898,7 +1927,7 @@ impl Run {
 /// Whether an entry got an answer of the right kind (values not judged).
 fn kind_ok(e: &Entry, timeout: Duration) -> Result<(), String> {
     match (&e.expect, e.body()) {
-        (Expect::Silence, _) => judge(e, timeout),
+        (Expect::Silence | Expect::Refusal(_), _) => judge(e, timeout),
         (_, None) => Err(if e.answers.is_empty() {
             e.missing(timeout)
         } else {
