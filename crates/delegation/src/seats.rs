@@ -81,11 +81,12 @@ pub(crate) fn refusal(env: &v2::Envelope, code: Code, message: impl Into<String>
     }
 }
 
-/// Whether an envelope is a question (it gets an answer) or a notice.
+/// Whether an envelope gets an answer: a question, or an envelope without a body (the
+/// contract refuses it with INVALID_ARGUMENT). Notices do not.
 pub(crate) fn is_question(env: &v2::Envelope) -> bool {
     matches!(
         env.body,
-        Some(Body::Open(_) | Body::Position(_) | Body::Vote(_) | Body::SessionEnd(_))
+        None | Some(Body::Open(_) | Body::Position(_) | Body::Vote(_) | Body::SessionEnd(_))
     )
 }
 
