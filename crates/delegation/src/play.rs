@@ -47,6 +47,12 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
             return;
         }
         Ok(None) => return,
+        Err(s) if oversized(&s) => {
+            let _ = out
+                .send(Err(Status::resource_exhausted(s.message().to_string())))
+                .await;
+            return;
+        }
         Err(s) => {
             debug!(status = %s, "stream failed before its hello");
             return;
@@ -87,6 +93,16 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
         let frame = match inbound.message().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(s) if oversized(&s) => {
+                let _ = out
+                    .send(Err(Status::resource_exhausted(format!(
+                        "a frame over {} bytes: {}",
+                        limits::MAX_MESSAGE_BYTES,
+                        s.message()
+                    ))))
+                    .await;
+                break;
+            }
             Err(s) => {
                 debug!(status = %s, "play stream ended");
                 break;
@@ -159,6 +175,12 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
     if let Err(e) = writer.await {
         warn!(%e, "answer writer failed");
     }
+}
+
+/// Whether a read failed because the frame exceeds the decoding limit. tonic reports
+/// that as OUT_OF_RANGE; the contract (like gRPC's own servers) says RESOURCE_EXHAUSTED.
+fn oversized(s: &Status) -> bool {
+    s.code() == tonic::Code::OutOfRange && s.message().contains("message length too large")
 }
 
 /// Sends answers in frames: everything ready at once, flushing when nothing is
