@@ -345,6 +345,11 @@ impl<F: StrategyFactory + 'static> Seats<F> {
         let seq = env.seq;
         let answer = match env.body {
             Some(Body::Open(b)) => {
+                // The seat is not open here (a replayed open of an open seat was answered
+                // above): it opens afresh, numbering from this open, even when its slot
+                // still remembers a closed seat's messages.
+                st.last_seq = 0;
+                st.last_answer = None;
                 let d = digest(&b);
                 match SeatBrief::try_from(b) {
                     Err(e) => Some(invalid(&env.match_id, &env.state, seq, e)),
