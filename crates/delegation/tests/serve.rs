@@ -79,9 +79,13 @@ async fn serve<F: plenary_delegation::StrategyFactory + 'static>(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(plenary_delegation::serve_service(service, listener, async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(plenary_delegation::serve_service(
+        service,
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     plenary_test_support::wait_healthy(addr, plenary_delegation::SERVICE_NAME, LIMIT)
         .await
         .unwrap();
@@ -116,7 +120,10 @@ async fn the_sdk_passes_the_whole_conformance_suite() {
         };
         assert_eq!(c.verdict, due, "{r}");
     }
-    assert!(r.get("open-seat").unwrap().reason.contains("\"tally\""), "{r}");
+    assert!(
+        r.get("open-seat").unwrap().reason.contains("\"tally\""),
+        "{r}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -299,7 +306,11 @@ async fn an_open_beyond_the_seat_limit_is_refused_with_resource_exhausted() {
         assert!(matches!(a.body, Some(A::Opened(_))), "{a:?}");
     }
     let third = chair.answer("m", "CAN", 1).await;
-    assert_eq!(refusal_code(&third), Some(Code::ResourceExhausted), "{third:?}");
+    assert_eq!(
+        refusal_code(&third),
+        Some(Code::ResourceExhausted),
+        "{third:?}"
+    );
     // The seats within the limit play on.
     let a = chair.ask(vec![envelope("m", "BEL", 2, position())]).await;
     assert!(matches!(a.body, Some(A::Position(_))), "{a:?}");
@@ -317,7 +328,9 @@ async fn idle_seats_are_evicted_and_busy_ones_kept() {
     );
     let served = serve(short.clone()).await;
     let mut chair = Chair::open(&served.url, None).await.unwrap();
-    let a = chair.ask(vec![envelope("m", "AUT", 1, brief("m", "AUT", 1))]).await;
+    let a = chair
+        .ask(vec![envelope("m", "AUT", 1, brief("m", "AUT", 1))])
+        .await;
     assert!(matches!(a.body, Some(A::Opened(_))), "{a:?}");
     let give_up = tokio::time::Instant::now() + LIMIT;
     while short.open_seats() > 0 {
@@ -332,7 +345,9 @@ async fn idle_seats_are_evicted_and_busy_ones_kept() {
     let long = DelegationService::with_config(tally, ServeConfig::default());
     let served = serve(long.clone()).await;
     let mut chair = Chair::open(&served.url, None).await.unwrap();
-    chair.ask(vec![envelope("m", "AUT", 1, brief("m", "AUT", 1))]).await;
+    chair
+        .ask(vec![envelope("m", "AUT", 1, brief("m", "AUT", 1))])
+        .await;
     assert_eq!(long.evict_idle(), 0);
     assert_eq!(long.open_seats(), 1);
 }
@@ -345,15 +360,22 @@ async fn a_delegation_for_one_state_refuses_others_with_permission_denied() {
     };
     let served = serve(DelegationService::with_config(tally, config)).await;
     let mut chair = Chair::open(&served.url, None).await.unwrap();
-    let usa = chair.ask(vec![envelope("m", "USA", 1, brief("m", "USA", 1))]).await;
+    let usa = chair
+        .ask(vec![envelope("m", "USA", 1, brief("m", "USA", 1))])
+        .await;
     assert_eq!(refusal_code(&usa), Some(Code::PermissionDenied), "{usa:?}");
     let Some(A::Refusal(r)) = &usa.body else {
         unreachable!()
     };
-    assert!(r.message.contains("RUS") && r.message.contains("USA"), "{r:?}");
+    assert!(
+        r.message.contains("RUS") && r.message.contains("USA"),
+        "{r:?}"
+    );
     let q = chair.ask(vec![envelope("m", "USA", 2, position())]).await;
     assert_eq!(refusal_code(&q), Some(Code::PermissionDenied), "{q:?}");
-    let rus = chair.ask(vec![envelope("m", "RUS", 1, brief("m", "RUS", 1))]).await;
+    let rus = chair
+        .ask(vec![envelope("m", "RUS", 1, brief("m", "RUS", 1))])
+        .await;
     assert!(matches!(rus.body, Some(A::Opened(_))), "{rus:?}");
 }
 
@@ -370,7 +392,9 @@ async fn streams_without_the_token_are_unauthenticated_and_health_stays_open() {
         assert_eq!(e.code(), Code::Unauthenticated, "{token:?}: {e:?}");
     }
     let mut chair = Chair::open(&served.url, Some("T0k")).await.unwrap();
-    let a = chair.ask(vec![envelope("m", "RUS", 1, brief("m", "RUS", 1))]).await;
+    let a = chair
+        .ask(vec![envelope("m", "RUS", 1, brief("m", "RUS", 1))])
+        .await;
     assert!(matches!(a.body, Some(A::Opened(_))), "{a:?}");
 }
 
