@@ -54,7 +54,7 @@ pub const CHECKS: &[CheckSpec] = &[
     ),
     required(
         "hello",
-        "a Play stream offering versions [2] or [3, 2] gets a DelegationHello choosing 2 as its first frame; offering only an unknown version, starting with a batch instead of a hello, or sending a second hello ends the stream with FAILED_PRECONDITION",
+        "a Play stream offering versions `[2]` or `[3, 2]` gets a DelegationHello choosing 2 as its first frame; offering only an unknown version, starting with a batch instead of a hello, or sending a second hello ends the stream with FAILED_PRECONDITION",
     ),
     required(
         "token",

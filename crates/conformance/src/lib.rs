@@ -11,9 +11,11 @@
 mod checks;
 mod ledger;
 mod play;
+mod probes;
 mod report;
 mod run;
 mod script;
+mod side;
 mod validate;
 
 pub use checks::{CHECKS, CheckSpec, Level, help_text, markdown_table};

@@ -198,7 +198,7 @@ impl Play {
         Ok((play, h))
     }
 
-    /// Opens a stream with hello [2] and the token choice of [`Play::start`], waits for
+    /// Opens a stream with hello `[2]` and the token choice of [`Play::start`], waits for
     /// the endpoint's hello, and drops the stream.
     pub(crate) async fn open_with_token(
         dial: &Dial,
