@@ -242,11 +242,12 @@ impl Play {
     }
 
     /// Queues a frame; returns when it was handed over. A stream whose request side is
-    /// gone drops it (the answers then never come).
+    /// gone, or whose endpoint stopped reading (the queue stays full for the timeout),
+    /// drops it: the answers then never come.
     pub(crate) async fn send(&mut self, frame: v2::ChairFrame) -> Instant {
         let at = Instant::now();
         if let Some(tx) = &self.tx {
-            let _ = tx.send(frame).await;
+            let _ = tokio::time::timeout(self.timeout, tx.send(frame)).await;
         }
         at
     }
