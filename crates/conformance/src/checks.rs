@@ -54,7 +54,7 @@ pub const CHECKS: &[CheckSpec] = &[
     ),
     required(
         "hello",
-        "a Play stream offering versions `[2]` or `[3, 2]` gets a DelegationHello choosing 2 as its first frame; offering only an unknown version, starting with a batch instead of a hello, or sending a second hello ends the stream with FAILED_PRECONDITION",
+        "a Play stream offering versions `[2]` or `[3, 2]` gets a DelegationHello choosing 2 as its first frame; offering only an unknown version, starting with a batch instead of a hello, a second hello, or a frame with neither ends the stream with FAILED_PRECONDITION",
     ),
     required(
         "token",
@@ -102,11 +102,11 @@ pub const CHECKS: &[CheckSpec] = &[
     ),
     required(
         "stream",
-        "the stream stays open through the script and ends with OK once the chair half-closes it; every seat continues on a new stream",
+        "the stream stays open through the script (an empty batch is ignored) and ends with OK once the chair half-closes it; every seat goes on on a new stream, its seq numbers skipping one",
     ),
     required(
         "replay",
-        "on a new stream, the seat's last question sent again (same seq) gets the same answer, an older seq gets OUT_OF_RANGE, a replayed notice is not answered, and the seat's later answers are those of an undisturbed seat",
+        "on a new stream, the seat's last question sent again (same seq) gets the same answer, an older seq OUT_OF_RANGE, a replayed notice none, and the seat's later answers are those of an undisturbed seat; a refused question sent again gets the same refusal",
     ),
     required(
         "replay-open",
@@ -118,7 +118,7 @@ pub const CHECKS: &[CheckSpec] = &[
     ),
     required(
         "malformed",
-        "refused with INVALID_ARGUMENT: an envelope without body, match_id or state; a question without context, view or summary; phase UNSPECIFIED; an open whose brief has no rules, an UNSPECIFIED mediation, linkage, dimension or kind, or preferences and items of different lengths",
+        "refused with INVALID_ARGUMENT: an envelope without body, match_id or state, or with an id over its limit; a question without context, view or summary; phase UNSPECIFIED; an open whose brief has no rules, an UNSPECIFIED mediation, linkage, dimension or kind, preferences and items of different lengths, or another match_id than its envelope's",
     ),
     required(
         "wrong-phase",

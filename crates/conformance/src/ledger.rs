@@ -288,11 +288,30 @@ impl Ledger {
             .copied()
             .find(|&i| self.entries[i].answers.is_empty())
             .or_else(|| questions.last().copied())
-            .or_else(|| candidates.last().copied());
+            .or_else(|| candidates.last().copied())
+            .or_else(|| self.cut_echo(stream, &a));
         match target {
             Some(i) => self.entries[i].answers.push((a, at)),
             None => self.unsolicited.push((stream, a)),
         }
+    }
+
+    /// The question an answer belongs to when it echoes an id over its limit cut to the
+    /// limit (an endpoint need not send an over-long id back): same State and seq, a
+    /// match id that is a prefix of at least 64 bytes of the one sent.
+    fn cut_echo(&self, stream: usize, a: &v2::Answer) -> Option<usize> {
+        if a.match_id.len() < 64 {
+            return None;
+        }
+        self.entries.iter().position(|e| {
+            e.stream == stream
+                && e.is_question()
+                && e.answers.is_empty()
+                && e.key.1 == a.state
+                && e.key.2 == a.seq
+                && e.key.0.len() > a.match_id.len()
+                && e.key.0.starts_with(&a.match_id)
+        })
     }
 
     /// Whether every question in `ids` has an answer.

@@ -78,7 +78,7 @@ pub fn normalized_states(states: &[String]) -> Result<Vec<String>, String> {
         if s.is_empty() || out.iter().any(|o| o == s) {
             continue;
         }
-        plenary_proto::limits::check_id("states", s)?;
+        plenary_proto::limits::check_state("states", s)?;
         out.push(s.to_string());
     }
     if out.is_empty() {

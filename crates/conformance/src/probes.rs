@@ -22,6 +22,10 @@ pub(crate) enum Target {
     NoMatch,
     /// Match a, with an empty State.
     NoState,
+    /// The first State, in a match id one byte over its limit.
+    LongMatch,
+    /// Match a, with a State id that breaks the id rules (a space).
+    BadState,
     /// The first State in fresh match number `k` (for opens).
     Fresh(usize),
 }
@@ -186,9 +190,23 @@ pub(crate) fn probes(brief: impl Fn(usize) -> v2::SeatBrief) -> Vec<Probe> {
             position(pos(), view()),
             INVALID,
         ),
+        question(
+            m,
+            "envelope with a match_id of 257 bytes",
+            Target::LongMatch,
+            position(pos(), view()),
+            INVALID,
+        ),
+        question(
+            m,
+            "envelope with a State id holding a space",
+            Target::BadState,
+            position(pos(), view()),
+            INVALID,
+        ),
     ];
     type Spoil = fn(&mut v2::SeatBrief);
-    let spoilers: [(&str, Spoil); 6] = [
+    let spoilers: [(&str, Spoil); 7] = [
         ("open whose brief has no rules", |b| b.rules = None),
         ("open with mediation UNSPECIFIED", |b| {
             if let Some(r) = &mut b.rules {
@@ -209,6 +227,12 @@ pub(crate) fn probes(brief: impl Fn(usize) -> v2::SeatBrief) -> Vec<Probe> {
         ("open whose preferences and items differ in length", |b| {
             b.preferences.pop();
         }),
+        (
+            "open whose brief names another match than its envelope",
+            |b| {
+                b.match_id.push_str("-other");
+            },
+        ),
     ];
     for (k, (label, spoil)) in spoilers.into_iter().enumerate() {
         let mut b = brief(k);
@@ -261,7 +285,7 @@ mod tests {
         };
         assert!(codes("malformed").iter().all(|c| *c == INVALID));
         assert!(codes("wrong-phase").iter().all(|c| *c == PHASE));
-        assert_eq!(codes("malformed").len(), 17);
+        assert_eq!(codes("malformed").len(), 20);
         assert_eq!(codes("wrong-phase").len(), 4);
         assert!(p.iter().any(|x| x.body.is_none()));
         // Every spoiled brief really differs from the valid one of its match.

@@ -346,6 +346,9 @@ impl Run {
             .any(|p| matches!(p.env.body, Some(Body::Outcome(_))));
         let mut kinds: Vec<String> = planned.iter().map(|p| p.label.clone()).collect();
         kinds.dedup();
+        if kinds.is_empty() {
+            kinds.push("an empty batch".to_string());
+        }
         self.last_frame = (kinds.join(", "), outcome);
         let envs: Vec<v2::Envelope> = planned.iter().map(|p| p.env.clone()).collect();
         let sent = match (ok, self.play.as_mut()) {
@@ -508,6 +511,8 @@ impl Run {
             return;
         }
         self.script_frame(&[Msg::Open]).await;
+        // An empty batch is ignored (the stream goes on).
+        self.send_frame(Vec::new()).await;
         for frame in script::session(0) {
             self.script_frame(&frame).await;
         }
@@ -516,6 +521,12 @@ impl Run {
             return;
         }
         self.replay_frames().await;
+        // Seq numbers may skip: session 1 starts one number further on, in every seat.
+        for seat in 0..self.states.len() {
+            for m in 0..MATCHES.len() {
+                self.next_seq(&self.match_id(m), &self.states[seat].clone());
+            }
+        }
         for frame in script::session(1) {
             self.script_frame(&frame).await;
         }
@@ -647,6 +658,14 @@ impl Run {
                 Target::NoMatch => (String::new(), state.clone()),
                 Target::NoState => (a.clone(), String::new()),
                 Target::Fresh(k) => (fresh(k), state.clone()),
+                Target::LongMatch => {
+                    let mut id = format!("{}-long-", self.prefix);
+                    while id.len() <= limits::MAX_MATCH_ID_BYTES {
+                        id.push('x');
+                    }
+                    (id, state.clone())
+                }
+                Target::BadState => (a.clone(), "R S".to_string()),
             };
             // Seats never opened get seqs from 2 (as if their open had been seq 1),
             // opens seq 1.
@@ -655,8 +674,29 @@ impl Run {
             self.seqs.entry(key).or_insert(first);
             planned.push(self.probe(p.check, &p.label, &match_id, &who, p.body, p.expect));
         }
+        let envs: Vec<v2::Envelope> = planned.iter().map(|p| p.env.clone()).collect();
         let ids = self.send_frame(planned).await;
+        let mut planned_env: HashMap<usize, v2::Envelope> = ids.iter().copied().zip(envs).collect();
         self.wait(&ids, true).await;
+        // The open seat's last question was refused: sent again, the same refusal.
+        let last = ids.iter().copied().rfind(|&i| {
+            let e = &self.ledger.entries[i];
+            e.key.0 == a && e.key.1 == state && e.is_question()
+        });
+        if let Some(original) = last {
+            let e = self.ledger.entries[original].clone();
+            let env = planned_env.remove(&original).unwrap_or_default();
+            let again = Planned {
+                env,
+                check: "replay",
+                label: format!("{} sent again (refused the first time)", e.label),
+                expect: e.expect.clone(),
+                origin: Origin::Other,
+            };
+            let ids = self.send_frame(vec![again]).await;
+            self.replays.question.push((ids[0], original));
+            self.wait(&ids, true).await;
+        }
     }
 
     /// Closes every scripted seat; asks a closed seat a question; reopens match a's
@@ -834,7 +874,7 @@ mod tests {
             .chain(&["ghost", "fresh", "malformed-5", "limits", "flood", "huge"])
         {
             let id = format!("{prefix}-{m}");
-            assert!(limits::check_id("match_id", &id).is_ok(), "{id}");
+            assert!(limits::check_match_id("match_id", &id).is_ok(), "{id}");
         }
     }
 }

@@ -167,7 +167,7 @@ pub(crate) async fn hello_check(dial: &Dial) -> Check {
         deadline_ms: 0,
         body: Some(Body::Close(v2::CloseSeat {})),
     };
-    let (two, three_two, unknown, batch_first, second) = tokio::join!(
+    let (two, three_two, unknown, batch_first, second, neither) = tokio::join!(
         chose(&[2]),
         chose(&[3, 2]),
         refused("offered only [99]", vec![play::hello(&[99])], None),
@@ -181,6 +181,11 @@ pub(crate) async fn hello_check(dial: &Dial) -> Check {
             vec![play::hello(&[plenary_proto::CONTRACT_VERSION])],
             Some(play::hello(&[plenary_proto::CONTRACT_VERSION])),
         ),
+        refused(
+            "a frame with neither hello nor batch",
+            vec![play::hello(&[plenary_proto::CONTRACT_VERSION])],
+            Some(v2::ChairFrame { frame: None }),
+        ),
     );
     let agent = two.as_ref().ok().cloned();
     let problems: Vec<String> = [
@@ -189,6 +194,7 @@ pub(crate) async fn hello_check(dial: &Dial) -> Check {
         unknown,
         batch_first,
         second,
+        neither,
     ]
     .into_iter()
     .filter_map(Result::err)
@@ -197,7 +203,7 @@ pub(crate) async fn hello_check(dial: &Dial) -> Check {
         name,
         &problems,
         format!(
-            "version 2 chosen (agent {}); an unknown version, a batch first and a second hello end the stream with FAILED_PRECONDITION",
+            "version 2 chosen (agent {}); an unknown version, a batch first, a second hello and an empty frame end the stream with FAILED_PRECONDITION",
             limits::prefix(&agent.unwrap_or_default())
         ),
     )

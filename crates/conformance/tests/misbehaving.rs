@@ -133,8 +133,8 @@ impl Raw {
             env.body,
             None | Some(Body::Open(_) | Body::Position(_) | Body::Vote(_) | Body::SessionEnd(_))
         );
-        if let Err(e) = limits::check_id("match_id", &env.match_id)
-            .and_then(|_| limits::check_id("state", &env.state))
+        if let Err(e) = limits::check_match_id("match_id", &env.match_id)
+            .and_then(|_| limits::check_state("state", &env.state))
         {
             return question
                 .then(|| refuse(env, Code::InvalidArgument, e))
@@ -149,6 +149,18 @@ impl Raw {
         match body {
             Body::Open(b) => {
                 let bytes = b.encode_to_vec();
+                if let Err(e) = SeatBrief::try_from(b.clone()) {
+                    return refuse(env, Code::InvalidArgument, e.to_string());
+                }
+                if b.match_id != env.match_id || b.state != env.state {
+                    return refuse(env, Code::InvalidArgument, "brief ids differ");
+                }
+                let opened = answer(
+                    env,
+                    A::Opened(v2::Opened {
+                        strategy: "raw".into(),
+                    }),
+                );
                 if let Some(seat) = seats.get_mut(&key) {
                     if seat.brief != bytes {
                         return refuse(env, Code::AlreadyExists, "open with a different brief");
@@ -156,22 +168,8 @@ impl Raw {
                     if f.reset_on_replayed_open {
                         seat.n = 0;
                     }
-                    return Some(answer(
-                        env,
-                        A::Opened(v2::Opened {
-                            strategy: "raw".into(),
-                        }),
-                    ));
+                    return Some(opened);
                 }
-                if let Err(e) = SeatBrief::try_from(b.clone()) {
-                    return refuse(env, Code::InvalidArgument, e.to_string());
-                }
-                let a = answer(
-                    env,
-                    A::Opened(v2::Opened {
-                        strategy: "raw".into(),
-                    }),
-                );
                 seats.insert(
                     key,
                     Seat {
@@ -179,10 +177,10 @@ impl Raw {
                         n: 0,
                         seed: b.seed,
                         last_seq: env.seq,
-                        last_answer: Some(a.clone()),
+                        last_answer: Some(opened.clone()),
                     },
                 );
-                Some(a)
+                Some(opened)
             }
             Body::Close(_) => {
                 seats.remove(&key);
@@ -209,6 +207,8 @@ impl Raw {
                         None => refuse(env, Code::OutOfRange, "older seq"),
                     };
                 }
+                // From here on the seat records what it answers, refusals included.
+                seat.last_seq = env.seq;
                 let phase = match q {
                     Body::Position(p) => {
                         convert::position_question(p.clone()).map(|(c, _)| Some(c.phase))
@@ -217,32 +217,30 @@ impl Raw {
                     Body::SessionEnd(s) => convert::session_end_question(s.clone()).map(|_| None),
                     _ => unreachable!("notices and opens are handled above"),
                 };
-                let phase = match phase {
-                    Err(e) => return refuse(env, Code::InvalidArgument, e.to_string()),
-                    Ok(p) => p,
-                };
-                let wrong = match (q, phase) {
-                    (Body::Position(_), Some(p)) => p != Phase::Positions,
-                    (Body::Vote(_), Some(p)) => p == Phase::Positions,
+                let wrong = |p: &Result<Option<Phase>, _>| match (q, p) {
+                    (Body::Position(_), Ok(Some(p))) => *p != Phase::Positions,
+                    (Body::Vote(_), Ok(Some(p))) => *p == Phase::Positions,
                     _ => false,
                 };
-                if wrong {
-                    return refuse(
+                let a = match phase {
+                    Err(e) => refuse(env, Code::InvalidArgument, e.to_string()),
+                    p if wrong(&p) => refuse(
                         env,
                         f.phase_code.unwrap_or(Code::FailedPrecondition),
                         "wrong phase",
-                    );
-                }
-                seat.last_seq = env.seq;
-                if let (Some(state), Body::Position(p)) = (f.silent_positions_of, q)
-                    && state == env.state
-                    && p.context.as_ref().is_some_and(|c| c.session == 1)
-                {
-                    return None;
-                }
-                let a = answer(env, self.decide(seat, q));
-                seat.last_answer = Some(a.clone());
-                Some(a)
+                    ),
+                    _ => {
+                        if let (Some(state), Body::Position(p)) = (f.silent_positions_of, q)
+                            && state == env.state
+                            && p.context.as_ref().is_some_and(|c| c.session == 1)
+                        {
+                            return None;
+                        }
+                        Some(answer(env, self.decide(seat, q)))
+                    }
+                };
+                seat.last_answer = a.clone();
+                a
             }
         }
     }
