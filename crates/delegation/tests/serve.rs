@@ -1,6 +1,6 @@
 //! The Rust SDK over real gRPC: it passes the whole conformance suite in-process, and
 //! the behaviour only the SDK defines (seat limits, idle eviction, restricted States,
-//! tokens, replayed opens, slow seats) holds.
+//! tokens, replayed opens, slow seats, strategies that panic) holds.
 
 use plenary_conformance::{CHECKS, Options, Report, Verdict};
 use plenary_core::strategy::{
@@ -523,4 +523,49 @@ async fn a_seat_closed_and_reopened_in_one_frame_starts_afresh() {
         position_of(&first).to_bits(),
         "a fresh seat answers as the first one did"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_that_panics_is_refused_with_internal_and_the_others_play_on() {
+    struct Panics;
+    impl Strategy for Panics {
+        fn name(&self) -> &str {
+            "panics"
+        }
+        fn position(&mut self, _: &RoundContext, _: &SeatView) -> PositionAnswer {
+            panic!("a strategy bug");
+        }
+        fn vote(&mut self, _: &RoundContext, _: &SeatView) -> Vote {
+            Vote::Yes
+        }
+    }
+    let factory = |b: &SeatBrief| -> Box<dyn Strategy> {
+        if b.state == "BAD" {
+            Box::new(Panics)
+        } else {
+            tally(b)
+        }
+    };
+    let served = serve(DelegationService::new(factory)).await;
+    let mut chair = Chair::open(&served.url, None).await.unwrap();
+    chair
+        .send(vec![
+            envelope("m", "BAD", 1, brief("m", "BAD", 1)),
+            envelope("m", "OK", 1, brief("m", "OK", 2)),
+        ])
+        .await;
+    chair.answer("m", "BAD", 1).await;
+    chair.answer("m", "OK", 1).await;
+    for seq in [2, 3] {
+        chair
+            .send(vec![
+                envelope("m", "BAD", seq, position()),
+                envelope("m", "OK", seq, position()),
+            ])
+            .await;
+        let bad = chair.answer("m", "BAD", seq).await;
+        assert_eq!(refusal_code(&bad), Some(Code::Internal), "{bad:?}");
+        let ok = chair.answer("m", "OK", seq).await;
+        assert!(matches!(ok.body, Some(A::Position(_))), "{ok:?}");
+    }
 }
