@@ -1,22 +1,20 @@
 //! `plenary conformance`: checks a delegation endpoint, in any language, against the
 //! `plenary.v2.Delegation` contract with the `plenary-conformance` suite, and prints one
 //! line per check. Exits 0 when every required check passes, 1 otherwise, 2 on usage
-//! errors (clap's, and a token that cannot be read).
+//! errors (clap's, and a token that cannot be had).
 //!
-//! The endpoint's token never comes from the command line (anyone on the machine can
-//! read a process's arguments): `--token` takes it from the environment variable
-//! `PLENARY_TOKEN`, `--token-file` from a file only its owner may read.
+//! The endpoint's token comes, as for `plenary delegate`, from `--token-file` (a private
+//! file) or the environment variable `PLENARY_TOKEN`, never from the command line
+//! (anyone on the machine can read a process's arguments). `--token` makes a missing
+//! token a usage error.
 
+use crate::remote::{TOKEN_ENV, read_secret_file};
 use anyhow::{Context, Result};
 use clap::Args;
 use plenary_proto::limits;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// The environment variable `--token` reads.
-pub const TOKEN_ENV: &str = "PLENARY_TOKEN";
 
 /// Longest deadline `--timeout-ms` accepts (one hour, as a session's).
 const MAX_TIMEOUT_MS: u64 = 3_600_000;
@@ -36,19 +34,20 @@ pub struct ConformanceArgs {
     /// endpoint that serves one State only is checked with that State.
     #[arg(long, value_delimiter = ',', default_value = "FRA,RUS", value_parser = state)]
     pub states: Vec<String>,
-    /// Send the endpoint's token (metadata `x-plenary-token`), read from the environment
-    /// variable PLENARY_TOKEN, and check that streams without it are refused.
-    #[arg(long, conflicts_with = "token_file")]
+    /// Check with the endpoint's token (metadata `x-plenary-token`), taken from
+    /// --token-file or the environment variable PLENARY_TOKEN; without one, a usage
+    /// error. A token found there is used even without --token.
+    #[arg(long)]
     pub token: bool,
-    /// Like --token, reading the token from FILE: a regular file only its owner may
-    /// read (mode 0600), holding the token on its first line.
+    /// File holding the endpoint's token: a regular file only its owner may read (mode
+    /// 0600). Takes precedence over PLENARY_TOKEN.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 }
 
 fn long_help() -> String {
     format!(
-        "{}\nThe token is never taken from the command line: use --token with PLENARY_TOKEN in the environment, or --token-file FILE (mode 0600).\n\nExit status: 0 when every required check passes (advisory failures are warnings), 1 otherwise, 2 on usage errors.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --states RUS --timeout-ms 10000\n  PLENARY_TOKEN=... plenary conformance --endpoint 127.0.0.1:50061 --states RUS --token\n  plenary conformance --endpoint 127.0.0.1:50061 --token-file rus.token",
+        "{}\nThe token is never taken from the command line: put it in PLENARY_TOKEN or a 0600 --token-file.\n\nExit status: 0 when every required check passes (advisory failures are warnings), 1 otherwise, 2 on usage errors.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  plenary conformance --endpoint 127.0.0.1:50061 --states RUS --timeout-ms 10000\n  PLENARY_TOKEN=... plenary conformance --endpoint 127.0.0.1:50061 --states RUS --token\n  plenary conformance --endpoint 127.0.0.1:50061 --states RUS --token-file rus.token",
         plenary_conformance::help_text()
     )
 }
@@ -61,74 +60,38 @@ fn endpoint(s: &str) -> Result<String, String> {
 
 fn state(s: &str) -> Result<String, String> {
     let s = s.trim();
-    limits::check_id("--states", s)?;
+    limits::check_state("--states", s)?;
     Ok(s.to_string())
 }
 
-/// The token of `--token` / `--token-file`, or why it cannot be had (a usage error).
-fn token(args: &ConformanceArgs) -> Result<Option<String>, String> {
-    let (token, origin) = if let Some(path) = &args.token_file {
-        (
-            read_token_file(path)?,
+/// The token: `--token-file`, else `PLENARY_TOKEN`; `Err` is a usage error.
+fn token(args: &ConformanceArgs, env: Option<String>) -> Result<Option<String>> {
+    let (token, origin) = match &args.token_file {
+        Some(path) => (
+            Some(read_secret_file(path)?.trim().to_string()),
             format!("--token-file {}", path.display()),
-        )
-    } else if args.token {
-        match std::env::var(TOKEN_ENV) {
-            Ok(t) => (t.trim().to_string(), TOKEN_ENV.to_string()),
-            Err(_) => {
-                return Err(format!(
-                    "--token reads the token from the environment variable {TOKEN_ENV}, which is not set (or not UTF-8)"
-                ));
-            }
-        }
-    } else {
-        return Ok(None);
+        ),
+        None => (env.map(|t| t.trim().to_string()), TOKEN_ENV.to_string()),
     };
-    if token.is_empty() {
-        return Err(format!("the token in {origin} is empty"));
+    let token = token.filter(|t| !t.is_empty());
+    match &token {
+        // The message names the rule, never the token.
+        Some(t) => limits::check_token("token", t)
+            .map_err(|e| anyhow::anyhow!("the token in {origin}: {e}"))?,
+        None if args.token => anyhow::bail!(
+            "--token: no token in --token-file or in the environment variable {TOKEN_ENV}"
+        ),
+        None => {}
     }
-    // The message names the rule, never the token.
-    limits::check_token("token", &token).map_err(|e| format!("the token in {origin}: {e}"))?;
-    Ok(Some(token))
-}
-
-/// Reads a token file: a regular file, not readable by group or others, small.
-fn read_token_file(path: &Path) -> Result<String, String> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("--token-file {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("--token-file {shown}: not a regular file"));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(format!(
-                "--token-file {shown}: readable by others (mode {mode:04o}); make it private with `chmod 600 {shown}`"
-            ));
-        }
-    }
-    let mut text = String::new();
-    let limit = limits::MAX_TOKEN_BYTES as u64 + 2;
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
-        .map_err(|e| format!("--token-file {shown}: {e}"))?;
-    if text.len() as u64 > limit {
-        return Err(format!(
-            "--token-file {shown}: longer than a token ({} bytes at most)",
-            limits::MAX_TOKEN_BYTES
-        ));
-    }
-    Ok(text.lines().next().unwrap_or_default().trim().to_string())
+    Ok(token)
 }
 
 /// Runs the suite and prints the report.
 pub fn run(args: &ConformanceArgs) -> Result<ExitCode> {
-    let token = match token(args) {
+    let token = match token(args, std::env::var(TOKEN_ENV).ok()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -164,30 +127,28 @@ mod tests {
         }
     }
 
-    #[cfg(unix)]
     #[test]
-    fn token_files_must_be_private_regular_and_short() {
+    fn the_token_comes_from_a_private_file_or_the_environment() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t");
-        std::fs::write(&path, "s3cret-token\n").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let e = token(&args(false, Some(path.clone()))).unwrap_err();
-        assert!(e.contains("mode 0644") && e.contains("chmod 600"), "{e}");
+        std::fs::write(&path, "from-file\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let env = || Some("from-env".to_string());
+        let from = |a: &ConformanceArgs, e: Option<String>| token(a, e).unwrap();
         assert_eq!(
-            token(&args(false, Some(path.clone()))).unwrap().as_deref(),
-            Some("s3cret-token")
+            from(&args(false, Some(path.clone())), env()).as_deref(),
+            Some("from-file")
         );
-        std::fs::write(&path, "x".repeat(1000)).unwrap();
-        let e = token(&args(false, Some(path.clone()))).unwrap_err();
-        assert!(e.contains("longer than a token"), "{e}");
-        std::fs::write(&path, "has space\n").unwrap();
-        let e = token(&args(false, Some(path))).unwrap_err();
-        assert!(!e.contains("has space") && e.contains("printable"), "{e}");
-        let e = token(&args(false, Some(dir.path().to_path_buf()))).unwrap_err();
-        assert!(e.contains("not a regular file"), "{e}");
-        assert_eq!(token(&args(false, None)).unwrap(), None);
+        assert_eq!(from(&args(false, None), env()).as_deref(), Some("from-env"));
+        assert_eq!(from(&args(false, None), None), None);
+        let e = token(&args(true, None), Some("  ".into())).unwrap_err();
+        assert!(e.to_string().contains("PLENARY_TOKEN"), "{e}");
+        let e = token(&args(false, None), Some("has space".into())).unwrap_err();
+        assert!(!e.to_string().contains("has space"), "{e}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = token(&args(false, Some(path)), env()).unwrap_err();
+        assert!(e.to_string().contains("chmod 600"), "{e}");
     }
 
     #[test]

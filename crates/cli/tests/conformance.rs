@@ -5,7 +5,6 @@
 
 use plenary_core::strategy::{PositionAnswer, RoundContext, SeatBrief, SeatView, Strategy, Vote};
 use plenary_delegation::{DelegationService, ServeConfig};
-use plenary_test_support::Spawned;
 use std::process::Output;
 use std::time::Duration;
 use tokio::process::Command;
@@ -150,7 +149,7 @@ async fn an_sdk_endpoint_conforms_and_exits_0() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_token_comes_from_the_environment_or_a_private_file() {
+async fn the_token_comes_from_the_environment_or_a_private_file_never_the_command_line() {
     let secret = "tok-7f3a91";
     let config = ServeConfig {
         only_state: Some("RUS".into()),
@@ -167,15 +166,17 @@ async fn the_token_comes_from_the_environment_or_a_private_file() {
         TIMEOUT_MS,
     ];
 
-    // --token reads PLENARY_TOKEN.
+    // PLENARY_TOKEN, as for `plenary delegate`; with or without --token.
     let mut args = base.to_vec();
     args.push("--token");
-    let out = conformance(&args, &[("PLENARY_TOKEN", secret)]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(tag_of(&verdicts(&out), "token"), "PASS");
-    assert!(!stdout(&out).contains(secret) && !stderr(&out).contains(secret));
+    for a in [&base[..], &args[..]] {
+        let out = conformance(a, &[("PLENARY_TOKEN", secret)]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(tag_of(&verdicts(&out), "token"), "PASS");
+        assert!(!stdout(&out).contains(secret) && !stderr(&out).contains(secret));
+    }
 
-    // --token without PLENARY_TOKEN is a usage error.
+    // --token without any token is a usage error.
     let out = conformance(&args, &[]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("PLENARY_TOKEN"), "{}", stderr(&out));
@@ -184,7 +185,6 @@ async fn the_token_comes_from_the_environment_or_a_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rus.token");
     std::fs::write(&file, format!("{secret}\n")).unwrap();
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -195,7 +195,6 @@ async fn the_token_comes_from_the_environment_or_a_private_file() {
     let out = conformance(&args, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(tag_of(&verdicts(&out), "token"), "PASS");
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -250,23 +249,24 @@ async fn a_faulty_endpoint_exits_1_naming_the_fault() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plenary_delegate_binary_conforms() {
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "delegate",
-        "--state",
-        "RUS",
-        "--strategy",
-        "hardliner",
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .env_remove("PLENARY_TOKEN");
-    if std::env::var_os("RUST_LOG").is_none() {
-        cmd.env("RUST_LOG", "warn");
-    }
-    let child = Spawned::start(cmd, Duration::from_secs(60))
-        .await
-        .expect("plenary delegate prints `listening on ADDR`");
+    let dir = tempfile::tempdir().unwrap();
+    let child = plenary_test_support::spawn(
+        BIN,
+        &[
+            "delegate",
+            "--state",
+            "RUS",
+            "--strategy",
+            "hardliner",
+            "--listen",
+            "127.0.0.1:0",
+            "--exit-with-stdin",
+        ],
+        &[("RUST_LOG", "warn")],
+        dir.path(),
+    )
+    .await
+    .expect("plenary delegate prints `listening on ADDR`");
     // It serves RUS only (other States are PERMISSION_DENIED).
     let out = conformance(
         &[
