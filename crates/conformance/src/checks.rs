@@ -62,7 +62,7 @@ pub const CHECKS: &[CheckSpec] = &[
     ),
     required(
         "open-seat",
-        "one frame opens every seat of four matches whose ids alone differ; every open answers `opened` with a strategy name of 1..=64 bytes",
+        "one frame opens every seat of four matches whose ids alone differ and of a fifth whose id has the most bytes the contract allows (256); every open answers `opened` with a strategy name of 1..=64 bytes",
     ),
     required(
         "batched",

@@ -100,6 +100,8 @@ impl Entry {
         let quote = |x: &str| {
             if x.is_empty() {
                 "\"\"".to_string()
+            } else if x.len() > 64 {
+                format!("{}… ({} bytes)", limits::truncate(x, 40), x.len())
             } else {
                 x.to_string()
             }
@@ -296,21 +298,19 @@ impl Ledger {
         }
     }
 
-    /// The question an answer belongs to when it echoes an id over its limit cut to the
-    /// limit (an endpoint need not send an over-long id back): same State and seq, a
-    /// match id that is a prefix of at least 64 bytes of the one sent.
+    /// The question an answer belongs to when it echoes ids over their limits cut to the
+    /// limits (an endpoint need not send an over-long id back): same seq, and each id
+    /// either equal to the one sent or a prefix of it of at least 64 bytes.
     fn cut_echo(&self, stream: usize, a: &v2::Answer) -> Option<usize> {
-        if a.match_id.len() < 64 {
-            return None;
-        }
+        let cut = |sent: &str, got: &str| sent == got || (got.len() >= 64 && sent.starts_with(got));
         self.entries.iter().position(|e| {
             e.stream == stream
                 && e.is_question()
                 && e.answers.is_empty()
-                && e.key.1 == a.state
                 && e.key.2 == a.seq
-                && e.key.0.len() > a.match_id.len()
-                && e.key.0.starts_with(&a.match_id)
+                && (e.key.0 != a.match_id || e.key.1 != a.state)
+                && cut(&e.key.0, &a.match_id)
+                && cut(&e.key.1, &a.state)
         })
     }
 
@@ -384,6 +384,23 @@ mod tests {
             l.entries[a].who(),
             "RUS in match m, seq 2: position (session 0, item 1, round 0)"
         );
+    }
+
+    #[test]
+    fn over_long_ids_may_come_back_cut_to_their_limits() {
+        let mut l = Ledger::default();
+        let mut e = entry(2, Expect::Refusal(&[tonic::Code::InvalidArgument]), 0);
+        e.key = ("m".repeat(300), "S".repeat(65), 2);
+        let i = l.add(e);
+        let mut a = answer(2, A::Refusal(v2::Refusal::default()));
+        a.match_id = "m".repeat(256);
+        a.state = "S".repeat(64);
+        l.file(0, a.clone(), Instant::now());
+        assert_eq!(l.entries[i].answers.len(), 1);
+        // A cut to nothing, or another seq, matches nothing.
+        a.state = String::new();
+        l.file(0, a, Instant::now());
+        assert_eq!(l.unsolicited.len(), 1);
     }
 
     #[test]

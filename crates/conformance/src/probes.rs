@@ -26,6 +26,8 @@ pub(crate) enum Target {
     LongMatch,
     /// Match a, with a State id that breaks the id rules (a space).
     BadState,
+    /// Match a, with a State id one byte over its limit.
+    LongState,
     /// The first State in fresh match number `k` (for opens).
     Fresh(usize),
 }
@@ -199,6 +201,13 @@ pub(crate) fn probes(brief: impl Fn(usize) -> v2::SeatBrief) -> Vec<Probe> {
         ),
         question(
             m,
+            "envelope with a State id of 65 bytes",
+            Target::LongState,
+            position(pos(), view()),
+            INVALID,
+        ),
+        question(
+            m,
             "envelope with a State id holding a space",
             Target::BadState,
             position(pos(), view()),
@@ -285,7 +294,7 @@ mod tests {
         };
         assert!(codes("malformed").iter().all(|c| *c == INVALID));
         assert!(codes("wrong-phase").iter().all(|c| *c == PHASE));
-        assert_eq!(codes("malformed").len(), 20);
+        assert_eq!(codes("malformed").len(), 21);
         assert_eq!(codes("wrong-phase").len(), 4);
         assert!(p.iter().any(|x| x.body.is_none()));
         // Every spoiled brief really differs from the valid one of its match.

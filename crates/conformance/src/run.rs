@@ -108,6 +108,8 @@ struct Run {
     closes: Closes,
     /// Entries of the fresh match of `still-serving`.
     fresh: Vec<usize>,
+    /// Entries of the opens of the match with the longest id.
+    long_opens: Vec<usize>,
 }
 
 /// Runs the whole suite; never fails (problems are failed checks).
@@ -208,6 +210,7 @@ pub(crate) async fn run(endpoint: &str, opts: Options) -> Report {
         replays: Replays::default(),
         closes: Closes::default(),
         fresh: Vec::new(),
+        long_opens: Vec::new(),
     };
     run.script().await;
     if let Some(why) = run.dead.clone() {
@@ -481,7 +484,9 @@ impl Run {
     }
 
     /// One scripted frame: `msgs` to every seat of every match.
-    async fn script_frame(&mut self, msgs: &[Msg]) {
+    /// One scripted frame, with `extra` messages at its end; returns the entries of the
+    /// extra messages.
+    async fn script_frame_with(&mut self, msgs: &[Msg], extra: Vec<Planned>) -> Vec<usize> {
         let mut planned = Vec::new();
         let mut record = Vec::new();
         for m in 0..MATCHES.len() {
@@ -493,6 +498,8 @@ impl Run {
                 }
             }
         }
+        let scripted = planned.len();
+        planned.extend(extra);
         let ids = self.send_frame(planned).await;
         for ((m, seat, seq, msg), entry) in record.into_iter().zip(&ids) {
             self.sent.entry((m, seat)).or_default().push(Sent {
@@ -502,6 +509,21 @@ impl Run {
             });
         }
         self.wait(&ids, false).await;
+        ids[scripted..].to_vec()
+    }
+
+    /// One scripted frame: `msgs` to every seat of every match.
+    async fn script_frame(&mut self, msgs: &[Msg]) {
+        self.script_frame_with(msgs, Vec::new()).await;
+    }
+
+    /// A match id of exactly the contract's limit.
+    fn long_match_id(&self) -> String {
+        let mut id = format!("{}-long-", self.prefix);
+        while id.len() < limits::MAX_MATCH_ID_BYTES {
+            id.push('l');
+        }
+        id
     }
 
     /// The main script: opens, session 0, a new stream, replays, session 1, probes,
@@ -510,7 +532,24 @@ impl Run {
         if !self.ensure_stream().await {
             return;
         }
-        self.script_frame(&[Msg::Open]).await;
+        // The opens carry one more match, whose id is as long as the contract allows.
+        let long = self.long_match_id();
+        let mut extra = Vec::new();
+        for seat in 0..self.states.len() {
+            let state = self.states[seat].clone();
+            let brief = script::brief(&long, seat, &state, self.states.len());
+            self.seqs.insert((long.clone(), state.clone()), 0);
+            let label = format!("open ({}-byte match id)", long.len());
+            extra.push(self.probe(
+                "open-seat",
+                &label,
+                &long,
+                &state,
+                Some(Body::Open(brief)),
+                Expect::Answer(Kind::Open),
+            ));
+        }
+        self.long_opens = self.script_frame_with(&[Msg::Open], extra).await;
         // An empty batch is ignored (the stream goes on).
         self.send_frame(Vec::new()).await;
         for frame in script::session(0) {
@@ -658,14 +697,9 @@ impl Run {
                 Target::NoMatch => (String::new(), state.clone()),
                 Target::NoState => (a.clone(), String::new()),
                 Target::Fresh(k) => (fresh(k), state.clone()),
-                Target::LongMatch => {
-                    let mut id = format!("{}-long-", self.prefix);
-                    while id.len() <= limits::MAX_MATCH_ID_BYTES {
-                        id.push('x');
-                    }
-                    (id, state.clone())
-                }
+                Target::LongMatch => (format!("{}x", self.long_match_id()), state.clone()),
                 Target::BadState => (a.clone(), "R S".to_string()),
+                Target::LongState => (a.clone(), "S".repeat(65)),
             };
             // Seats never opened get seqs from 2 (as if their open had been seq 1),
             // opens seq 1.
@@ -735,6 +769,18 @@ impl Run {
                 state,
                 Some(body),
                 Expect::Refusal(&[Code::NotFound]),
+            ));
+        }
+        let long = self.long_match_id();
+        for seat in 0..self.states.len() {
+            let state = self.states[seat].clone();
+            c1.push(self.probe(
+                "close",
+                "close notice",
+                &long,
+                &state,
+                Some(Body::Close(v2::CloseSeat {})),
+                Expect::Silence,
             ));
         }
         let ids = self.send_frame(c1).await;

@@ -102,7 +102,8 @@ impl Run {
         let n_seats = self.states.len();
 
         // open-seat
-        let opens = self.scripted("open-seat");
+        let mut opens = self.scripted("open-seat");
+        opens.extend(self.long_opens.iter().map(|&i| &self.ledger.entries[i]));
         let mut p = self.problems(&opens);
         if opens.is_empty() {
             p.push(self.not_run());
@@ -118,9 +119,10 @@ impl Run {
             "open-seat",
             &p,
             format!(
-                "{} seats of {} matches opened in one frame; strategy {}",
+                "{} seats of {} matches (one with a match id of {} bytes) opened in one frame; strategy {}",
                 opens.len(),
-                MATCHES.len(),
+                MATCHES.len() + 1,
+                limits::MAX_MATCH_ID_BYTES,
                 names.into_iter().collect::<Vec<_>>().join(", ")
             ),
         ));
