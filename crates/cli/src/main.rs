@@ -5,6 +5,7 @@
 mod bench;
 mod bench_remote;
 mod common;
+mod conformance_cmd;
 mod deploy;
 mod remote;
 mod report;
@@ -55,6 +56,11 @@ enum Command {
         after_help = "Examples:\n  plenary bench\n  plenary bench --sizes 57,500,5000 --millis 3000\n  plenary bench remote --sizes 7,57 --rounds 1000"
     )]
     Bench(bench::BenchArgs),
+    /// Check a delegation endpoint (any language) against the plenary.v2.Delegation contract.
+    #[command(
+        after_help = "Exits 0 when every required check passes, 1 otherwise, 2 on usage errors; --help lists the checks.\n\nExamples:\n  plenary conformance --endpoint http://127.0.0.1:50061\n  PLENARY_TOKEN=... plenary conformance --endpoint 127.0.0.1:50061 --states RUS --token"
+    )]
+    Conformance(conformance_cmd::ConformanceArgs),
     /// Serve one State's delegation (a built-in strategy) over gRPC, optionally registering with a chair.
     #[command(
         after_help = "Prints `listening on ADDR` on stdout once bound, and `registered STATE ...` each time the chair confirms the registration. The State's token comes from PLENARY_TOKEN or --token-file, never the command line.\n\nExamples:\n  plenary delegate --state RUS --strategy hardliner --listen 127.0.0.1:0\n  PLENARY_TOKEN=... plenary delegate --state RUS --strategy hardliner --register http://127.0.0.1:50050\n  plenary delegate --any-seat --strategy conceder --listen 127.0.0.1:50061"
@@ -161,6 +167,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Strategies => common::strategies(),
         Command::Check(args) => common::check(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Conformance(args) => conformance_cmd::run(&args),
         Command::Delegate(args) => remote::delegate(&args),
         Command::EchoServer(args) => bench_remote::echo_server(&args),
         Command::Chair(args) => remote::chair(&args),

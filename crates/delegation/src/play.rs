@@ -4,7 +4,7 @@
 //! its seat ([`crate::seats`]); a writer task gathers the answers the seat workers
 //! produce and sends them back in as few frames as it can without holding any answer
 //! for a slow seat: it flushes as soon as every question received so far is answered,
-//! and otherwise after giving the other workers a few chances to finish.
+//! and otherwise after at most [`GATHER`] without a new answer.
 
 use crate::seats::{ReplyTo, Seats, is_question};
 use plenary_core::strategy::StrategyFactory;
@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Semaphore, mpsc};
 use tonic::{Status, Streaming};
 use tracing::{debug, warn};
+
+/// Longest the writer holds ready answers to gather those of seats still thinking.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Frames of answers queued towards the chair before the writer waits for the network.
 pub(crate) const OUT_FRAMES: usize = 64;
@@ -47,6 +50,12 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
             return;
         }
         Ok(None) => return,
+        Err(s) if oversized(&s) => {
+            let _ = out
+                .send(Err(Status::resource_exhausted(s.message().to_string())))
+                .await;
+            return;
+        }
         Err(s) => {
             debug!(status = %s, "stream failed before its hello");
             return;
@@ -87,6 +96,16 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
         let frame = match inbound.message().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(s) if oversized(&s) => {
+                let _ = out
+                    .send(Err(Status::resource_exhausted(format!(
+                        "a frame over {} bytes: {}",
+                        limits::MAX_MESSAGE_BYTES,
+                        s.message()
+                    ))))
+                    .await;
+                break;
+            }
             Err(s) => {
                 debug!(status = %s, "play stream ended");
                 break;
@@ -161,8 +180,14 @@ pub(crate) async fn run<F: StrategyFactory + 'static>(
     }
 }
 
+/// Whether a read failed because the frame exceeds the decoding limit. tonic reports
+/// that as OUT_OF_RANGE; the contract (like gRPC's own servers) says RESOURCE_EXHAUSTED.
+fn oversized(s: &Status) -> bool {
+    s.code() == tonic::Code::OutOfRange && s.message().contains("message length too large")
+}
+
 /// Sends answers in frames: everything ready at once, flushing when nothing is
-/// outstanding or after a few yields to the seat workers.
+/// outstanding or when no answer came for [`GATHER`].
 async fn write(
     mut rx: mpsc::UnboundedReceiver<v2::Answer>,
     out: Outbound,
@@ -172,17 +197,21 @@ async fn write(
     let mut buf = Vec::new();
     while let Some(first) = rx.recv().await {
         buf.push(first);
-        let mut idle_yields = 0;
+        // Gather what the other seats answer next, but never wait longer than
+        // GATHER for a slow one. The wait is a timed receive, not a yield: a yielded
+        // task is deferred on its worker thread, and a strategy blocking that thread
+        // would hold back every answer already computed.
         loop {
             while let Ok(a) = rx.try_recv() {
                 buf.push(a);
-                idle_yields = 0;
             }
-            if outstanding.load(Ordering::Acquire) == 0 || idle_yields >= 3 {
+            if outstanding.load(Ordering::Acquire) == 0 {
                 break;
             }
-            idle_yields += 1;
-            tokio::task::yield_now().await;
+            match tokio::time::timeout(GATHER, rx.recv()).await {
+                Ok(Some(a)) => buf.push(a),
+                Ok(None) | Err(_) => break,
+            }
         }
         let n = buf.len();
         let frame = v2::DelegationFrame {

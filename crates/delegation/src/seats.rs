@@ -81,11 +81,12 @@ pub(crate) fn refusal(env: &v2::Envelope, code: Code, message: impl Into<String>
     }
 }
 
-/// Whether an envelope is a question (it gets an answer) or a notice.
+/// Whether an envelope gets an answer: a question, or an envelope without a body (the
+/// contract refuses it with INVALID_ARGUMENT). Notices do not.
 pub(crate) fn is_question(env: &v2::Envelope) -> bool {
     matches!(
         env.body,
-        Some(Body::Open(_) | Body::Position(_) | Body::Vote(_) | Body::SessionEnd(_))
+        None | Some(Body::Open(_) | Body::Position(_) | Body::Vote(_) | Body::SessionEnd(_))
     )
 }
 
@@ -344,6 +345,11 @@ impl<F: StrategyFactory + 'static> Seats<F> {
         let seq = env.seq;
         let answer = match env.body {
             Some(Body::Open(b)) => {
+                // The seat is not open here (a replayed open of an open seat was answered
+                // above): it opens afresh, numbering from this open, even when its slot
+                // still remembers a closed seat's messages.
+                st.last_seq = 0;
+                st.last_answer = None;
                 let d = digest(&b);
                 match SeatBrief::try_from(b) {
                     Err(e) => Some(invalid(&env.match_id, &env.state, seq, e)),

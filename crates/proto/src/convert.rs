@@ -646,6 +646,26 @@ mod tests {
                 leader_vote: Some(Vote::Abstain),
             }],
             last_objections: 6,
+            offers: vec![PublicOffer {
+                from: 7,
+                support: 2,
+                want: 0,
+                target: 1.0 / 7.0,
+                tolerance: 2.5,
+            }],
+            package: vec![
+                PackageEntry {
+                    item: 0,
+                    value: 0.1 + 0.7,
+                    status_quo: None,
+                },
+                PackageEntry {
+                    item: 2,
+                    value: 99.5,
+                    status_quo: Some(12.25),
+                },
+            ],
+            group: Some(3),
         }
     }
 
