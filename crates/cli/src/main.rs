@@ -92,9 +92,9 @@ enum Command {
         after_help = "Examples:\n  plenary tokens --out tokens.toml\n  plenary tokens --scenario csce-1975 --out csce-tokens.toml"
     )]
     Tokens(remote::TokensArgs),
-    /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario.
+    /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario, or a tournament as Kubernetes Jobs.
     #[command(
-        after_help = "Build the image first with deploy/image/build.sh (no registry needed).\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/ && cd lab && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n  plenary deploy --target kubernetes --out k8s/ && kubectl apply -f k8s/kubernetes.json"
+        after_help = "Build the image first with deploy/image/build.sh (no registry needed). Secrets go to OUT/secrets (0700, files 0600), never into the manifests; see deploy/README.md.\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/\n  cd lab && docker-compose -f compose.json up -d && docker-compose -f compose.json run --rm runner\n  plenary deploy --target kubernetes --name osce --out k8s/ && kubectl apply -k k8s/\n  plenary deploy tournament --shards 8 --name t1 --out k8s-tournament/"
     )]
     Deploy(deploy::DeployArgs),
     /// Run a tournament of strategies across designs (rotation, bloc-vs-bloc, evolutionary, invasion).

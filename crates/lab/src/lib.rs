@@ -10,12 +10,15 @@
 //! - [`tournament`]: the remote tournament executor (one endpoint per entrant, many
 //!   matches in flight over shared links).
 //! - [`bench`]: `plenary bench remote`, the remote path next to a streaming echo floor.
+//! - [`deploy`]: `plenary deploy`, containerized labs (Compose, Kubernetes) and
+//!   tournaments as Kubernetes Jobs.
 //!
 //! The `plenary` binary parses flags, prints and maps exit codes; the work is here, so
 //! tests and other tools drive exactly what the commands drive.
 
 pub mod bench;
 pub mod client;
+pub mod deploy;
 pub mod health;
 pub mod lab;
 pub mod supervisor;
