@@ -438,7 +438,7 @@ pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
                     text.len()
                 );
             }
-            let map = parse_tokens(&text).with_context(|| format!("{TOKENS_TOML_ENV}"))?;
+            let map = parse_tokens(&text).context(TOKENS_TOML_ENV)?;
             plenary_chair::Tokens::Required(map)
         }
         (None, None) => {

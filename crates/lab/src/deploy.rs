@@ -488,7 +488,7 @@ fn write_compose(opts: &DeployOptions, s: &Session) -> Result<Written, DeployErr
             }
         } else {
             notes.push(format!(
-                "the containers run as {}:{} but secrets/, out/ and state/ belong to you ({}:{}) and only root can hand them over; this works with rootless Docker and user-namespace remapping when that user maps to you, otherwise run `sudo chown -R {}:{} secrets out state` in {}",
+                "the containers run as {}:{} but secrets/, out/ and state/ belong to you ({}:{}) and only root can hand them over: run `sudo chown -R {}:{} secrets out state` in {}",
                 user.0, user.1, deployer.0, deployer.1, user.0, user.1, opts.out.display()
             ));
         }
@@ -722,6 +722,236 @@ pub fn check_tournament(t: &Tournament) -> Result<(), DeployError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plenary_scenarios::{PlanRequest, Source, Strategies};
+
+    fn plan(scenario: &str, design: Option<&str>) -> MatchPlan {
+        MatchPlan::resolve(PlanRequest {
+            scenario: Source::Spec(scenario.into()),
+            design: design.map(|d| Source::Spec(d.into())),
+            seed: 11,
+            strategies: Strategies::Assign {
+                spec: None,
+                fallback_mix: plenary_strategies::DEFAULT_MIX,
+                check: &|_| Ok(()),
+            },
+            match_id: None,
+        })
+        .unwrap()
+    }
+
+    fn session(scenario: &str, design: Option<&str>) -> Session {
+        Session {
+            plan: plan(scenario, design),
+            scenario: scenario.into(),
+            design: design.map(String::from),
+            strategies: None,
+            brief: true,
+            timeout_ms: 500,
+            accept_violations: false,
+        }
+    }
+
+    fn options(target: Target, out: &Path, workload: Workload) -> DeployOptions {
+        DeployOptions {
+            target,
+            out: out.to_path_buf(),
+            image: "plenary:test".into(),
+            name: "lab1".into(),
+            user: None,
+            workload,
+        }
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn compose_tokens_are_private_files_and_nowhere_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("lab");
+        let w = deploy(&options(
+            Target::Compose,
+            &out,
+            Workload::Session(Box::new(session("csce-1975", None))),
+        ))
+        .unwrap();
+        assert!(w.how.contains("run --rm runner"), "{}", w.how);
+        assert_eq!(mode(&out.join("secrets")), 0o700);
+        let tokens = std::fs::read_to_string(out.join("secrets/tokens.toml")).unwrap();
+        let compose = std::fs::read_to_string(out.join("compose.json")).unwrap();
+        let rus = std::fs::read_to_string(out.join("secrets/d-sun.token")).unwrap();
+        assert!(tokens.contains(&format!("SUN = \"{}\"", rus.trim())));
+        for f in std::fs::read_dir(out.join("secrets")).unwrap() {
+            let f = f.unwrap().path();
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+            let secret = std::fs::read_to_string(&f).unwrap();
+            let token = secret.trim();
+            if !token.contains('\n') {
+                assert!(!compose.contains(token), "{} leaked", f.display());
+            }
+        }
+        assert_eq!(mode(&out.join("state")), 0o700);
+        assert!(out.join("out").is_dir());
+        // 35 States: 35 token files, the chair's tokens and the operator's.
+        assert_eq!(std::fs::read_dir(out.join("secrets")).unwrap().count(), 37);
+        let project: serde_json::Value = serde_json::from_str(&compose).unwrap();
+        let runner = project["services"]["runner"]["command"].to_string();
+        assert!(runner.contains("\"--scenario\",\"csce-1975\""), "{runner}");
+        assert!(
+            runner.contains("\"--json\",\"/out/results.json\""),
+            "{runner}"
+        );
+    }
+
+    #[test]
+    fn a_deployment_never_overwrites_another() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("lab");
+        let opts = options(
+            Target::Compose,
+            &out,
+            Workload::Session(Box::new(session("csce-1975", None))),
+        );
+        deploy(&opts).unwrap();
+        let e = deploy(&opts).unwrap_err().to_string();
+        assert!(e.contains("is not empty"), "{e}");
+        // An empty directory is fine.
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        deploy(&options(
+            Target::Kubernetes,
+            &empty,
+            Workload::Session(Box::new(session("csce-1975", None))),
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn scenario_and_design_files_are_shipped_presets_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("my.toml");
+        let osce = plenary_scenarios::SCENARIOS
+            .iter()
+            .find(|p| p.0 == "osce-2021")
+            .unwrap()
+            .1;
+        std::fs::write(&file, osce).unwrap();
+        let s = session(file.to_str().unwrap(), Some("path1-upgraded"));
+        let (scenario, design) = specs(&s);
+        assert_eq!(scenario.arg(), "/config/scenario.toml");
+        assert_eq!(design, Some(Spec::Preset("path1-upgraded".into())));
+        let args = session_args(&s, "http://chair:50050", "/out/r.json", None);
+        assert!(
+            args.windows(2)
+                .any(|w| w == ["--scenario", "/config/scenario.toml"])
+        );
+        assert!(args.windows(2).any(|w| w == ["--design", "path1-upgraded"]));
+        assert!(!args.iter().any(|a| a == "--operator-token-file"));
+
+        let out = tmp.path().join("compose");
+        deploy(&options(
+            Target::Compose,
+            &out,
+            Workload::Session(Box::new(s.clone())),
+        ))
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("config/scenario.toml")).unwrap(),
+            osce
+        );
+        assert!(!out.join("config/design.toml").exists());
+
+        let k8s = tmp.path().join("k8s");
+        deploy(&options(
+            Target::Kubernetes,
+            &k8s,
+            Workload::Session(Box::new(s)),
+        ))
+        .unwrap();
+        let lab = std::fs::read_to_string(k8s.join("lab.yaml")).unwrap();
+        assert!(
+            lab.contains("kind: \"ConfigMap\""),
+            "the scenario ships in a ConfigMap"
+        );
+        assert!(lab.contains("name: \"lab1-config\""));
+    }
+
+    #[test]
+    fn kubernetes_secrets_are_one_private_document() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("k8s");
+        let w = deploy(&options(
+            Target::Kubernetes,
+            &out,
+            Workload::Session(Box::new(session("csce-1975", None))),
+        ))
+        .unwrap();
+        assert_eq!(w.files.len(), 3);
+        assert_eq!(mode(&out.join("secrets")), 0o700);
+        assert_eq!(mode(&out.join("secrets/secret.yaml")), 0o600);
+        let secret = std::fs::read_to_string(out.join("secrets/secret.yaml")).unwrap();
+        let lab = std::fs::read_to_string(out.join("lab.yaml")).unwrap();
+        let token = secret
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("d-sun: "))
+            .unwrap()
+            .trim_matches('"');
+        assert_eq!(token.len(), 32);
+        assert!(!lab.contains(token));
+        let k = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
+        assert!(
+            k.contains("- \"lab.yaml\"\n- \"secrets/secret.yaml\""),
+            "{k}"
+        );
+    }
+
+    #[test]
+    fn tournaments_ship_presets_and_built_in_strategies_only() {
+        let t = |config: &str| Tournament {
+            config_text: config.into(),
+            origin: "t.toml".into(),
+            shards: 3,
+            parallelism: 3,
+            threads: 1,
+            deadline_secs: 600,
+            results_size: "1Gi".into(),
+        };
+        let good = plenary_tournament::config::DEFAULT_CONFIG;
+        check_tournament(&t(good)).unwrap();
+        let file = good.replace("scenarios = [\"osce-2021\"]", "scenarios = [\"my.toml\"]");
+        let e = check_tournament(&t(&file)).unwrap_err().to_string();
+        assert!(
+            e.contains("scenarios[0]") && e.contains("not a preset"),
+            "{e}"
+        );
+        for (field, value, needle) in [
+            ("shards", 0, "--shards"),
+            ("parallelism", 4, "--parallelism"),
+            ("threads", 0, "--threads"),
+        ] {
+            let mut bad = t(good);
+            match field {
+                "shards" => bad.shards = value,
+                "parallelism" => bad.parallelism = value,
+                _ => bad.threads = value,
+            }
+            let e = check_tournament(&bad).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+        let mut bad = t(good);
+        bad.results_size = "lots".into();
+        assert!(check_tournament(&bad).is_err());
+        let tmp = tempfile::tempdir().unwrap();
+        let e = deploy(&options(
+            Target::Compose,
+            &tmp.path().join("x"),
+            Workload::Tournament(t(good)),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("Kubernetes only"), "{e}");
+    }
 
     #[test]
     fn service_names_are_dns_labels() {

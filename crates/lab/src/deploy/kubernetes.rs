@@ -503,3 +503,184 @@ pub fn tournament_manifests(name: &str, image: &str, t: &Tournament) -> Tourname
         merge: vec![merge_job],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seats() -> Vec<Seat> {
+        ["RUS", "USA"]
+            .iter()
+            .map(|s| Seat {
+                state: s.to_string(),
+                strategy: "hardliner".into(),
+                service: format!("d-{}", s.to_ascii_lowercase()),
+            })
+            .collect()
+    }
+
+    fn lab_docs(config: &[(String, String)]) -> Vec<Value> {
+        let seats = seats();
+        session_manifests(&SessionLab {
+            name: "lab1",
+            image: "plenary:test",
+            seats: &seats,
+            runner: vec!["session".into()],
+            timeout_ms: 500,
+            deadline_secs: 900,
+            config,
+        })
+    }
+
+    fn pod_specs(docs: &[Value]) -> Vec<(&str, &Value)> {
+        docs.iter()
+            .filter(|d| d["kind"] == "Deployment" || d["kind"] == "Job")
+            .map(|d| {
+                (
+                    d["metadata"]["name"].as_str().unwrap(),
+                    &d["spec"]["template"]["spec"],
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_pod_meets_the_restricted_profile_with_limits() {
+        let t = Tournament {
+            config_text: "x".into(),
+            origin: "x".into(),
+            shards: 2,
+            parallelism: 1,
+            threads: 2,
+            deadline_secs: 60,
+            results_size: "1Gi".into(),
+        };
+        let tour = tournament_manifests("t1", "plenary:test", &t);
+        let mut docs = lab_docs(&[]);
+        docs.extend(tour.shards);
+        docs.extend(tour.merge);
+        let pods = pod_specs(&docs);
+        assert_eq!(pods.len(), 1 + 2 + 1 + 2);
+        for (name, pod) in pods {
+            assert_eq!(pod["securityContext"], pod_security(), "{name}");
+            assert_eq!(pod["enableServiceLinks"], false, "{name}");
+            assert_eq!(pod["automountServiceAccountToken"], false, "{name}");
+            let c = &pod["containers"][0];
+            assert_eq!(c["securityContext"], container_security(), "{name}");
+            assert!(c["resources"]["limits"]["memory"].is_string(), "{name}");
+            assert!(c["resources"]["requests"]["cpu"].is_string(), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_and_labels_carry_the_lab_name() {
+        for doc in lab_docs(&[]) {
+            let name = doc["metadata"]["name"].as_str().unwrap();
+            assert!(name.starts_with("lab1-"), "{name}");
+            assert_eq!(
+                doc["metadata"]["labels"]["app.kubernetes.io/instance"],
+                "lab1"
+            );
+        }
+        let docs = lab_docs(&[]);
+        let rus = docs
+            .iter()
+            .find(|d| d["metadata"]["name"] == "lab1-d-rus" && d["kind"] == "Deployment")
+            .unwrap();
+        let args = rus["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
+        assert!(
+            args.contains("\"--advertise\",\"http://lab1-d-rus:50050\""),
+            "{args}"
+        );
+        assert!(
+            args.contains("\"--register\",\"http://lab1-chair:50050\""),
+            "{args}"
+        );
+        let e = check_names(
+            &"x".repeat(20),
+            &[Seat {
+                state: "S".repeat(50),
+                strategy: "hardliner".into(),
+                service: format!("d-{}", "s".repeat(50)),
+            }],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("shorter --name"), "{e}");
+    }
+
+    #[test]
+    fn servers_have_grpc_probes_and_tokens_come_by_reference() {
+        let docs = lab_docs(&[]);
+        for d in docs.iter().filter(|d| d["kind"] == "Deployment") {
+            let c = &d["spec"]["template"]["spec"]["containers"][0];
+            for p in ["startupProbe", "readinessProbe", "livenessProbe"] {
+                assert_eq!(c[p]["grpc"]["port"], PORT, "{p}");
+            }
+            for e in c["env"].as_array().unwrap() {
+                if e["name"].as_str().unwrap().contains("TOKEN") {
+                    assert!(
+                        e["valueFrom"]["secretKeyRef"]["name"] == "lab1-tokens",
+                        "{e}"
+                    );
+                }
+            }
+        }
+        let chair = docs
+            .iter()
+            .find(|d| d["metadata"]["name"] == "lab1-chair" && d["kind"] == "Deployment")
+            .unwrap();
+        assert_eq!(chair["spec"]["strategy"]["type"], "Recreate");
+        let env = chair["spec"]["template"]["spec"]["containers"][0]["env"].to_string();
+        assert!(
+            env.contains(TOKENS_TOML_ENV) && env.contains(STATE_DIR_ENV),
+            "{env}"
+        );
+    }
+
+    #[test]
+    fn the_session_job_ends_and_keeps_its_results() {
+        let docs = lab_docs(&[("scenario.toml".into(), "[scenario]\n".into())]);
+        let job = docs.iter().find(|d| d["kind"] == "Job").unwrap();
+        assert_eq!(job["metadata"]["name"], "lab1-session");
+        assert_eq!(job["spec"]["ttlSecondsAfterFinished"], JOB_TTL_SECS);
+        assert_eq!(job["spec"]["activeDeadlineSeconds"], 900);
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(pod["restartPolicy"], "Never");
+        let volumes = pod["volumes"].to_string();
+        assert!(
+            volumes.contains("lab1-results") && volumes.contains("lab1-config"),
+            "{volumes}"
+        );
+        assert!(docs.iter().any(|d| d["kind"] == "ConfigMap"));
+        assert!(docs.iter().any(
+            |d| d["kind"] == "PersistentVolumeClaim" && d["metadata"]["name"] == "lab1-results"
+        ));
+    }
+
+    #[test]
+    fn the_secret_gives_each_state_its_own_key() {
+        let tokens: BTreeMap<String, String> =
+            [("RUS".into(), "t1".into()), ("USA".into(), "t2".into())].into();
+        let s = tokens_secret("lab1", &seats(), &tokens, "op");
+        assert_eq!(s["stringData"]["d-rus"], "t1");
+        assert_eq!(s["stringData"]["operator"], "op");
+        assert!(
+            s["stringData"]["tokens.toml"]
+                .as_str()
+                .unwrap()
+                .contains("USA = \"t2\"")
+        );
+        assert_eq!(s["metadata"]["name"], "lab1-tokens");
+    }
+
+    #[test]
+    fn quantities_are_checked() {
+        for ok in ["64Mi", "1Gi", "500M", "1024"] {
+            check_quantity(ok).unwrap();
+        }
+        for bad in ["", "Gi", "1.5Gi", "1gb", "-1Gi"] {
+            assert!(check_quantity(bad).is_err(), "{bad}");
+        }
+    }
+}
