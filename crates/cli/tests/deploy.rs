@@ -107,7 +107,7 @@ impl Lab {
 
     /// Kills the process of `service`'s container with SIGKILL from the host, as a
     /// crash or the OOM killer would (`docker kill` counts as an operator's stop, which
-    /// Docker's restart policies deliberately leave stopped).
+    /// Docker's restart policies deliberately leave stopped). Needs root, as CI has.
     fn crash(&self, service: &str) -> String {
         let id = self.container(service);
         let pid = self.inspect(&id, "{{.State.Pid}}");
@@ -370,6 +370,57 @@ fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
     lab.wait_healthy(36, Duration::from_secs(120));
 }
 
+// ----- the command itself (light) --------------------------------------------------------
+
+fn deploy_cmd(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("deploy")
+        .args(args)
+        .output()
+        .expect("plenary deploy");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn deploy_prints_a_recipe_that_survives_exits_and_refuses_what_it_cannot_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = tmp.path().join("lab");
+    let (ok, out, err) = deploy_cmd(&["--scenario", "csce-1975", "--out", lab.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("up -d") && out.contains("run --rm runner"),
+        "{out}"
+    );
+    assert!(!out.contains("abort-on-container-exit"), "{out}");
+    assert!(out.contains("secret file(s)"), "{out}");
+    // Never over an existing deployment.
+    let (ok, _, err) = deploy_cmd(&["--scenario", "csce-1975", "--out", lab.to_str().unwrap()]);
+    assert!(!ok && err.contains("is not empty"), "{err}");
+    let fresh = tmp.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--json", "x.json"], "--json"),
+        (vec!["--name", "Bad_Name"], "--name"),
+        (vec!["--target", "kubernetes", "--user", "1:1"], "--user"),
+        (vec!["--user", "0:0"], "non-root"),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--out", fresh]);
+        let (ok, _, err) = deploy_cmd(&a);
+        assert!(!ok && err.contains(needle), "{args:?}: {err}");
+    }
+    let (ok, _, err) = deploy_cmd(&["tournament", "--shards", "0", "--out", fresh]);
+    assert!(!ok && err.contains("--shards"), "{err}");
+    assert!(
+        !Path::new(fresh).exists(),
+        "nothing is written when the options are refused"
+    );
+}
+
 // ----- Kubernetes manifests -------------------------------------------------------------
 
 /// The kubernetes-validate requirement (pinned: its schemas are bundled per release).
@@ -577,6 +628,16 @@ fn kubernetes_manifests_pass_kubernetes_validate_strict_and_the_restricted_profi
     assert!(
         args.contains("\"/results/shard-2\",\"--out\",\"/results/merged\""),
         "{args}"
+    );
+
+    // Multi-line text survives the YAML writer exactly (PyYAML read it back).
+    let cm = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "t1-tournament")
+        .unwrap();
+    assert_eq!(
+        cm["data"]["tournament.toml"],
+        plenary_tournament::config::DEFAULT_CONFIG
     );
 
     // The Secret is the only document with tokens, in a private file.

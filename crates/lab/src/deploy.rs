@@ -425,6 +425,11 @@ fn fresh_tokens(seats: &[Seat]) -> BTreeMap<String, String> {
 }
 
 fn write_compose(opts: &DeployOptions, s: &Session) -> Result<Written, DeployError> {
+    if opts.user.is_some_and(|u| u.0 == 0) {
+        return Err(DeployError::Invalid(
+            "--user 0: the containers run as a non-root user".into(),
+        ));
+    }
     let seats = seats(&s.plan)?;
     let (scenario, design) = specs(s);
     fresh_dir(&opts.out)?;
@@ -440,11 +445,6 @@ fn write_compose(opts: &DeployOptions, s: &Session) -> Result<Written, DeployErr
     } else {
         deployer
     });
-    if user.0 == 0 {
-        return Err(DeployError::Invalid(
-            "--user 0: the containers run as a non-root user".into(),
-        ));
-    }
 
     let tokens = fresh_tokens(&seats);
     let operator = random_token();
