@@ -13,9 +13,10 @@
 #
 # What the image holds (see deploy/README.md):
 # - everything owned by root and read-only for the container's user, except
-# - /data (WORKDIR) and /state, owned by the `plenary` user (uid and gid 65532) that
-#   every process runs as: results (`--json /data/x.json`) and the chair's journal
-#   (`--state-dir /state`) go there; mount volumes on them to keep what is written;
+# - /data (WORKDIR), /results and /state, owned by the `plenary` user (uid and gid 65532)
+#   that every process runs as: results (`--json /data/x.json`, tournament shards in
+#   /results) and the chair's journal (`--state-dir /state`) go there; mount volumes on
+#   them to keep what is written (a new named volume takes the directory's owner);
 # - a HEALTHCHECK: `plenary health` on port 50050, where chair and delegation containers
 #   listen (each container has its own network namespace, so they all use one port).
 set -euo pipefail
@@ -46,17 +47,17 @@ strip "$rootfs/usr/local/bin/plenary"
 for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
   install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$lib"
 done
-mkdir -p "$rootfs/tmp" "$rootfs/etc" "$rootfs/run/secrets" "$rootfs/config" "$rootfs/results"
+mkdir -p "$rootfs/tmp" "$rootfs/etc" "$rootfs/run/secrets" "$rootfs/config"
 chmod 1777 "$rootfs/tmp"
 printf 'root:x:0:0:root:/:/sbin/nologin\nplenary:x:%s:%s:plenary:/data:/sbin/nologin\n' "$uid" "$uid" > "$rootfs/etc/passwd"
 printf 'root:x:0:\nplenary:x:%s:\n' "$uid" > "$rootfs/etc/group"
 # The user's writable directories, in a second archive appended with their owner:
 # tar sets owners from its flags, so this works without root.
-mkdir -m 0755 "$owned/data"
+mkdir -m 0755 "$owned/data" "$owned/results"
 mkdir -m 0700 "$owned/state"
 
 tar -C "$rootfs" --owner=0 --group=0 --numeric-owner -cf "$work/image.tar" .
-tar -C "$owned" --owner="$uid" --group="$uid" --numeric-owner -rf "$work/image.tar" ./data ./state
+tar -C "$owned" --owner="$uid" --group="$uid" --numeric-owner -rf "$work/image.tar" ./data ./results ./state
 
 # HEALTHCHECK through `docker import --change` is accepted by the engine (checked on
 # Docker Engine 20.10); Compose and Kubernetes also declare their own probes.

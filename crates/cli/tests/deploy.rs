@@ -52,7 +52,8 @@ fn run(secs: u64, cmd: &[&str], dir: Option<&Path>, what: &str) -> String {
 struct Lab {
     dir: PathBuf,
     project: String,
-    image: String,
+    /// Removed after the project is down (fields drop after `Lab::drop`).
+    _image: Image,
 }
 
 impl Lab {
@@ -211,9 +212,6 @@ impl Drop for Lab {
             .args(["down", "-v", "-t", "2", "--remove-orphans"])
             .current_dir(&self.dir)
             .output();
-        let _ = Command::new("docker")
-            .args(["image", "rm", "-f", &self.image])
-            .output();
     }
 }
 
@@ -232,25 +230,13 @@ fn chair_is_durable() -> bool {
 fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
     let tmp = tempfile::tempdir().unwrap();
     let pid = std::process::id();
-    let image = format!("plenary:test-{pid}");
-    run(
-        300,
-        &[
-            "env",
-            &format!("PLENARY_BIN={BIN}"),
-            &format!("PLENARY_IMAGE={image}"),
-            "bash",
-            repo().join("deploy/image/build.sh").to_str().unwrap(),
-            "--no-build",
-        ],
-        None,
-        "deploy/image/build.sh",
-    );
+    let image = Image::build(format!("plenary:test-{pid}"));
     let dir = tmp.path().join("lab");
+    let tag = image.tag.clone();
     let lab = Lab {
         dir: dir.clone(),
         project: format!("plenarytest{pid}"),
-        image: image.clone(),
+        _image: image,
     };
     run(
         60,
@@ -263,7 +249,7 @@ fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
             "11",
             "--brief",
             "--image",
-            &image,
+            &tag,
             "--out",
             dir.to_str().unwrap(),
         ],
@@ -368,6 +354,162 @@ fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
     );
     // Neither fault stopped the lab: every server is still up.
     lab.wait_healthy(36, Duration::from_secs(120));
+}
+
+/// Builds the image from this build's binary; removed (with `volumes`) when dropped.
+struct Image {
+    tag: String,
+    volumes: Vec<String>,
+}
+
+impl Image {
+    fn build(tag: String) -> Image {
+        run(
+            300,
+            &[
+                "env",
+                &format!("PLENARY_BIN={BIN}"),
+                &format!("PLENARY_IMAGE={tag}"),
+                "bash",
+                repo().join("deploy/image/build.sh").to_str().unwrap(),
+                "--no-build",
+            ],
+            None,
+            "deploy/image/build.sh",
+        );
+        Image {
+            tag,
+            volumes: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        for v in &self.volumes {
+            let _ = Command::new("docker")
+                .args(["volume", "rm", "-f", v])
+                .output();
+        }
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f", &self.tag])
+            .output();
+    }
+}
+
+#[test]
+#[ignore = "heavy: builds a container image and runs a tournament's Jobs as containers (CI runs it)"]
+fn the_tournament_jobs_commands_give_the_unsharded_result_in_hardened_containers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid = std::process::id();
+    let mut image = Image::build(format!("plenary:test-tournament-{pid}"));
+    let config = tmp.path().join("t.toml");
+    std::fs::write(
+        &config,
+        "seed = 7\nreplications = 2\nstrategies = [\"hardliner\", \"conceder\", \"linker\"]\n\
+         designs = [\"csce-1975\", \"osce-2021\"]\nscenarios = [\"csce-1975\"]\n\
+         neutral_blocs = [\"nn\"]\n\n[rotation]\nbackground = \"mixed\"\n",
+    )
+    .unwrap();
+    let t = plenary_lab::deploy::Tournament {
+        config_text: std::fs::read_to_string(&config).unwrap(),
+        origin: config.display().to_string(),
+        shards: 3,
+        parallelism: 3,
+        threads: 1,
+        deadline_secs: 600,
+        results_size: "1Gi".into(),
+    };
+    plenary_lab::deploy::check_tournament(&t).unwrap();
+    let docs = plenary_lab::deploy::kubernetes::tournament_manifests("t1", &image.tag, &t);
+    let args = |doc: &Value| -> Vec<String> {
+        doc["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    let shard_args = args(&docs.shards[2]);
+    let merge_args = args(&docs.merge[0]);
+    let volume = format!("plenary-test-results-{pid}");
+    image.volumes.push(volume.clone());
+    // As the Jobs' pods run: the image's user, read-only root, no capabilities, the
+    // configuration read-only at /config, the results volume at /results.
+    let container = |args: Vec<String>| {
+        let mut cmd = vec![
+            "docker".to_string(),
+            "run".into(),
+            "--rm".into(),
+            "--read-only".into(),
+            "--cap-drop".into(),
+            "ALL".into(),
+            "--security-opt".into(),
+            "no-new-privileges".into(),
+            "-v".into(),
+            format!("{volume}:/results"),
+            "-v".into(),
+            format!("{}:/config/tournament.toml:ro", config.display()),
+            image.tag.clone(),
+        ];
+        cmd.extend(args);
+        let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        run(300, &refs, None, "a Job's container");
+    };
+    for i in 0..t.shards {
+        // What Kubernetes substitutes in an Indexed Job's pod `i`.
+        container(
+            shard_args
+                .iter()
+                .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &i.to_string()))
+                .collect(),
+        );
+    }
+    container(merge_args);
+    // Copy the merged summary out: the image has no shell, so `plenary merge` itself
+    // copies it (as root, into a host directory).
+    let host = tmp.path().join("host");
+    std::fs::create_dir(&host).unwrap();
+    run(
+        120,
+        &[
+            "docker",
+            "run",
+            "--rm",
+            "--user",
+            "0:0",
+            "-v",
+            &format!("{volume}:/results:ro"),
+            "-v",
+            &format!("{}:/host", host.display()),
+            &image.tag,
+            "merge",
+            "/results/merged",
+            "--out",
+            "/host/merged",
+        ],
+        None,
+        "copying the merged results out",
+    );
+    let whole = tmp.path().join("whole");
+    run(
+        300,
+        &[
+            BIN,
+            "tournament",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            whole.to_str().unwrap(),
+        ],
+        None,
+        "plenary tournament (unsharded)",
+    );
+    let read = |p: PathBuf| std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    assert!(
+        read(host.join("merged/summary.json")) == read(whole.join("summary.json")),
+        "3 shards merged as the Jobs run them differ from the unsharded tournament"
+    );
 }
 
 // ----- the command itself (light) --------------------------------------------------------

@@ -569,7 +569,15 @@ fn write_kubernetes_session(opts: &DeployOptions, s: &Session) -> Result<Written
         name: &opts.name,
         image: &opts.image,
         seats: &seats,
-        runner: session_args(s, &chair_url, "/results/results.json", None),
+        runner: {
+            let mut a = session_args(s, &chair_url, "/results/results.json", None);
+            // Pods of a big lab may take minutes to be scheduled and pull the image.
+            a.extend([
+                "--wait-secs".into(),
+                kubernetes::REGISTRATION_WAIT_SECS.to_string(),
+            ]);
+            a
+        },
         timeout_ms: s.timeout_ms,
         deadline_secs: kubernetes::session_deadline(&s.plan, s.timeout_ms),
         config: &config,

@@ -59,10 +59,14 @@ pub struct TournamentDocs {
     pub merge: Vec<Value>,
 }
 
+/// How long the session Job waits for the chair and every State to register (`plenary
+/// session --wait-secs`): pods of a big lab may take minutes to be scheduled.
+pub const REGISTRATION_WAIT_SECS: u64 = 600;
+
 /// The session Job's deadline: every try may take the longest the match can take
 /// ([`crate::client::match_limit`]) plus the wait for registrations.
 pub fn session_deadline(plan: &MatchPlan, timeout_ms: u64) -> u64 {
-    let one = crate::client::match_limit(plan, timeout_ms).as_secs() + 120;
+    let one = crate::client::match_limit(plan, timeout_ms).as_secs() + REGISTRATION_WAIT_SECS;
     one.saturating_mul(u64::from(SESSION_RETRIES) + 1)
 }
 
