@@ -563,6 +563,47 @@ fn deploy_prints_a_recipe_that_survives_exits_and_refuses_what_it_cannot_do() {
     );
 }
 
+/// The Kubernetes chair gets its tokens from the environment (`secretKeyRef`): it
+/// starts beyond loopback with them, and refuses bad ones naming the variable.
+#[test]
+fn a_chair_takes_its_tokens_from_the_environment() {
+    let mut chair = Command::new(BIN)
+        .args(["chair", "--listen", "0.0.0.0:0"])
+        .env("PLENARY_TOKENS_TOML", "[tokens]\nRUS = \"t1\"\n")
+        .env("PLENARY_OPERATOR_TOKEN", "op")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("plenary chair");
+    let mut stdout = chair.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let n = stdout.read(&mut buf).unwrap_or(0);
+        let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+    });
+    let line = rx.recv_timeout(Duration::from_secs(60));
+    let _ = chair.kill();
+    let _ = chair.wait();
+    assert!(
+        line.as_deref()
+            .unwrap_or("")
+            .starts_with("listening on 0.0.0.0:"),
+        "{line:?}"
+    );
+    let out = Command::new(BIN)
+        .args(["chair", "--listen", "0.0.0.0:0"])
+        .env("PLENARY_TOKENS_TOML", "[tokens]\nRUS = \"\"\n")
+        .env("PLENARY_OPERATOR_TOKEN", "op")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("PLENARY_TOKENS_TOML"),
+        "{err}"
+    );
+}
+
 // ----- Kubernetes manifests -------------------------------------------------------------
 
 /// The kubernetes-validate requirement (pinned: its schemas are bundled per release).
