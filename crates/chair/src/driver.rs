@@ -16,6 +16,7 @@
 //! [`Recorder`], which the chair's journal implements, so a restarted chair can rebuild
 //! the match exactly.
 
+use crate::journal::Record;
 use crate::link::{AnswerResult, Hub, Link, Outgoing};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -28,7 +29,7 @@ use plenary_proto::limits;
 use plenary_proto::v2;
 use plenary_proto::v2::envelope::Body;
 use plenary_proto::v2::session_event::Event;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -98,8 +99,13 @@ pub trait Recorder: Send {
     fn answers(&mut self, answers: &Answers);
     /// A seat's announced strategy name.
     fn named(&mut self, seat: usize, name: &str);
+    /// A seat's endpoint said the seat is not open (it is opened again before its next
+    /// question).
+    fn unopened(&mut self, seat: usize);
     /// A seat reinstated (its delegation registered again).
     fn reinstated(&mut self, seat: usize);
+    /// The match is over.
+    fn done(&mut self, complete: bool);
 }
 
 /// Receives the events of a running match (item opened, proposal, decision,
@@ -118,6 +124,23 @@ pub struct DriveConfig {
     pub sink: Option<EventSink>,
     /// The journal, if the match is durable.
     pub recorder: Option<Box<dyn Recorder>>,
+    /// A journal to replay first (a restarted chair resuming the match): its answers
+    /// are fed to the engine without asking anyone, then the match goes on live.
+    pub replay: Option<VecDeque<Record>>,
+}
+
+impl DriveConfig {
+    /// A driver over `hub` and `routes` with deadlines `call`: no events, no journal.
+    pub fn new(hub: Hub, routes: Arc<dyn Routes>, call: CallConfig) -> Self {
+        DriveConfig {
+            hub,
+            routes,
+            call,
+            sink: None,
+            recorder: None,
+            replay: None,
+        }
+    }
 }
 
 /// Per-seat state of the driver.
@@ -141,6 +164,12 @@ struct Driver {
     /// The seats were asked to open: a route that changes now is a re-registration.
     started: bool,
     stats: DriveStats,
+    /// Records still to replay, and how many of them are answers.
+    replay: VecDeque<Record>,
+    replay_answers: usize,
+    /// The replay just ended: the next refresh finds the delegations that were playing
+    /// before the restart (their seats are still open there), not re-registrations.
+    resuming: bool,
 }
 
 /// What a driver sent, for benchmarks and logs.
@@ -177,6 +206,12 @@ pub async fn run_match_counted(mut m: Match, cfg: DriveConfig) -> (MatchResult, 
             outbox: Vec::new(),
         })
         .collect();
+    let mut cfg = cfg;
+    let replay = cfg.replay.take().unwrap_or_default();
+    let replay_answers = replay
+        .iter()
+        .filter(|r| matches!(r, Record::Answers { .. }))
+        .count();
     let mut d = Driver {
         match_id: m.match_id().to_string(),
         cfg,
@@ -184,9 +219,15 @@ pub async fn run_match_counted(mut m: Match, cfg: DriveConfig) -> (MatchResult, 
         routes_version: None,
         started: false,
         stats: DriveStats::default(),
+        replay,
+        replay_answers,
+        resuming: false,
     };
     d.play(&mut m).await;
     d.close_all().await;
+    if let Some(r) = &mut d.cfg.recorder {
+        r.done(m.is_done());
+    }
     let result = m.into_results();
     d.emit(Event::Done(v2::Done {
         complete: result.complete,
@@ -218,23 +259,99 @@ impl Driver {
             if r.generation == s.generation && s.link.is_some() {
                 continue;
             }
-            let was_open = self.started;
             s.generation = r.generation;
             s.link = Some(self.cfg.hub.link(&r.endpoint, r.token.as_deref()));
+            if self.resuming {
+                // The endpoint that played the seat before the restart: its seat is
+                // still open there (if not, it says so and the seat is opened again).
+                continue;
+            }
+            // Queued notices stay: an endpoint that does not know the seat ignores
+            // them, and one that does (the chair came back) needs them.
             s.opened = false;
             s.open_tries = 0;
-            // Notices meant for the old endpoint are of no use to the new one.
-            s.outbox.clear();
-            if was_open {
+            if self.started {
                 moved.push(i);
             }
         }
+        self.resuming = false;
         moved
     }
 
+    /// Applies the records before the next answers of a replay (seats named, opened
+    /// again or reinstated), exactly as they happened live. Nothing replayed is
+    /// recorded again: it is in the journal already.
+    fn apply_replayed(&mut self, m: &mut Match, until_answers: bool) -> Option<Answers> {
+        while let Some(r) = self.replay.pop_front() {
+            if let Some(a) = self.apply_record(m, r)
+                && until_answers
+            {
+                return Some(a);
+            }
+        }
+        None
+    }
+
+    /// Applies one replayed record; returns the answers it carries, if any.
+    fn apply_record(&mut self, m: &mut Match, r: Record) -> Option<Answers> {
+        match r {
+            Record::Answers { answers } => {
+                self.replay_answers -= 1;
+                return Some(answers.into());
+            }
+            Record::Named { seat, name } if seat < self.seats.len() => {
+                self.seats[seat].opened = true;
+                m.name_strategy(seat, &name);
+            }
+            Record::Reinstated { seat } if seat < self.seats.len() => {
+                m.reinstate(seat);
+                self.seats[seat].opened = false;
+                self.seats[seat].open_tries = 0;
+            }
+            Record::Unopened { seat } if seat < self.seats.len() => {
+                self.seats[seat].opened = false;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The next answers of the journal, with the records before them applied.
+    fn replayed(&mut self, m: &mut Match) -> Answers {
+        self.apply_replayed(m, true)
+            .expect("replaying() promised answers ahead in the journal")
+    }
+
+    /// Whether the engine's next answers come from the journal.
+    fn replaying(&self) -> bool {
+        self.replay_answers > 0
+    }
+
     async fn play(&mut self, m: &mut Match) {
+        let replayed = self.replay_answers as u64;
+        let mut in_replay = replayed > 0;
         loop {
-            for seat in self.refresh() {
+            if self.replaying() {
+                // Reinstatements recorded before this question happened before it.
+                while matches!(self.replay.front(), Some(Record::Reinstated { .. })) {
+                    let r = self.replay.pop_front().expect("checked above");
+                    self.apply_record(m, r);
+                }
+            } else if in_replay {
+                // The journal is used up: what is left of it happened during the
+                // question in flight when the chair stopped. Then go on live, with the
+                // delegations that were playing before.
+                self.apply_replayed(m, false);
+                in_replay = false;
+                self.resuming = true;
+                self.emit(Event::Resumed(v2::Resumed { replayed }));
+            }
+            let moved = if self.replaying() {
+                Vec::new()
+            } else {
+                self.refresh()
+            };
+            for seat in moved {
                 let generation = self.seats[seat].generation;
                 let endpoint = self.seats[seat]
                     .link
@@ -252,14 +369,19 @@ impl Driver {
                     endpoint,
                 }));
             }
+            let replayed_now = self.replaying();
             let (session, answers) = match m.question() {
                 Question::Done => return,
                 Question::Open { seats } => {
                     let seats = seats.to_vec();
                     self.started = true;
-                    let replies = self.ask(m, &seats, |_| None).await;
-                    let acks = replies.into_iter().map(|r| r.map(|_| ())).collect();
-                    (0, Answers::Acks(acks))
+                    let answers = match self.ask(m, &seats, |_| None).await {
+                        None => self.replayed(m),
+                        Some(replies) => {
+                            Answers::Acks(replies.into_iter().map(|r| r.map(|_| ())).collect())
+                        }
+                    };
+                    (0, answers)
                 }
                 Question::Positions { ctx, seats, views } => {
                     let seats = seats.to_vec();
@@ -284,16 +406,23 @@ impl Driver {
                             }))
                         })
                         .await;
-                    let answers = replies
-                        .into_iter()
-                        .map(|r| {
-                            r.and_then(|a| match a {
-                                v2::answer::Body::Position(p) => Ok(PositionAnswer::from(&p)),
-                                other => Err(wrong_kind("position", &other)),
-                            })
-                        })
-                        .collect();
-                    (session, Answers::Positions(answers))
+                    let answers = match replies {
+                        None => self.replayed(m),
+                        Some(replies) => Answers::Positions(
+                            replies
+                                .into_iter()
+                                .map(|r| {
+                                    r.and_then(|a| match a {
+                                        v2::answer::Body::Position(p) => {
+                                            Ok(PositionAnswer::from(&p))
+                                        }
+                                        other => Err(wrong_kind("position", &other)),
+                                    })
+                                })
+                                .collect(),
+                        ),
+                    };
+                    (session, answers)
                 }
                 Question::Votes { ctx, seats, views } => {
                     let seats = seats.to_vec();
@@ -316,17 +445,24 @@ impl Driver {
                             }))
                         })
                         .await;
-                    let answers: Vec<Reply<Vote>> = replies
-                        .into_iter()
-                        .map(|r| {
-                            r.and_then(|a| match a {
-                                v2::answer::Body::Vote(v) => convert::vote("vote.vote", v.vote)
-                                    .map_err(|e| Fault::Invalid(e.to_string())),
-                                other => Err(wrong_kind("vote", &other)),
-                            })
-                        })
-                        .collect();
-                    (session, Answers::Votes(answers))
+                    let answers = match replies {
+                        None => self.replayed(m),
+                        Some(replies) => Answers::Votes(
+                            replies
+                                .into_iter()
+                                .map(|r| {
+                                    r.and_then(|a| match a {
+                                        v2::answer::Body::Vote(v) => {
+                                            convert::vote("vote.vote", v.vote)
+                                                .map_err(|e| Fault::Invalid(e.to_string()))
+                                        }
+                                        other => Err(wrong_kind("vote", &other)),
+                                    })
+                                })
+                                .collect::<Vec<Reply<Vote>>>(),
+                        ),
+                    };
+                    (session, answers)
                 }
                 Question::Outcome { outcome, seats } => {
                     let seats = seats.to_vec();
@@ -345,8 +481,13 @@ impl Driver {
                     for &seat in &seats {
                         self.notice(seat, Body::Outcome(wire.clone()));
                     }
-                    let acks = seats.iter().map(|_| Ok(())).collect();
-                    (outcome.session, Answers::Acks(acks))
+                    let session = outcome.session;
+                    let answers = if self.replaying() {
+                        self.replayed(m)
+                    } else {
+                        Answers::Acks(seats.iter().map(|_| Ok(())).collect())
+                    };
+                    (session, answers)
                 }
                 Question::SessionEnd {
                     summaries,
@@ -369,22 +510,27 @@ impl Driver {
                             }))
                         })
                         .await;
-                    let answers: Vec<Reply<Stance>> = replies
-                        .into_iter()
-                        .map(|r| {
-                            r.and_then(|a| match a {
-                                v2::answer::Body::Stance(s) => {
-                                    convert::stance("stance.stance", s.stance)
-                                        .map_err(|e| Fault::Invalid(e.to_string()))
-                                }
-                                other => Err(wrong_kind("stance", &other)),
-                            })
-                        })
-                        .collect();
-                    (session, Answers::Stances(answers))
+                    let answers = match replies {
+                        None => self.replayed(m),
+                        Some(replies) => Answers::Stances(
+                            replies
+                                .into_iter()
+                                .map(|r| {
+                                    r.and_then(|a| match a {
+                                        v2::answer::Body::Stance(s) => {
+                                            convert::stance("stance.stance", s.stance)
+                                                .map_err(|e| Fault::Invalid(e.to_string()))
+                                        }
+                                        other => Err(wrong_kind("stance", &other)),
+                                    })
+                                })
+                                .collect::<Vec<Reply<Stance>>>(),
+                        ),
+                    };
+                    (session, answers)
                 }
             };
-            if let Some(r) = &mut self.cfg.recorder {
+            if !replayed_now && let Some(r) = &mut self.cfg.recorder {
                 r.answers(&answers);
             }
             let before = m.violations().len();
@@ -425,9 +571,8 @@ impl Driver {
     }
 
     fn notice(&mut self, seat: usize, body: Body) {
-        if self.seats[seat].link.is_none() {
-            return;
-        }
+        // Numbered whether or not the seat has an endpoint now: sequence numbers must
+        // not depend on who was registered when (a replay has nobody).
         let env = self.envelope(seat, body, 0);
         self.seats[seat].outbox.push(env);
     }
@@ -444,23 +589,57 @@ impl Driver {
 
     /// Asks `seats` one question (`body(seat)`; `None` asks only for the open) and
     /// returns each seat's answer body in `seats` order. Seats not yet opened on their
-    /// endpoint get their `open` in the same frame, in front of the question.
+    /// endpoint get their `open` in the same frame, in front of the question. While a
+    /// journal is replayed the same envelopes are numbered but not sent, and `None` says
+    /// that the answers come from the journal.
     async fn ask(
         &mut self,
         m: &mut Match,
         seats: &[usize],
         body: impl Fn(usize) -> Option<Body>,
-    ) -> Vec<Result<v2::answer::Body, Fault>> {
+    ) -> Option<Vec<Result<v2::answer::Body, Fault>>> {
         let timeout = self.cfg.call.timeout;
         let deadline_ms = u32::try_from(timeout.as_millis())
             .unwrap_or(u32::MAX)
             .max(1);
         let mut frames: HashMap<String, (Link, Vec<Outgoing>)> = HashMap::new();
-        let mut waits: Vec<(usize, Option<oneshot::Receiver<AnswerResult>>, bool)> =
+        let mut waits: Vec<(usize, oneshot::Receiver<AnswerResult>, bool)> =
             Vec::with_capacity(seats.len());
         let mut opens: Vec<(usize, oneshot::Receiver<AnswerResult>)> = Vec::new();
         let mut out: Vec<Option<Result<v2::answer::Body, Fault>>> = vec![None; seats.len()];
         for (k, &seat) in seats.iter().enumerate() {
+            // Numbering first, the same whether the seat has an endpoint or not (a
+            // replay has none): sequence numbers must come out as they did live.
+            let mut batch: Vec<Outgoing> = std::mem::take(&mut self.seats[seat].outbox)
+                .into_iter()
+                .map(|env| Outgoing { env, answer: None })
+                .collect();
+            let question = body(seat);
+            let only_open = question.is_none();
+            let needs_open = only_open
+                || (!self.seats[seat].opened && self.seats[seat].open_tries < MAX_OPEN_TRIES);
+            let mut open_rx = None;
+            if needs_open {
+                self.seats[seat].open_tries += 1;
+                let (tx, rx) = oneshot::channel();
+                let env = self.open_envelope(m, seat, deadline_ms);
+                self.seats[seat].seq = self.seats[seat].seq.max(1);
+                batch.push(Outgoing {
+                    env,
+                    answer: Some(tx),
+                });
+                open_rx = Some(rx);
+            }
+            let mut question_rx = None;
+            if let Some(b) = question {
+                let env = self.envelope(seat, b, deadline_ms);
+                let (tx, rx) = oneshot::channel();
+                batch.push(Outgoing {
+                    env,
+                    answer: Some(tx),
+                });
+                question_rx = Some(rx);
+            }
             let Some(link) = self.seats[seat].link.clone() else {
                 out[k] = Some(Err(Fault::Unavailable(format!(
                     "no delegation registered for State {}",
@@ -468,45 +647,26 @@ impl Driver {
                 ))));
                 continue;
             };
-            let entry = frames
-                .entry(link.endpoint().to_string())
-                .or_insert_with(|| (link.clone(), Vec::new()));
-            for env in std::mem::take(&mut self.seats[seat].outbox) {
-                entry.1.push(Outgoing { env, answer: None });
-            }
-            let question = body(seat);
-            let only_open = question.is_none();
-            let needs_open = only_open
-                || (!self.seats[seat].opened && self.seats[seat].open_tries < MAX_OPEN_TRIES);
-            if needs_open {
-                self.seats[seat].open_tries += 1;
-                let (tx, rx) = oneshot::channel();
-                let env = self.open_envelope(m, seat, deadline_ms);
-                self.seats[seat].seq = self.seats[seat].seq.max(1);
-                entry.1.push(Outgoing {
-                    env,
-                    answer: Some(tx),
-                });
-                if only_open {
-                    waits.push((k, Some(rx), true));
-                    continue;
+            match (open_rx, question_rx) {
+                (Some(rx), None) => waits.push((k, rx, true)),
+                (open, Some(rx)) => {
+                    if let Some(o) = open {
+                        opens.push((seat, o));
+                    }
+                    waits.push((k, rx, false));
                 }
-                opens.push((seat, rx));
+                (None, None) => {}
             }
-            let Some(b) = question else { continue };
-            let env = self.envelope(seat, b, deadline_ms);
-            let (tx, rx) = oneshot::channel();
             frames
-                .get_mut(link.endpoint())
-                .expect("inserted above")
+                .entry(link.endpoint().to_string())
+                .or_insert_with(|| (link, Vec::new()))
                 .1
-                .push(Outgoing {
-                    env,
-                    answer: Some(tx),
-                });
-            waits.push((k, Some(rx), false));
+                .extend(batch);
         }
         self.stats.round_trips += 1;
+        if self.replaying() {
+            return None;
+        }
         for (_, batch) in frames.values() {
             for o in batch {
                 if o.answer.is_some() {
@@ -516,29 +676,25 @@ impl Driver {
                 }
             }
         }
-        // Send in a fixed order (the frames' contents never depend on it, but logs do).
-        let mut frames: Vec<(String, (Link, Vec<Outgoing>))> = frames.into_iter().collect();
-        frames.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, (link, batch)) in frames {
-            link.send(batch).await;
-        }
-        // Await every answer until the deadline; what is missing then timed out.
-        // A deadline beyond the clock's range means "wait as long as it takes".
         let now = tokio::time::Instant::now();
-        let deadline = now
+        // A deadline beyond the clock's range means "wait as long as it takes".
+        let mut deadline = now
             .checked_add(timeout)
             .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
+        // Every endpoint at once, and none longer than the deadline: an endpoint that
+        // stops reading its stream holds up only its own seats.
+        let sends = frames
+            .into_values()
+            .map(|(link, batch)| async move { link.send(batch).await });
+        let _ = tokio::time::timeout_at(deadline, futures::future::join_all(sends)).await;
         let mut pending: FuturesUnordered<_> = waits
             .into_iter()
             .map(|(k, rx, is_open)| async move {
-                let r = match rx {
-                    Some(rx) => rx.await.unwrap_or_else(|_| {
-                        Err(Fault::Unavailable(
-                            "the link to the endpoint stopped".into(),
-                        ))
-                    }),
-                    None => Err(Fault::Timeout),
-                };
+                let r = rx.await.unwrap_or_else(|_| {
+                    Err(Fault::Unavailable(
+                        "the link to the endpoint stopped".into(),
+                    ))
+                });
                 (k, r, is_open)
             })
             .collect();
@@ -553,10 +709,17 @@ impl Driver {
                 (seat, r)
             })
             .collect();
-        let sleep = tokio::time::sleep_until(deadline);
-        tokio::pin!(sleep);
+        // The chair itself may fall behind (a stopped or starved process): time it did
+        // not run is not time a delegation was late. A deadline that fires well after it
+        // was due starts again from now (a few times at most): answers that arrived
+        // while the chair was not running are read before anyone is called late.
+        let slack = (timeout / 10).max(Duration::from_secs(1));
+        let mut extensions = 0;
+        let mut grace = 0;
         while !pending.is_empty() || !open_pending.is_empty() {
+            let sleep = tokio::time::sleep_until(deadline);
             tokio::select! {
+                biased;
                 Some((k, r, is_open)) = pending.next(), if !pending.is_empty() => {
                     let seat = seats[k];
                     out[k] = Some(if is_open {
@@ -570,12 +733,27 @@ impl Driver {
                         debug!(state = %self.seats[seat].state, ?f, "reopening the seat failed");
                     }
                 }
-                _ = &mut sleep => break,
+                _ = sleep => {
+                    let late = tokio::time::Instant::now().saturating_duration_since(deadline);
+                    if late > slack && extensions < 3 {
+                        extensions += 1;
+                        warn!(?late, "the chair itself ran late; the question gets a new deadline");
+                        deadline = tokio::time::Instant::now() + timeout.min(Duration::from_secs(3600));
+                    } else if grace < 3 {
+                        // Let the stream readers deliver what already arrived.
+                        grace += 1;
+                        tokio::task::yield_now().await;
+                    } else {
+                        break;
+                    }
+                }
             }
         }
-        out.into_iter()
-            .map(|r| r.unwrap_or(Err(Fault::Timeout)))
-            .collect()
+        Some(
+            out.into_iter()
+                .map(|r| r.unwrap_or(Err(Fault::Timeout)))
+                .collect(),
+        )
     }
 
     /// Takes an `opened` answer: the seat is open and named; errors are faults.
@@ -608,6 +786,9 @@ impl Driver {
                 let code = tonic::Code::from_i32(refusal.code);
                 if code == tonic::Code::NotFound {
                     self.seats[seat].opened = false;
+                    if let Some(r) = &mut self.cfg.recorder {
+                        r.unopened(seat);
+                    }
                 }
                 Err(Fault::Unavailable(format!(
                     "the delegation refused the question: {code:?}: {}",

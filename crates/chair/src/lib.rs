@@ -8,8 +8,11 @@
 //! results never depend on who answered first. [`service`] is the
 //! `plenary.v2.Secretariat` gRPC service: delegations register with their State's
 //! token, operators start sessions, anyone reads results and watches events live.
+//! [`journal`] makes the chair durable: with a state directory every session is
+//! journaled, and a restarted chair rebuilds the matches in flight exactly.
 
 pub mod driver;
+pub mod journal;
 pub mod link;
 pub mod service;
 

@@ -16,7 +16,7 @@
 use plenary_core::strategy::Fault;
 use plenary_proto::v2;
 use plenary_proto::v2::delegation_client::DelegationClient;
-use plenary_proto::{TOKEN_METADATA, limits};
+use plenary_proto::{TOKEN_METADATA, limits, transport};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -28,12 +28,6 @@ use tracing::{debug, warn};
 
 /// Shortest time between two connection attempts to one endpoint.
 pub const RECONNECT_EVERY: Duration = Duration::from_millis(500);
-
-/// HTTP/2 flow-control window of a `Play` stream: a frame carries the questions of every
-/// seat an endpoint plays in every match in flight, far beyond the 64 kB default.
-const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
-/// HTTP/2 flow-control window of a connection.
-const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 
 /// What an answer to one question resolves to.
 pub type AnswerResult = Result<v2::Answer, Fault>;
@@ -284,10 +278,10 @@ async fn connect(
         .connect_timeout(config.connect_timeout)
         .tcp_nodelay(true)
         // Answers of every seat in flight come back in large frames too.
-        .initial_stream_window_size(STREAM_WINDOW)
-        .initial_connection_window_size(CONNECTION_WINDOW)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_timeout(Duration::from_secs(20));
+        .initial_stream_window_size(transport::STREAM_WINDOW)
+        .initial_connection_window_size(transport::CONNECTION_WINDOW)
+        .http2_keep_alive_interval(transport::KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(transport::KEEPALIVE_TIMEOUT);
     let token = token
         .map(|t| {
             AsciiMetadataValue::try_from(t)

@@ -12,7 +12,8 @@
 //! first. Should the driver panic, the session still ends: `Watch` gets `Done` (not
 //! complete) and `GetResults` an error.
 
-use crate::driver::{CallConfig, DriveConfig, MAX_TIMEOUT_MS, Route, Routes, run_match};
+use crate::driver::{CallConfig, DriveConfig, MAX_TIMEOUT_MS, Recorder, Route, Routes, run_match};
+use crate::journal::{self, Header, JOURNAL_VERSION, Journal, SessionFiles};
 use crate::link::{Hub, LinkConfig};
 use futures::FutureExt;
 use plenary_proto::limits;
@@ -21,6 +22,7 @@ use plenary_proto::v2::secretariat_server::{Secretariat as SecretariatApi, Secre
 use plenary_scenarios::{MatchPlan, PlanRequest, Source, Strategies};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -93,8 +95,15 @@ pub struct ChairConfig {
     /// Default deadlines of questions to delegations.
     pub call: CallConfig,
     /// Finished sessions kept in memory for GetResults and Watch (older ones are
-    /// dropped, oldest first; running sessions are always kept).
+    /// dropped, oldest first; running sessions are always kept). With a state
+    /// directory, results of dropped sessions are still read from disk.
     pub keep_finished: usize,
+    /// Where sessions are journaled (`STATE_DIR/sessions/`): a restarted chair resumes
+    /// every match in flight and still serves the results of finished ones.
+    pub state_dir: Option<PathBuf>,
+    /// Flush every journal record to disk (fsync): survives a machine crash, not just a
+    /// killed process, at the cost of a disk flush per question.
+    pub sync_journal: bool,
 }
 
 impl Default for ChairConfig {
@@ -104,9 +113,15 @@ impl Default for ChairConfig {
             operator_token: None,
             call: CallConfig::default(),
             keep_finished: 64,
+            state_dir: None,
+            sync_journal: false,
         }
     }
 }
+
+/// Connections the chair accepts at once (delegations, registrations, operators,
+/// watchers): past it a new connection is closed at once.
+pub const MAX_CONNECTIONS: usize = 4096;
 
 /// Events a live watcher may fall behind by before it resumes from the session log.
 const EVENT_BUFFER: usize = 1024;
@@ -197,6 +212,8 @@ struct SessionLog {
     events: Vec<v2::SessionEvent>,
     /// The results JSON once the match is over, or why the session failed.
     results: Option<Result<String, String>>,
+    /// Finished before this chair started: the results are in the session's file.
+    on_disk: bool,
 }
 
 #[derive(Debug)]
@@ -207,11 +224,14 @@ struct Session {
     design: String,
     log: Mutex<SessionLog>,
     tx: broadcast::Sender<v2::SessionEvent>,
+    /// The session's journal and results files, when the chair keeps state.
+    files: Option<SessionFiles>,
 }
 
 impl Session {
-    fn new(id: String, plan: &MatchPlan, capacity: usize) -> Session {
+    fn new(id: String, plan: &MatchPlan, capacity: usize, files: Option<SessionFiles>) -> Session {
         Session {
+            files,
             id,
             match_id: plan.match_id.clone(),
             scenario: plan.scenario.id.clone(),
@@ -219,6 +239,7 @@ impl Session {
             log: Mutex::new(SessionLog {
                 events: Vec::new(),
                 results: None,
+                on_disk: false,
             }),
             tx: broadcast::channel(capacity).0,
         }
@@ -247,7 +268,8 @@ impl Session {
     }
 
     fn done(&self) -> bool {
-        lock(&self.log).results.is_some()
+        let log = lock(&self.log);
+        log.results.is_some() || log.on_disk
     }
 }
 
@@ -298,6 +320,137 @@ impl Secretariat {
             .max_encoding_message_size(limits::MAX_MESSAGE_BYTES)
     }
 
+    /// Runs a session's match in the background (replaying `replay` first, for a
+    /// resumed session) and stores its results.
+    fn launch(
+        &self,
+        session: Arc<Session>,
+        plan: &MatchPlan,
+        call: CallConfig,
+        recorder: Option<Box<dyn Recorder>>,
+        replay: Option<VecDeque<journal::Record>>,
+    ) {
+        let this = self.clone();
+        let m = plan.new_match();
+        let states: Vec<String> = plan.scenario.states.iter().map(|s| s.id.clone()).collect();
+        tokio::spawn(async move {
+            if replay.is_some() {
+                // A resumed match waits (a while) for its delegations to register
+                // again, so the question in flight finds them.
+                this.wait_registered(&states, Duration::from_secs(60)).await;
+            }
+            let sink_session = Arc::clone(&session);
+            let cfg = DriveConfig {
+                hub: this.hub.clone(),
+                routes: Arc::new(this.directory.clone()),
+                call,
+                sink: Some(Box::new(move |e| {
+                    // `Done` is announced once the results can be read.
+                    if !matches!(e, v2::session_event::Event::Done(_)) {
+                        sink_session.push(e);
+                    }
+                })),
+                recorder,
+                replay,
+            };
+            finish(&session, run_match(m, cfg)).await;
+            this.evict();
+        });
+    }
+
+    async fn wait_registered(&self, states: &[String], limit: Duration) {
+        let start = tokio::time::Instant::now();
+        while start.elapsed() < limit && !states.iter().all(|s| self.directory.contains(s)) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Picks up the sessions journaled under the state directory: finished ones are
+    /// listed (their results are on disk), unfinished ones resume. Returns how many
+    /// resumed. A journal that cannot be read is reported and left alone.
+    pub fn resume(&self) -> Result<usize, journal::JournalError> {
+        let Some(dir) = self.config.state_dir.clone() else {
+            return Ok(0);
+        };
+        let sessions_dir = journal::prepare_dir(&dir)?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&sessions_dir)
+            .map_err(|error| journal::JournalError::Io {
+                path: sessions_dir.clone(),
+                error,
+            })?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "journal"))
+            .collect();
+        entries.sort();
+        let mut resumed = 0;
+        for path in entries {
+            let read = match journal::read(&path) {
+                Ok(r) => r,
+                Err(e) => {
+                    warn!(%e, "a journal cannot be read; its session is not resumed");
+                    continue;
+                }
+            };
+            let h = &read.header;
+            let plan = match MatchPlan::resolve(PlanRequest {
+                scenario: Source::Inline {
+                    origin: format!("{} (journaled scenario)", h.session_id),
+                    text: h.scenario_toml.clone(),
+                },
+                design: Some(Source::Inline {
+                    origin: format!("{} (journaled design)", h.session_id),
+                    text: h.design_toml.clone(),
+                }),
+                seed: h.seed,
+                strategies: Strategies::Announced,
+                match_id: Some(h.match_id.clone()),
+            }) {
+                Ok(p) => p,
+                Err(e) => {
+                    warn!(session = %h.session_id, %e, "a journaled match no longer loads");
+                    continue;
+                }
+            };
+            let files = SessionFiles::new(&dir, &h.session_id);
+            let session = Arc::new(Session::new(
+                h.session_id.clone(),
+                &plan,
+                EVENT_BUFFER,
+                Some(files.clone()),
+            ));
+            if read.done {
+                // Finished before the restart: GetResults reads its file.
+                lock(&session.log).on_disk = true;
+                lock(&self.sessions).push_back(session);
+                continue;
+            }
+            let recorder = match Journal::append(&files.journal, self.config.sync_journal) {
+                Ok(j) => j,
+                Err(e) => {
+                    warn!(%e, "a journal cannot be appended to; its session is not resumed");
+                    continue;
+                }
+            };
+            let call = CallConfig {
+                timeout: Duration::from_millis(h.timeout_ms.clamp(1, MAX_TIMEOUT_MS)),
+                ..self.config.call
+            };
+            info!(session = %h.session_id, match_id = %h.match_id, records = read.records.len(), "resuming a journaled session");
+            lock(&self.sessions).push_back(Arc::clone(&session));
+            self.launch(
+                session,
+                &plan,
+                call,
+                Some(Box::new(recorder)),
+                Some(read.records),
+            );
+            resumed += 1;
+        }
+        self.evict();
+        Ok(resumed)
+    }
+
     fn find(&self, id: &str) -> Result<Arc<Session>, Status> {
         let sessions = lock(&self.sessions);
         let found = if id.is_empty() {
@@ -312,6 +465,21 @@ impl Secretariat {
                 Status::not_found(format!("no session {}", limits::prefix(id)))
             }
         })
+    }
+
+    /// The results file of session `id`, if the chair keeps state and has one. Only ids
+    /// of the chair's own form are looked up: a caller never names a path.
+    fn results_on_disk(&self, id: &str) -> Option<String> {
+        let dir = self.config.state_dir.as_deref()?;
+        if !is_session_id(id) {
+            return None;
+        }
+        let path = SessionFiles::new(dir, id).results;
+        let meta = std::fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > limits::MAX_MESSAGE_BYTES as u64 {
+            return None;
+        }
+        std::fs::read_to_string(path).ok()
     }
 
     /// Drops the oldest finished sessions beyond the configured number.
@@ -492,39 +660,50 @@ impl SecretariatApi for Secretariat {
                     plan.match_id
                 )));
             }
+            // Unique across restarts too: an id whose files exist is taken.
+            let taken = |id: &str| {
+                sessions.iter().any(|s| s.id == id)
+                    || self.config.state_dir.as_deref().is_some_and(|d| {
+                        let f = SessionFiles::new(d, id);
+                        f.journal.exists() || f.results.exists()
+                    })
+            };
             let mut id = random_id("s-");
-            while sessions.iter().any(|s| s.id == id) {
+            while taken(&id) {
                 id = random_id("s-");
             }
-            let session = Arc::new(Session::new(id, &plan, EVENT_BUFFER));
+            let files = self
+                .config
+                .state_dir
+                .as_deref()
+                .map(|d| SessionFiles::new(d, &id));
+            let session = Arc::new(Session::new(id, &plan, EVENT_BUFFER, files));
             sessions.push_back(Arc::clone(&session));
             session
         };
-        info!(session = %session.id, match_id = %plan.match_id, "session started");
-        let runner = Arc::clone(&session);
-        let cfg = DriveConfig {
-            hub: self.hub.clone(),
-            routes: Arc::new(self.directory.clone()),
-            call,
-            sink: None,
-            recorder: None,
-        };
-        let this = self.clone();
-        let m = plan.new_match();
-        tokio::spawn(async move {
-            let sink_session = Arc::clone(&runner);
-            let cfg = DriveConfig {
-                sink: Some(Box::new(move |e| {
-                    // `Done` is announced once the results can be read.
-                    if !matches!(e, v2::session_event::Event::Done(_)) {
-                        sink_session.push(e);
+        let recorder: Option<Box<dyn Recorder>> = match &session.files {
+            None => None,
+            Some(files) => {
+                let header = Header {
+                    version: JOURNAL_VERSION,
+                    session_id: session.id.clone(),
+                    match_id: plan.match_id.clone(),
+                    seed: plan.seed,
+                    timeout_ms: u64::try_from(call.timeout.as_millis()).unwrap_or(u64::MAX),
+                    scenario_toml: plan.scenario_text.to_string(),
+                    design_toml: plan.design_text.to_string(),
+                };
+                match Journal::create(&files.journal, &header, self.config.sync_journal) {
+                    Ok(j) => Some(Box::new(j)),
+                    Err(e) => {
+                        lock(&self.sessions).retain(|s| !Arc::ptr_eq(s, &session));
+                        return Err(Status::internal(format!("cannot journal the session: {e}")));
                     }
-                })),
-                ..cfg
-            };
-            finish(&runner, run_match(m, cfg)).await;
-            this.evict();
-        });
+                }
+            }
+        };
+        info!(session = %session.id, match_id = %plan.match_id, "session started");
+        self.launch(session.clone(), &plan, call, recorder, None);
         Ok(Response::new(v2::StartSessionResponse {
             session_id: session.id.clone(),
             match_id: session.match_id.clone(),
@@ -538,7 +717,19 @@ impl SecretariatApi for Secretariat {
     ) -> Result<Response<v2::GetResultsResponse>, Status> {
         let id = request.into_inner().session_id;
         limits::check_match_id("session_id", &id).map_err(Status::invalid_argument)?;
-        let session = self.find(&id)?;
+        let session = match self.find(&id) {
+            Ok(s) => s,
+            Err(not_found) => {
+                // Dropped from memory (or finished before a restart): its results file.
+                return match self.results_on_disk(&id) {
+                    Some(json) => Ok(Response::new(v2::GetResultsResponse {
+                        done: true,
+                        results_json: json,
+                    })),
+                    None => Err(not_found),
+                };
+            }
+        };
         let log = lock(&session.log);
         Ok(Response::new(match &log.results {
             Some(Ok(json)) => v2::GetResultsResponse {
@@ -551,6 +742,18 @@ impl SecretariatApi for Secretariat {
                     session.id
                 )));
             }
+            None if log.on_disk => match self.results_on_disk(&session.id) {
+                Some(json) => v2::GetResultsResponse {
+                    done: true,
+                    results_json: json,
+                },
+                None => {
+                    return Err(Status::internal(format!(
+                        "session `{}` finished before the chair restarted, but its results file is missing",
+                        session.id
+                    )));
+                }
+            },
             None => v2::GetResultsResponse {
                 done: false,
                 results_json: String::new(),
@@ -630,8 +833,36 @@ async fn finish(session: &Session, run: impl Future<Output = plenary_core::Match
             (Err(format!("the chair's driver panicked: {what}")), done)
         }
     };
+    if let (Some(files), Ok(json)) = (&session.files, &results)
+        && let Err(e) = write_results(&files.results, json)
+    {
+        warn!(session = %session.id, %e, "the results could not be written to disk");
+    }
     lock(&session.log).results = Some(results);
     session.push(v2::session_event::Event::Done(done));
+}
+
+/// Writes a results file (0600) whole or not at all: a temporary file, then a rename.
+fn write_results(path: &std::path::Path, json: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(json.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Whether `id` has the form of the chair's session ids (`s-` and 12 hex digits), the
+/// only ids whose files are ever looked up on disk.
+fn is_session_id(id: &str) -> bool {
+    id.strip_prefix("s-")
+        .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Sends a session's events to a watcher: `history` first, then live events from
@@ -704,6 +935,11 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let secretariat = Secretariat::new(config, stop_rx);
+    match secretariat.resume() {
+        Ok(0) => {}
+        Ok(n) => info!(sessions = n, "resumed journaled sessions"),
+        Err(e) => warn!(%e, "the state directory cannot be read; no session resumed"),
+    }
     serve_secretariat(
         secretariat,
         stop_tx,
@@ -760,18 +996,16 @@ pub async fn serve_secretariat(
     info!(%addr, chair_id = %secretariat.chair_id, "chair serving");
     let (drain_tx, mut drain_rx) = watch::channel(false);
     let server = tonic::transport::Server::builder()
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .initial_stream_window_size(Some(plenary_proto::transport::STREAM_WINDOW))
+        .initial_connection_window_size(Some(plenary_proto::transport::CONNECTION_WINDOW))
+        .http2_keepalive_interval(Some(plenary_proto::transport::KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(plenary_proto::transport::KEEPALIVE_TIMEOUT))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(secretariat.into_server())
         .serve_with_incoming_shutdown(
-            // Our own listener: tonic's socket options (no Nagle) apply only through
-            // TcpIncoming, and Nagle with delayed ACKs stalls answer frames by 40 ms.
-            tonic::transport::server::TcpIncoming::from(listener)
-                .with_nodelay(Some(true))
-                .with_keepalive(Some(std::time::Duration::from_secs(60))),
+            plenary_proto::transport::incoming(listener, MAX_CONNECTIONS),
             async move {
                 shutdown.await;
                 info!("chair shutting down");
@@ -811,8 +1045,10 @@ mod tests {
             log: Mutex::new(SessionLog {
                 events: Vec::new(),
                 results: None,
+                on_disk: false,
             }),
             tx: broadcast::channel(capacity).0,
+            files: None,
         })
     }
 
@@ -864,6 +1100,20 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn only_the_chairs_own_session_ids_are_looked_up_on_disk() {
+        assert!(is_session_id("s-0123456789ab"));
+        for bad in [
+            "s-../../etc",
+            "../s-0123456789ab",
+            "s-0123456789abc",
+            "s-01234567 9ab",
+            "",
+        ] {
+            assert!(!is_session_id(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -135,18 +135,13 @@ fn fixed(states: &[String], url: impl Fn(usize) -> String) -> Arc<FixedRoutes> {
 }
 
 fn drive(routes: Arc<dyn plenary_chair::Routes>, call: CallConfig) -> DriveConfig {
-    DriveConfig {
-        hub: Hub::new(
-            LinkConfig {
-                connect_timeout: call.connect_timeout,
-            },
-            "test-chair",
-        ),
-        routes,
-        call,
-        sink: None,
-        recorder: None,
-    }
+    let hub = Hub::new(
+        LinkConfig {
+            connect_timeout: call.connect_timeout,
+        },
+        "test-chair",
+    );
+    DriveConfig::new(hub, routes, call)
 }
 
 fn states_of(m: &Match) -> Vec<String> {
@@ -175,13 +170,7 @@ async fn many_matches_in_flight_share_one_endpoint_and_equal_in_process() {
     let d = drive(routes.clone(), cfg());
     let hub = d.hub.clone();
     let runs = (1..=6u64).map(|seed| {
-        let cfg = DriveConfig {
-            hub: hub.clone(),
-            routes: routes.clone(),
-            call: cfg(),
-            sink: None,
-            recorder: None,
-        };
+        let cfg = DriveConfig::new(hub.clone(), routes.clone(), cfg());
         tokio::spawn(run_match(new_match(seed), cfg))
     });
     let results = futures::future::join_all(runs).await;
@@ -583,8 +572,9 @@ async fn secretariat_registers_with_tokens_runs_sessions_and_streams_events() {
             .await
             .unwrap_err();
         assert_eq!(err.code(), tonic::Code::InvalidArgument, "{path}");
+        // A path is not even an id: refused before any lookup.
         assert!(
-            err.message().contains("unknown scenario"),
+            err.message().contains("field `scenario`"),
             "{path}: {}",
             err.message()
         );

@@ -8,6 +8,7 @@ mod common;
 mod deploy;
 mod remote;
 mod report;
+mod soak;
 mod tournament_cmd;
 
 use anyhow::Result;
@@ -92,6 +93,11 @@ enum Command {
         after_help = "Examples:\n  plenary tokens --out tokens.toml\n  plenary tokens --scenario csce-1975 --out csce-tokens.toml"
     )]
     Tokens(remote::TokensArgs),
+    /// Play many sessions in a lab under a seeded plan of faults (delegations killed, stopped, cut off; the chair killed and restarted) and check nothing is lost.
+    #[command(
+        after_help = "Exits 0 when no session was lost and every session without delegation faults equals its in-process run, 1 otherwise.\n\nExamples:\n  plenary soak\n  plenary soak --sessions 20 --chair-kills 3 --kinds kill,stop --json soak.json\n  plenary soak --scenario osce-2021 --sessions 100 --max-faults 10"
+    )]
+    Soak(soak::SoakArgs),
     /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario, or a tournament as Kubernetes Jobs.
     #[command(
         after_help = "Build the image first with deploy/image/build.sh (no registry needed). Secrets go to OUT/secrets (0700, files 0600), never into the manifests; see deploy/README.md.\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/\n  cd lab && docker-compose -f compose.json up -d && docker-compose -f compose.json run --rm runner\n  plenary deploy --target kubernetes --name osce --out k8s/ && kubectl apply -k k8s/\n  plenary deploy tournament --shards 8 --name t1 --out k8s-tournament/"
@@ -147,6 +153,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Lab(args) => remote::lab(&args),
         Command::Session(args) => remote::session(&args),
         Command::Health(args) => remote::health(&args),
+        Command::Soak(args) => soak::run(&args),
         Command::Tokens(args) => remote::tokens(&args),
         Command::Deploy(args) => deploy::run(&args),
         Command::Tournament(args) => tournament_cmd::tournament(&args),

@@ -102,9 +102,18 @@ pub struct ChairArgs {
     /// Default deadline of every question to a delegation, in milliseconds (1 to 3600000).
     #[arg(long, default_value_t = 10_000, env = "PLENARY_TIMEOUT_MS", value_parser = timeout_ms())]
     pub timeout_ms: u64,
-    /// Finished sessions kept in memory for GetResults and Watch (older ones are dropped).
+    /// Finished sessions kept in memory for GetResults and Watch (older ones are dropped;
+    /// with --state-dir their results are still served from disk).
     #[arg(long, default_value_t = 64, env = "PLENARY_KEEP_FINISHED")]
     pub keep_finished: usize,
+    /// Journal every session in DIR/sessions (0700): a chair restarted with the same
+    /// directory resumes the matches in flight exactly and serves finished results.
+    #[arg(long, value_name = "DIR", env = "PLENARY_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// With --state-dir: flush every journal record to disk (survives a machine crash,
+    /// not only a killed process).
+    #[arg(long, requires = "state_dir", env = "PLENARY_SYNC_JOURNAL")]
+    pub sync_journal: bool,
     /// Exit when standard input closes (used by `plenary lab`).
     #[arg(long, hide = true)]
     pub exit_with_stdin: bool,
@@ -455,6 +464,8 @@ pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
             ..Default::default()
         },
         keep_finished: args.keep_finished,
+        state_dir: args.state_dir.clone(),
+        sync_journal: args.sync_journal,
     };
     block_on(true, async {
         let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -729,6 +729,209 @@ async fn tokens_files_are_private_and_watch_can_wait_for_a_session() {
     assert_eq!(status.code(), Some(1), "no session came within the wait");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chair_that_stops_for_longer_than_the_deadline_blames_no_honest_delegation() {
+    trace_init();
+    let room = room("csce-1975", "dissociator").await;
+    let chair = room.chair.url();
+    // Deadlines of 4 s (plenty for honest delegations, even on a loaded machine); the
+    // chair itself is stopped for 9 s and then 6 s mid-match. Answers that arrived while
+    // it was stopped are the delegations' on time.
+    let run = plenary(room.dir.path())
+        .args([
+            "session",
+            "--chair",
+            &chair,
+            "--scenario",
+            "csce-1975",
+            "--seed",
+            "9",
+            "--brief",
+            "--timeout-ms",
+            "2000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        room.chair.signal(nix::sys::signal::Signal::SIGSTOP);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        room.chair.signal(nix::sys::signal::Signal::SIGCONT);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(300), run.wait_with_output())
+        .await
+        .expect("the session finished")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no violation for delegations that answered while the chair was stopped: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts `plenary chair` with the room's tokens and a state directory on `listen`.
+async fn durable_chair(dir: &Path, listen: &str) -> Child {
+    let chair = spawn(
+        BIN,
+        &[
+            "chair",
+            "--listen",
+            listen,
+            "--tokens",
+            "tokens.toml",
+            "--state-dir",
+            "state",
+            "--timeout-ms",
+            "60000",
+            "--exit-with-stdin",
+        ],
+        &[],
+        dir,
+    )
+    .await
+    .unwrap();
+    wait_healthy(chair.addr, "plenary.v2.Secretariat", START)
+        .await
+        .unwrap();
+    chair
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_chair_resumes_from_its_journal_and_the_match_equals_in_process() {
+    trace_init();
+    let dir = tempfile::tempdir().unwrap();
+    let sc = plenary_scenarios::scenario("csce-1975").unwrap();
+    let mut toml = String::from("[tokens]\n");
+    for s in &sc.states {
+        toml.push_str(&format!("{} = \"secret-{}\"\n", s.id, s.id));
+    }
+    write_private(&dir.path().join("tokens.toml"), &toml);
+    let mut chair = durable_chair(dir.path(), "127.0.0.1:0").await;
+    let addr = chair.addr;
+    let url = chair.url();
+    let mut delegates = Vec::new();
+    for s in &sc.states {
+        delegates.push(
+            delegate(
+                dir.path(),
+                &url,
+                &s.id,
+                "boulware",
+                &format!("secret-{}", s.id),
+            )
+            .await,
+        );
+    }
+    let mut session = plenary(dir.path())
+        .args([
+            "session",
+            "--chair",
+            &url,
+            "--scenario",
+            "csce-1975",
+            "--seed",
+            "11",
+            "--strategies",
+            "boulware",
+            "--brief",
+            "--timeout-ms",
+            "60000",
+            "--json",
+            "remote.json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Mid-match (a few items decided), the chair is killed outright and restarted on
+    // the same address with the same state directory.
+    let mut c = SecretariatClient::connect(url.clone()).await.unwrap();
+    let id = tokio::time::timeout(START, async {
+        loop {
+            let s = c
+                .list_sessions(v2::ListSessionsRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            if let Some(s) = s.sessions.first() {
+                return s.session_id.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let mut events = c
+        .watch(v2::WatchRequest {
+            session_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut decisions = 0;
+    while let Some(e) = events.message().await.unwrap() {
+        if matches!(e.event, Some(Event::Decision(_))) {
+            decisions += 1;
+            if decisions == 5 {
+                break;
+            }
+        }
+    }
+    chair.signal(nix::sys::signal::Signal::SIGKILL);
+    drop(chair);
+    let journal = dir.path().join(format!("state/sessions/{id}.journal"));
+    assert!(journal.exists(), "the session was journaled");
+    let mode = std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let _chair = durable_chair(dir.path(), &addr.to_string()).await;
+    let out = tokio::time::timeout(Duration::from_secs(600), session.wait_with_output())
+        .await
+        .expect("the session finished")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = plenary(dir.path())
+        .args([
+            "run",
+            "--scenario",
+            "csce-1975",
+            "--seed",
+            "11",
+            "--strategies",
+            "boulware",
+            "--brief",
+            "--json",
+            "local.json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(run.status.success());
+    let remote = std::fs::read(dir.path().join("remote.json")).unwrap();
+    let local = std::fs::read(dir.path().join("local.json")).unwrap();
+    assert!(
+        remote == local,
+        "the resumed match differs from the in-process run"
+    );
+    // The results outlive the process: a fresh chair on the same state serves them.
+    let mut c = SecretariatClient::connect(url).await.unwrap();
+    let r = c
+        .get_results(v2::GetResultsRequest { session_id: id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.done);
+    assert_eq!(r.results_json.as_bytes(), &remote[..remote.len() - 1]);
+    drop(delegates);
+}
+
 #[test]
 fn timeouts_out_of_range_are_refused_by_every_command() {
     for (cmd, value) in [

@@ -45,6 +45,7 @@ mod play;
 pub mod register;
 mod seats;
 
+use plenary_proto::transport;
 use plenary_proto::v2;
 use plenary_proto::v2::delegation_server::{Delegation, DelegationServer};
 use seats::Seats;
@@ -95,15 +96,13 @@ impl Default for ServeConfig {
             token: None,
             max_seats: 65_536,
             seat_idle: Duration::from_secs(2 * 60 * 60),
-            keepalive: Duration::from_secs(30),
+            keepalive: transport::KEEPALIVE_INTERVAL,
         }
     }
 }
 
-/// HTTP/2 flow-control window of one `Play` stream (see [`serve_service`]).
-pub const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
-/// HTTP/2 flow-control window of one connection.
-pub const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
+/// Connections a served delegation accepts at once (the chair needs one).
+pub const MAX_CONNECTIONS: usize = 256;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -257,22 +256,16 @@ pub async fn serve_service<F: StrategyFactory + 'static>(
         })
     };
     let result = tonic::transport::Server::builder()
-        // A frame carries every seat's question of every match in flight (hundreds of
-        // kB); the 64 kB HTTP/2 default window would cost round trips inside a frame.
-        .initial_stream_window_size(Some(STREAM_WINDOW))
-        .initial_connection_window_size(Some(CONNECTION_WINDOW))
+        .initial_stream_window_size(Some(transport::STREAM_WINDOW))
+        .initial_connection_window_size(Some(transport::CONNECTION_WINDOW))
         .http2_keepalive_interval(Some(keepalive))
-        .http2_keepalive_timeout(Some(keepalive))
+        .http2_keepalive_timeout(Some(transport::KEEPALIVE_TIMEOUT))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(service.into_server())
         .serve_with_incoming_shutdown(
-            // Our own listener: tonic's socket options (no Nagle) apply only through
-            // TcpIncoming, and Nagle with delayed ACKs stalls answer frames by 40 ms.
-            tonic::transport::server::TcpIncoming::from(listener)
-                .with_nodelay(Some(true))
-                .with_keepalive(Some(std::time::Duration::from_secs(60))),
+            plenary_proto::transport::incoming(listener, MAX_CONNECTIONS),
             shutdown,
         )
         .await;

@@ -150,14 +150,7 @@ pub async fn serve_echo(
             EchoServer::new(EchoService)
                 .max_decoding_message_size(plenary_proto::limits::MAX_MESSAGE_BYTES),
         )
-        .serve_with_incoming_shutdown(
-            // Our own listener: tonic's socket options (no Nagle) apply only through
-            // TcpIncoming, and Nagle with delayed ACKs stalls answer frames by 40 ms.
-            tonic::transport::server::TcpIncoming::from(listener)
-                .with_nodelay(Some(true))
-                .with_keepalive(Some(std::time::Duration::from_secs(60))),
-            shutdown,
-        )
+        .serve_with_incoming_shutdown(plenary_proto::transport::incoming(listener, 1024), shutdown)
         .await
 }
 
@@ -513,13 +506,11 @@ async fn measure(
             )
         })
         .collect();
-    let cfg = DriveConfig {
-        hub: hub.clone(),
-        routes: Arc::new(FixedRoutes(routes)),
-        call: CallConfig::default(),
-        sink: None,
-        recorder: None,
-    };
+    let cfg = DriveConfig::new(
+        hub.clone(),
+        Arc::new(FixedRoutes(routes)),
+        CallConfig::default(),
+    );
     let t = Instant::now();
     let (remote, stats) = run_match_counted(plan.new_match(), cfg).await;
     let remote_ms = t.elapsed().as_secs_f64() * 1e3;

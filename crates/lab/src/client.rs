@@ -300,7 +300,7 @@ impl ChairClient {
     }
 
     /// One poll of the results: `Some(json)` once done.
-    async fn poll(&mut self, id: &str) -> Result<Option<String>, ClientError> {
+    pub async fn poll(&mut self, id: &str) -> Result<Option<String>, ClientError> {
         let mut req = tonic::Request::new(v2::GetResultsRequest {
             session_id: id.to_string(),
         });

@@ -12,6 +12,8 @@
 //! - [`bench`]: `plenary bench remote`, the remote path next to a streaming echo floor.
 //! - [`deploy`]: `plenary deploy`, containerized labs (Compose, Kubernetes) and
 //!   tournaments as Kubernetes Jobs.
+//! - [`soak`]: `plenary soak`, many sessions under a seeded plan of delegation faults
+//!   and chair kills.
 //!
 //! The `plenary` binary parses flags, prints and maps exit codes; the work is here, so
 //! tests and other tools drive exactly what the commands drive.
@@ -21,6 +23,7 @@ pub mod client;
 pub mod deploy;
 pub mod health;
 pub mod lab;
+pub mod soak;
 pub mod supervisor;
 pub mod tournament;
 

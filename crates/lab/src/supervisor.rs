@@ -218,6 +218,13 @@ impl Child {
         kill_group(self.pid, signal);
     }
 
+    /// Kills the child's process group outright (SIGKILL) and waits until the child is
+    /// gone, so its address is free again (a chair restarted on the same port).
+    pub async fn kill(mut self) {
+        kill_group(self.pid, Signal::SIGKILL);
+        let _ = self.child.wait().await;
+    }
+
     /// Whether the child has exited (without waiting).
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))

@@ -211,13 +211,11 @@ impl Executor for RemoteExecutor {
                 .ok_or_else(|| ExecError::new(spec, format!("no endpoint plays `{name}`")))?;
             routes.insert(st.id.clone(), route.clone());
         }
-        let cfg = DriveConfig {
-            hub: self.hub.clone(),
-            routes: Arc::new(FixedRoutes(routes)),
-            call: self.opts.call,
-            sink: None,
-            recorder: None,
-        };
+        let cfg = DriveConfig::new(
+            self.hub.clone(),
+            Arc::new(FixedRoutes(routes)),
+            self.opts.call,
+        );
         let result = self.rt.block_on(run_match(m, cfg));
         for v in &result.violations {
             warn!(match_id = %spec.match_id, state = %v.state, phase = %v.phase, fault = ?v.fault, "violation in a remote tournament match");

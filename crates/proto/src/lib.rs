@@ -16,6 +16,7 @@
 
 pub mod convert;
 pub mod limits;
+pub mod transport;
 
 pub use convert::ConvertError;
 
