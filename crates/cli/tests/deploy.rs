@@ -5,7 +5,8 @@
 //!   registry, no base image), writes a Compose project for csce-1975 (a chair, 35
 //!   delegation containers and a runner), starts the lab, and plays the match twice:
 //!   once with the chair killed (`kill -9`) mid-match, whose results must equal the
-//!   in-process run byte for byte (the chair's journal resumes the match), and once with
+//!   in-process run byte for byte (the chair's journal in `./state` resumes the match;
+//!   `compose.json` sets `PLENARY_STATE_DIR`), and once with
 //!   a delegation killed mid-match, which the restart policy brings back and which
 //!   registers again by itself: the match completes and only that State has violations.
 //!   Every wait is bounded and the project is torn down (`down -v`) however the test
@@ -215,16 +216,6 @@ impl Drop for Lab {
     }
 }
 
-/// Does this build's chair keep a journal where compose.json tells it to
-/// (`PLENARY_STATE_DIR`, the environment form of `--state-dir`)?
-fn chair_is_durable() -> bool {
-    let help = Command::new(BIN)
-        .args(["chair", "--help"])
-        .output()
-        .expect("plenary chair --help");
-    String::from_utf8_lossy(&help.stdout).contains(plenary_lab::deploy::STATE_DIR_ENV)
-}
-
 #[test]
 #[ignore = "heavy: builds a container image and runs 37 containers (CI runs it)"]
 fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
@@ -283,34 +274,27 @@ fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
     let chair = lab.container("chair");
 
     // 1. The chair is killed mid-match and comes back: the same results as in-process.
-    if chair_is_durable() {
-        let t = Instant::now();
-        let runner = lab.start_runner(&format!("{}-chair-restart", lab.project));
-        lab.wait_log(&runner, "session 1 ended", Duration::from_secs(300));
-        lab.crash("chair");
-        assert_eq!(
-            lab.inspect(&runner, "{{.State.Running}}"),
-            "true",
-            "the chair must be killed mid-match"
-        );
-        lab.wait_restarted(&chair, 1, Duration::from_secs(120));
-        let (code, log) = lab.wait_runner(&runner, 900);
-        assert_eq!(code, 0, "the match after a chair restart:\n{log}");
-        assert!(
-            lab.results() == inproc,
-            "results after a chair restart differ from in-process:\n{log}"
-        );
-        eprintln!(
-            "chair killed and restarted mid-match: identical results in {:?}",
-            t.elapsed()
-        );
-        std::fs::remove_file(dir.join("out/results.json")).unwrap();
-    } else {
-        eprintln!(
-            "SKIPPED the chair restart: this chair has no {} (durable journal); the delegation part runs",
-            plenary_lab::deploy::STATE_DIR_ENV
-        );
-    }
+    let t = Instant::now();
+    let runner = lab.start_runner(&format!("{}-chair-restart", lab.project));
+    lab.wait_log(&runner, "session 1 ended", Duration::from_secs(300));
+    lab.crash("chair");
+    assert_eq!(
+        lab.inspect(&runner, "{{.State.Running}}"),
+        "true",
+        "the chair must be killed mid-match"
+    );
+    lab.wait_restarted(&chair, 1, Duration::from_secs(120));
+    let (code, log) = lab.wait_runner(&runner, 900);
+    assert_eq!(code, 0, "the match after a chair restart:\n{log}");
+    assert!(
+        lab.results() == inproc,
+        "results after a chair restart differ from in-process:\n{log}"
+    );
+    eprintln!(
+        "chair killed and restarted mid-match: identical results in {:?}",
+        t.elapsed()
+    );
+    std::fs::remove_file(dir.join("out/results.json")).unwrap();
 
     // 2. A delegation is killed mid-match: the restart policy brings it back, it
     //    registers again by itself, the match completes; only its State has violations
