@@ -104,9 +104,9 @@ enum Command {
         after_help = "Exits 0 when no session was lost and every session without delegation faults equals its in-process run, 1 otherwise.\n\nExamples:\n  plenary soak\n  plenary soak --sessions 20 --chair-kills 3 --kinds kill,stop --json soak.json\n  plenary soak --scenario osce-2021 --sessions 100 --max-faults 10"
     )]
     Soak(soak::SoakArgs),
-    /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario.
+    /// Write a containerized lab (Compose project or Kubernetes manifests) for a scenario, or a tournament as Kubernetes Jobs.
     #[command(
-        after_help = "Build the image first with deploy/image/build.sh (no registry needed).\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/ && cd lab && docker-compose -f compose.json up --abort-on-container-exit --exit-code-from runner\n  plenary deploy --target kubernetes --out k8s/ && kubectl apply -f k8s/kubernetes.json"
+        after_help = "Build the image first with deploy/image/build.sh (no registry needed). Secrets go to OUT/secrets (0700, files 0600), never into the manifests; see deploy/README.md.\n\nExamples:\n  plenary deploy --scenario csce-1975 --out lab/\n  cd lab && docker-compose -f compose.json up -d && docker-compose -f compose.json run --rm runner\n  plenary deploy --target kubernetes --name osce --out k8s/ && kubectl apply -k k8s/\n  plenary deploy tournament --shards 8 --name t1 --out k8s-tournament/"
     )]
     Deploy(deploy::DeployArgs),
     /// Run a tournament of strategies across designs (rotation, bloc-vs-bloc, evolutionary, invasion).

@@ -34,7 +34,15 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub const TOKEN_ENV: &str = plenary_lab::lab::TOKEN_ENV;
 
 /// Environment variable with the operator token (for `session`).
-pub const OPERATOR_TOKEN_ENV: &str = "PLENARY_OPERATOR_TOKEN";
+pub const OPERATOR_TOKEN_ENV: &str = plenary_lab::deploy::OPERATOR_TOKEN_ENV;
+
+/// Environment variable with the chair's tokens file content (for orchestrators that
+/// hand secrets over as environment variables: a file mounted from a Kubernetes Secret
+/// is group-readable, and `--tokens` refuses such files).
+pub const TOKENS_TOML_ENV: &str = plenary_lab::deploy::TOKENS_TOML_ENV;
+
+/// Largest secret file or secret environment variable (64 KiB).
+const MAX_SECRET_BYTES: usize = 64 * 1024;
 
 /// Flags of `plenary delegate`.
 #[derive(Debug, Clone, Args)]
@@ -82,8 +90,9 @@ pub struct ChairArgs {
     #[arg(long, default_value = "127.0.0.1:50050", env = "PLENARY_CHAIR_LISTEN")]
     pub listen: String,
     /// TOML file with one token per State (`[tokens]` table, `RUS = "..."`), readable
-    /// by its owner only (`plenary tokens` writes one). Without it anyone may register
-    /// for any State (loopback only).
+    /// by its owner only (`plenary tokens` writes one). Or the file's content in the
+    /// environment variable PLENARY_TOKENS_TOML (Kubernetes `secretKeyRef`). Without
+    /// either, anyone may register for any State (loopback only).
     #[arg(long, value_name = "FILE", env = "PLENARY_TOKENS")]
     pub tokens: Option<PathBuf>,
     /// File holding the operator token that StartSession requires (0600; or set
@@ -253,7 +262,7 @@ pub fn read_secret_file(path: &Path) -> Result<String> {
     if !meta.is_file() {
         bail!("{}: not a regular file", path.display());
     }
-    if meta.len() > 64 * 1024 {
+    if meta.len() > MAX_SECRET_BYTES as u64 {
         bail!(
             "{}: {} bytes; a secret file holds at most 64 KiB",
             path.display(),
@@ -423,14 +432,25 @@ pub fn delegate(args: &DelegateArgs) -> Result<ExitCode> {
 
 /// `plenary chair`.
 pub fn chair(args: &ChairArgs) -> Result<ExitCode> {
-    let tokens = match &args.tokens {
-        Some(path) => {
+    let from_env = std::env::var(TOKENS_TOML_ENV).ok();
+    let tokens = match (&args.tokens, from_env) {
+        (Some(path), _) => {
             let text = read_secret_file(path)?;
             let map =
                 parse_tokens(&text).with_context(|| format!("tokens file {}", path.display()))?;
             plenary_chair::Tokens::Required(map)
         }
-        None => {
+        (None, Some(text)) => {
+            if text.len() > MAX_SECRET_BYTES {
+                bail!(
+                    "{TOKENS_TOML_ENV}: {} bytes; tokens hold at most 64 KiB",
+                    text.len()
+                );
+            }
+            let map = parse_tokens(&text).context(TOKENS_TOML_ENV)?;
+            plenary_chair::Tokens::Required(map)
+        }
+        (None, None) => {
             tracing::warn!("no --tokens: any process may register for any State");
             plenary_chair::Tokens::Open
         }

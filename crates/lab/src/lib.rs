@@ -10,6 +10,8 @@
 //! - [`tournament`]: the remote tournament executor (one endpoint per entrant, many
 //!   matches in flight over shared links).
 //! - [`bench`]: `plenary bench remote`, the remote path next to a streaming echo floor.
+//! - [`deploy`]: `plenary deploy`, containerized labs (Compose, Kubernetes) and
+//!   tournaments as Kubernetes Jobs.
 //! - [`soak`]: `plenary soak`, many sessions under a seeded plan of delegation faults
 //!   and chair kills.
 //!
@@ -18,6 +20,7 @@
 
 pub mod bench;
 pub mod client;
+pub mod deploy;
 pub mod health;
 pub mod lab;
 pub mod soak;
