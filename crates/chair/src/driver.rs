@@ -358,7 +358,7 @@ impl Driver {
                     .as_ref()
                     .map(|l| l.endpoint().to_string())
                     .unwrap_or_default();
-                debug!(state = %self.seats[seat].state, generation, "delegation registered again; reopening its seat");
+                warn!(state = %self.seats[seat].state, generation, endpoint = %endpoint, "delegation registered again mid-match; reopening its seat (recorded in the results)");
                 m.reinstate(seat);
                 if let Some(r) = &mut self.cfg.recorder {
                     r.reinstated(seat);
@@ -730,7 +730,8 @@ impl Driver {
                 }
                 Some((seat, r)) = open_pending.next(), if !open_pending.is_empty() => {
                     if let Err(f) = self.opened(m, seat, r) {
-                        debug!(state = %self.seats[seat].state, ?f, "reopening the seat failed");
+                        let (fault, detail) = fault_kind(&f);
+                        debug!(state = %self.seats[seat].state, fault, %detail, "reopening the seat failed");
                     }
                 }
                 _ = sleep => {

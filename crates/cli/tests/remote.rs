@@ -513,6 +513,10 @@ async fn a_restarted_delegation_registers_again_and_plays_on() {
         "no violations once the seat was opened again: {:?}",
         r.violations
     );
+    // The results say another process played the seat from then on.
+    assert_eq!(r.reregistrations.len(), 1, "{:?}", r.reregistrations);
+    assert_eq!(r.reregistrations[0].state, victim);
+    assert!(r.reregistrations[0].session >= session);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -259,6 +259,7 @@ pub struct Match {
     items: Vec<ItemResult>,
     sessions: Vec<SessionResult>,
     violations: Vec<Violation>,
+    reregistrations: Vec<metrics::Reregistration>,
     tension_trace: Vec<metrics::TensionPoint>,
     events: Vec<EventRecord>,
     reports: Vec<ReportRecord>,
@@ -442,6 +443,7 @@ impl Match {
             items: Vec::new(),
             sessions: Vec::new(),
             violations: Vec::new(),
+            reregistrations: Vec::new(),
             tension_trace: Vec::new(),
             events: Vec::new(),
             reports: Vec::new(),
@@ -596,6 +598,10 @@ impl Match {
         if seat < self.suspended.len() {
             self.suspended[seat] = false;
             self.strikes[seat] = 0;
+            self.reregistrations.push(metrics::Reregistration {
+                state: self.scenario.states[seat].id.clone(),
+                session: self.session,
+            });
         }
     }
 
@@ -755,6 +761,7 @@ impl Match {
             reports: self.reports,
             questions: self.questions,
             decisions: self.decisions,
+            reregistrations: self.reregistrations,
         }
     }
 

@@ -247,6 +247,16 @@ pub struct Violation {
     pub suspended: bool,
 }
 
+/// A seat whose delegation registered again during the match (a restarted process, or
+/// another endpoint holding the State's token): from then on another process played it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reregistration {
+    /// State id.
+    pub state: String,
+    /// Session during which it happened.
+    pub session: u32,
+}
+
 /// A steps-to-war event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
@@ -324,6 +334,10 @@ pub struct MatchResult {
     pub questions: u32,
     /// Decisions the match asked for: position and vote answers, one per seat asked.
     pub decisions: u64,
+    /// Seats whose delegation registered again mid-match (remote runs only; absent
+    /// when none, so in-process results are unchanged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reregistrations: Vec<Reregistration>,
 }
 
 /// Labels of bloc pairs in tension order.

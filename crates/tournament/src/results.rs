@@ -883,6 +883,19 @@ pub struct RunResult {
     pub questions: u32,
     /// Decisions the match asked for: position and vote answers, one per seat asked.
     pub decisions: u64,
+    /// Seats whose delegation registered again mid-match, in order (remote runs; absent
+    /// when none): another process played the seat from then on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reregistrations: Vec<ReregistrationOut>,
+}
+
+/// A seat whose delegation registered again during the match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReregistrationOut {
+    /// State id.
+    pub state: String,
+    /// Session (0-based) during which it happened.
+    pub session: u32,
 }
 
 impl RunResult {
@@ -910,6 +923,7 @@ impl RunResult {
             reports,
             questions,
             decisions,
+            reregistrations,
         } = r;
         let blocs: Vec<String> = sc.blocs.iter().map(|b| b.id.clone()).collect();
         let states: Vec<String> = sc.states.iter().map(|s| s.id.clone()).collect();
@@ -926,6 +940,13 @@ impl RunResult {
             reports: reports.iter().map(report_out).collect(),
             questions: *questions,
             decisions: *decisions,
+            reregistrations: reregistrations
+                .iter()
+                .map(|x| ReregistrationOut {
+                    state: x.state.clone(),
+                    session: x.session,
+                })
+                .collect(),
             blocs,
         }
     }

@@ -375,6 +375,27 @@ pub struct TensionRow {
     pub tension: Stat,
 }
 
+/// Faults of the seats one strategy played: what its delegations' violations cost
+/// (a remote entrant that times out or answers invalidly forfeits its open stake, so
+/// absence never pays; see the design's `[faults]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FaultRow {
+    /// Strategy.
+    pub strategy: String,
+    /// Seats it played over every record.
+    pub seats: u64,
+    /// Seats with at least one violation.
+    pub seats_with_violations: u64,
+    /// Violations recorded against its seats.
+    pub violations: u64,
+    /// Score forfeited over every seat.
+    pub forfeit_total: f64,
+    /// Mean score (`gain - forfeit`) of its seats with a violation; `null` when none.
+    pub faulty_mean_score: Option<f64>,
+    /// Mean score of its seats without a violation; `null` when none.
+    pub clean_mean_score: Option<f64>,
+}
+
 /// Everything the summary files hold (`summary.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
@@ -414,6 +435,10 @@ pub struct Summary {
     pub evolution: Vec<EvoRow>,
     /// Tension over a match, per design.
     pub tension: Vec<TensionRow>,
+    /// Violations and forfeits per strategy, in configuration order (every strategy
+    /// that played a seat).
+    #[serde(default)]
+    pub faults: Vec<FaultRow>,
 }
 
 impl Summary {
@@ -447,6 +472,18 @@ struct Accs {
     h2h: BTreeMap<(Option<String>, String, String), H2hAcc>,
     evo: BTreeMap<(String, String, u32, String), (f64, Acc)>,
     tension: BTreeMap<(String, u32), Acc>,
+    faults: BTreeMap<String, FaultAcc>,
+}
+
+/// Exact (fixed-point) sums, so the table does not depend on the order records
+/// arrive in (parallel runs append in completion order).
+#[derive(Default)]
+struct FaultAcc {
+    seats: u64,
+    violations: u64,
+    forfeit: Acc,
+    faulty_score: Acc,
+    clean_score: Acc,
 }
 
 impl Accs {
@@ -496,6 +533,17 @@ impl Accs {
                 .or_insert_with(|| [Acc::default(); 12]);
             for (acc, x) in e.iter_mut().zip(m) {
                 acc.add(x);
+            }
+        }
+        for st in &o.states {
+            let e = self.faults.entry(st.strategy.clone()).or_default();
+            e.seats += 1;
+            e.violations += u64::from(st.violations);
+            e.forfeit.add(st.forfeit);
+            if st.violations > 0 {
+                e.faulty_score.add(st.score);
+            } else {
+                e.clean_score.add(st.score);
             }
         }
         for t in &o.tension {
@@ -898,6 +946,7 @@ impl Accs {
             head_to_head,
             evolution,
             tension,
+            faults: fault_rows(&self.faults, &cfg.strategies),
         }
     }
 
@@ -980,6 +1029,27 @@ fn stat_cols(s: &Stat) -> String {
         num(s.ci_low),
         num(s.ci_high)
     )
+}
+
+/// The fault table in configuration order, then any other strategy by name.
+fn fault_rows(accs: &BTreeMap<String, FaultAcc>, order: &[String]) -> Vec<FaultRow> {
+    let mut names: Vec<&String> = order.iter().filter(|n| accs.contains_key(*n)).collect();
+    names.extend(accs.keys().filter(|k| !order.contains(k)));
+    names
+        .into_iter()
+        .map(|n| {
+            let a = &accs[n];
+            FaultRow {
+                strategy: n.clone(),
+                seats: a.seats,
+                seats_with_violations: a.faulty_score.n(),
+                violations: a.violations,
+                forfeit_total: a.forfeit.mean().unwrap_or(0.0) * a.forfeit.n() as f64,
+                faulty_mean_score: a.faulty_score.mean(),
+                clean_mean_score: a.clean_score.mean(),
+            }
+        })
+        .collect()
 }
 
 /// `rankings.csv`: one row per (format, score, group, strategy). Every column has one
@@ -1287,6 +1357,38 @@ pub fn text_tables(s: &Summary) -> String {
             cell("inclusiveness"),
             cell("tension_peak")
         );
+    }
+    let faulty: Vec<&FaultRow> = s.faults.iter().filter(|f| f.violations > 0).collect();
+    if !faulty.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nViolations (timeouts, invalid answers; a faulty seat forfeits its open stake):"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<18} {:>7} {:>13} {:>10} {:>14} {:>16} {:>16}",
+            "strategy",
+            "seats",
+            "faulty seats",
+            "violations",
+            "forfeited",
+            "score (faulty)",
+            "score (clean)"
+        );
+        let num = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+        for f in faulty {
+            let _ = writeln!(
+                out,
+                "  {:<18} {:>7} {:>13} {:>10} {:>14.3} {:>16} {:>16}",
+                f.strategy,
+                f.seats,
+                f.seats_with_violations,
+                f.violations,
+                f.forfeit_total,
+                num(f.faulty_mean_score),
+                num(f.clean_mean_score)
+            );
+        }
     }
     out
 }

@@ -211,6 +211,33 @@ fn every_format_is_scored() {
 /// Strategies that play identically share a rank and are not separable; a strategy
 /// that plays differently in every match is.
 #[test]
+fn violations_and_forfeits_are_reported_per_strategy() {
+    let text = r#"
+seed = 3
+replications = 2
+strategies = ["sincere", "nan"]
+designs = ["osce-2021"]
+scenarios = ["csce-1975"]
+
+[population]
+"#;
+    let cfg = plenary_tournament::config::Config::parse("faults.toml", text, NAMES).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    run_into(&cfg, dir.path(), 2, false, None);
+    let s = plenary_tournament::summary::summarize(dir.path()).unwrap();
+    let names: Vec<&str> = s.faults.iter().map(|f| f.strategy.as_str()).collect();
+    assert_eq!(names, ["sincere", "nan"]);
+    let (clean, nan) = (&s.faults[0], &s.faults[1]);
+    assert_eq!((clean.violations, clean.seats_with_violations), (0, 0));
+    assert_eq!(clean.forfeit_total, 0.0);
+    assert!(clean.faulty_mean_score.is_none() && clean.clean_mean_score.is_some());
+    assert_eq!(nan.seats_with_violations, nan.seats);
+    assert!(nan.violations >= nan.seats && nan.forfeit_total > 0.0, "{nan:?}");
+    let text = plenary_tournament::summary::text_tables(&s);
+    assert!(text.contains("Violations (timeouts, invalid answers"), "{text}");
+}
+
+#[test]
 fn ties_share_a_rank_and_are_not_separable() {
     let text = "seed = 5\nreplications = 3\nstrategies = [\"soft\", \"soft-twin\", \"hard\"]\ndesigns = [\"csce-1975\"]\nscenarios = [\"csce-1975\"]\n[rotation]\nbackground = \"sincere\"\n";
     let cfg = plenary_tournament::Config::parse("ties.toml", text, NAMES).unwrap();

@@ -12,7 +12,7 @@ use plenary_tournament::run::{self, RunOptions, RunReport, Shard};
 use std::path::Path;
 use std::sync::Arc;
 
-pub const NAMES: &[&str] = &["sincere", "hard", "soft", "soft-twin"];
+pub const NAMES: &[&str] = &["sincere", "hard", "soft", "soft-twin", "nan"];
 
 struct Simple {
     name: &'static str,
@@ -24,6 +24,14 @@ impl Strategy for Simple {
         self.name
     }
     fn position(&mut self, ctx: &RoundContext, _me: &SeatView) -> PositionAnswer {
+        // A broken entrant: every position it states is invalid.
+        if self.name == "nan" {
+            return PositionAnswer {
+                position: f64::NAN,
+                salience: 0.5,
+                ..Default::default()
+            };
+        }
         match self.brief.preferences.get(ctx.item as usize) {
             Some(p) => PositionAnswer {
                 position: p.ideal,
