@@ -258,6 +258,16 @@ async fn invalid_answers_are_struck_and_suspended_and_the_match_completes() {
     for s in 0..3 {
         assert!(r.violations.iter().filter(|v| v.session == s).count() <= 3);
     }
+    // One validator (plenary_core::answers): the same faulty strategy played in-process
+    // gives byte-identical results, violation texts included.
+    let bad3 = bad.clone();
+    let local = plenary_core::run_in_process(new_match(3), &mut |b| {
+        Box::new(Sincere {
+            brief: b.clone(),
+            nan_positions: b.state == bad3,
+        })
+    });
+    assert_eq!(json(&r), json(&local));
 }
 
 #[tokio::test]
