@@ -63,9 +63,9 @@ def clamp(x: float, lo: float, hi: float) -> float:
     return max(lo, min(hi, x))
 
 
-def sane(x: float, lo: float, hi: float, fallback: float) -> float:
-    """`x` clamped to lo..hi; `fallback` when it is not a finite number."""
-    return clamp(x, lo, hi) if math.isfinite(x) else fallback
+def sane(x: "float | None", lo: float, hi: float, fallback: float) -> float:
+    """`x` clamped to lo..hi; `fallback` when it is absent or not a finite number."""
+    return clamp(x, lo, hi) if x is not None and math.isfinite(x) else fallback
 
 
 @dataclass
@@ -202,10 +202,10 @@ class Reciprocator(Strategy):
         if not 0 <= i < len(self.in_force):
             return
         sq = self.package.get(i, (None, self.in_force[i]))[1]
-        if math.isfinite(o.in_force):
+        if o.in_force is not None and math.isfinite(o.in_force):
             # The policy in force (an ad hoc arrangement binds only those who accepted it).
             self.in_force[i] = clamp(o.in_force, SCALE_MIN, SCALE_MAX)
-        if o.decision in DECIDED and math.isfinite(o.outcome):
+        if o.decision in DECIDED and o.outcome is not None and math.isfinite(o.outcome):
             self.package[i] = (clamp(o.outcome, SCALE_MIN, SCALE_MAX), sq)
         else:
             self.package.pop(i, None)

@@ -69,7 +69,7 @@ def outcome(item, decision, value, objections, session=0):
     return Outcome(session, item, decision, value, True, 1, tuple(objections), (), value)
 
 
-VIEW = View(0.5, 0.1, 0, False)
+VIEW = View(0.5, 0.1, 0)
 
 
 def summary(gain):

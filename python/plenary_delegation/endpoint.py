@@ -3,9 +3,11 @@
 `Endpoint.handle` applies the contract of `proto/plenary/v2/delegation.proto` to each
 envelope, in message order:
 
-1. ids and body: an envelope without `match_id`, `state` (1..64 bytes each) or body, or a
-   question with seq 0, is refused INVALID_ARGUMENT; a seat of a State the endpoint does
-   not serve is refused PERMISSION_DENIED.
+1. ids and body: an envelope without body, or whose `match_id` (1..256 bytes of printable
+   ASCII without spaces) or `state` (1..64 bytes of `A-Z a-z 0-9 - _ .`, starting with a
+   letter or digit) is missing or breaks those rules, or a question with seq 0, is refused
+   INVALID_ARGUMENT; a seat of a State the endpoint does not serve is refused
+   PERMISSION_DENIED.
 2. `open` (seq 1): the brief is checked (INVALID_ARGUMENT). An open seat answers `opened`
    again when the brief is byte-identical and refuses ALREADY_EXISTS otherwise; a new seat
    beyond `max_seats` is refused RESOURCE_EXHAUSTED; otherwise the factory builds the
@@ -53,7 +55,7 @@ class _Seat:
         "strategy",
         "name",
         "brief_bytes",
-        "items",
+        "brief",
         "highest",
         "last_seq",
         "last_kind",
@@ -62,11 +64,11 @@ class _Seat:
         "warned",
     )
 
-    def __init__(self, strategy, name: str, brief_bytes: bytes, items: int, answer: pb.Answer, now: float) -> None:
+    def __init__(self, strategy, name: str, brief_bytes: bytes, brief, answer: pb.Answer, now: float) -> None:
         self.strategy = strategy
         self.name = name
         self.brief_bytes = brief_bytes
-        self.items = items
+        self.brief = brief  # the converted Brief, for the local check of positions
         self.highest = 1  # `open` is seq 1
         self.last_seq = 1
         self.last_kind = "open"
@@ -82,11 +84,6 @@ def _refusal(env: pb.Envelope, code: int, message: str) -> pb.Answer:
         seq=env.seq,
         refusal=pb.Refusal(code=code, message=cv.clip(message)),
     )
-
-
-def _bad_id(s: str) -> bool:
-    # Characters never outnumber bytes, and 16 characters are at most 64 bytes.
-    return not s or (len(s) > 16 and len(s.encode("utf-8")) > cv.MAX_ID_BYTES)
 
 
 class Endpoint:
@@ -174,10 +171,9 @@ class Endpoint:
             return None
         if kind is None:
             return _refusal(env, cv.INVALID_ARGUMENT, "the envelope has no body")
-        if _bad_id(env.match_id):
-            return _refusal(env, cv.INVALID_ARGUMENT, f"match_id must be 1..{cv.MAX_ID_BYTES} bytes")
-        if _bad_id(env.state):
-            return _refusal(env, cv.INVALID_ARGUMENT, f"state must be 1..{cv.MAX_ID_BYTES} bytes")
+        bad = cv.id_problem(env.match_id, env.state)
+        if bad is not None:
+            return _refusal(env, cv.INVALID_ARGUMENT, bad)
         if env.seq == 0:
             return _refusal(env, cv.INVALID_ARGUMENT, "seq must be at least 1")
         if self.states is not None and env.state not in self.states:
@@ -251,7 +247,7 @@ class Endpoint:
         answer = pb.Answer(match_id=env.match_id, state=env.state, seq=1, opened=pb.Opened(strategy=name))
         if self.faults:
             self.faults.answer(answer, 0)
-        self.seats[key] = _Seat(strategy, name, data, len(brief.items), answer, now)
+        self.seats[key] = _Seat(strategy, name, data, brief, answer, now)
         return answer
 
     def _convert_context(self, c: pb.RoundContext, what: str):
@@ -276,7 +272,7 @@ class Endpoint:
                 p = cv.position_answer(seat.strategy.position(ctx, cv.view(q.view)))
                 answer = pb.Answer(match_id=env.match_id, state=env.state, seq=env.seq, position=p)
                 if not seat.warned:
-                    problem = cv.position_problem(p, seat.items, item)
+                    problem = cv.position_problem(p, seat.brief, item)
                     if problem is not None:
                         seat.warned = True
                         log.warning(

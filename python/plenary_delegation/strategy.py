@@ -44,13 +44,14 @@ class Strategy:
 
     def position(self, ctx: Context, view: View) -> Position:
         """Positions phase (`ctx.phase` is `Phase.POSITIONS`) on item `ctx.item`:
-        return the stated position, salience and optional link."""
+        return the stated position and salience, with an optional link, trade offer and
+        Moscow Mechanism invocation (`Position`)."""
         raise NotImplementedError(f"{type(self).__name__}.position is not implemented")
 
     def vote(self, ctx: Context, view: View) -> Vote:
         """Decision, silence or package phase: return `Vote.YES`, `Vote.NO` or
         `Vote.ABSTAIN` on `ctx.proposal` (None in the package vote, where `ctx.item` is
-        the agenda length)."""
+        the agenda length and `ctx.package` lists the items and their values)."""
         raise NotImplementedError(f"{type(self).__name__}.vote is not implemented")
 
     def outcome(self, outcome: Outcome) -> None:

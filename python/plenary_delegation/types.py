@@ -23,17 +23,23 @@ __all__ = [
     "Phase",
     "Vote",
     "Decision",
+    "EventKind",
     "Stance",
     "ItemInfo",
+    "GroupInfo",
     "Preference",
     "Rules",
     "Brief",
     "BlocSignal",
+    "PublicOffer",
+    "PackageEntry",
     "Context",
     "View",
     "Outcome",
     "TensionPair",
+    "EventInfo",
     "Summary",
+    "Offer",
     "Position",
 ]
 
@@ -102,8 +108,10 @@ class Phase(enum.IntEnum):
     SILENCE = 3
     """The proposal is under the silence procedure (NO breaks silence): `Strategy.vote`."""
     PACKAGE = 4
-    """Final package vote ("nothing is agreed until everything is agreed"): `Strategy.vote`
-    with `Context.item` equal to the agenda length and no proposal."""
+    """Package vote: `Strategy.vote` with `Context.item` equal to the agenda length, no
+    proposal, `Context.package` listing the items and the values they would take, and
+    `Context.group` naming the item group (None: the whole session's package of a design
+    where "nothing is agreed until everything is agreed")."""
 
 
 class Vote(enum.IntEnum):
@@ -134,6 +142,23 @@ class Decision(enum.IntEnum):
     """No body of the design may decide it."""
     PACKAGE_FAILED = 7
     """Agreed on its own but lost in the final package vote."""
+    SUSPENDED = 8
+    """Co-operation suspended by a crisis: not negotiated; the deadlock fallback applies."""
+    SETTLED = 9
+    """One-off item decided in an earlier session (results only; never sent)."""
+
+
+class EventKind(enum.IntEnum):
+    """Kinds of steps-to-war events (`Summary.events`)."""
+
+    EXERCISE = 1
+    """A power demonstration (large military exercise)."""
+    ALLIANCE = 2
+    """Alliance building (enlargement)."""
+    ARMAMENT = 3
+    """Armament."""
+    INCIDENT = 4
+    """An incident."""
 
 
 class Stance(enum.IntEnum):
@@ -161,14 +186,35 @@ class ItemInfo:
     """Dimension."""
     kind: ItemKind
     """Kind of decision."""
-    status_quo: float
-    """Status quo at the start of the match (0..100)."""
-    reversion: float
-    """Outcome on deadlock (0..100)."""
+    status_quo: Optional[float]
+    """Status quo at the start of the match (0..100); None = no common policy yet."""
+    reversion: Optional[float]
+    """What a deadlock leads to (0..100); None = the policy in force stays (including
+    what earlier sessions agreed)."""
     in_scope: bool
     """Whether a body of the design may decide it (False = out of scope)."""
     binding: bool
     """Whether a decision on it would bind."""
+    legally_binding: bool = False
+    """Whether a decision on it would be international law (not only politically
+    binding)."""
+    recurring: bool = False
+    """Whether it comes back every session (a one-off item once decided is not
+    re-opened)."""
+    group: Optional[int] = None
+    """Index of its group in `Brief.groups`; None when it belongs to no group."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """An item group the chair may put to one package vote (`Brief.groups`)."""
+
+    id: str
+    """Short id."""
+    title: str
+    """Title."""
+    items: Tuple[int, ...]
+    """Agenda indices of its items."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,13 +244,24 @@ class Rules:
     mediation: Mediation
     """How the chair builds proposals."""
     linkage: Linkage
-    """Which links the chair accepts (a refused link has no effect)."""
+    """Which links and offers the chair accepts (a refused link or offer has no effect;
+    `View.refused_link` / `View.refused_offer` tell)."""
     naming_shaming: bool
     """Naming and shaming on."""
     exit_allowed: bool
     """Whether `Stance.EXIT` is allowed."""
     states: int
-    """Number of States in the match."""
+    """Number of States (seats) in the match."""
+    group_packages: bool = False
+    """Whether the chair may put item groups to package votes."""
+    moscow_mechanism: int = 0
+    """States needed to invoke the Moscow Mechanism (`Position.invoke`); 0 = not
+    available."""
+    crisis_threshold: float = 0.0
+    """Tension at which a bloc pair is in crisis."""
+    forfeit: float = 0.0
+    """Share of the open stake a seat forfeits at its first violation (what faults
+    cost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +273,7 @@ class Brief:
     """
 
     match_id: str
-    """Opaque match id (1..64 bytes)."""
+    """Opaque match id (1..256 bytes of printable ASCII without spaces)."""
     state: str
     """The State this seat plays (ISO3 id in the presets)."""
     seat: int
@@ -240,6 +297,15 @@ class Brief:
     """This State's private preferences, one per item, in agenda order."""
     rules: Rules
     """Public rules of the game."""
+    bargaining_power: float = 0.0
+    """Weight in mediation."""
+    voting_weight: float = 0.0
+    """Weight in weighted votes."""
+    absent_items: Tuple[int, ...] = ()
+    """Agenda indices of the items on which this State has no position (it is never
+    asked about them)."""
+    groups: Tuple[GroupInfo, ...] = ()
+    """Item groups, by index (`ItemInfo.group`, `Context.group`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +323,35 @@ class BlocSignal:
     """Position stated by the bloc's leader, if it spoke."""
     leader_vote: Optional[Vote]
     """The leader's last vote, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicOffer:
+    """A trade offer on the public record: seat `from_` supports item `support` if item
+    `want` ends within `tolerance` of `target` (`Context.offers`)."""
+
+    from_: int
+    """Seat that offers (the wire's `from`, a Python keyword)."""
+    support: int
+    """The item it will support."""
+    want: int
+    """The item it wants moved."""
+    target: float
+    """Where it wants that item (0..100)."""
+    tolerance: float
+    """How close to the target is enough (0..100)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackageEntry:
+    """One item of a package put to a vote (`Context.package`)."""
+
+    item: int
+    """Agenda index."""
+    value: float
+    """The value the item takes if the package passes."""
+    status_quo: Optional[float]
+    """The policy in force on it before the package; None = none yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +373,14 @@ class Context:
     """Per bloc (the brief's bloc order), what happened in the last round."""
     last_objections: int
     """Objections in the last decision round."""
+    offers: Tuple[PublicOffer, ...] = ()
+    """Open trade offers that want movement on this item."""
+    package: Tuple[PackageEntry, ...] = ()
+    """In a package vote: the items in the package and the values they would take
+    (empty otherwise)."""
+    group: Optional[int] = None
+    """In a package vote over an item group: the group's index in `Brief.groups`; None
+    otherwise (and in the whole session's package vote)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,9 +393,18 @@ class View:
     """Highest tension between this State's bloc and any other (0..1)."""
     shamed: int
     """Times this State was named and shamed in the match so far."""
-    link_refused: bool
-    """True when the design refused the link this seat attached to its position on the
-    current item (the link then has no effect)."""
+    red_line_scale: float = 1.0
+    """Multiply red lines by this (0.1..1.25; 1 = as at the start of the match)."""
+    security_salience: float = 1.0
+    """Multiply politico-military salience by this (>= 1)."""
+    crisis: bool = False
+    """This State's bloc is in crisis with some other bloc."""
+    refused_link: Optional[int] = None
+    """The item named by this seat's link on the current item when the chair refused
+    that link (it has no effect); None when no link was refused."""
+    refused_offer: Optional[int] = None
+    """The item wanted by this seat's offer on the current item when the chair refused
+    that offer (it has no effect); None when no offer was refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,8 +421,10 @@ class Outcome:
     """Item index."""
     decision: Decision
     """How it ended."""
-    outcome: float
-    """The outcome decided: the adopted value, or the fallback applied on deadlock."""
+    outcome: Optional[float]
+    """The outcome decided: the adopted value, or the fallback applied on deadlock
+    (reversion point, last budget, the ad hoc arrangement's value); None when the item
+    had no policy and none was agreed."""
     binding: bool
     """Whether it binds."""
     rounds: int
@@ -319,9 +433,17 @@ class Outcome:
     """Objections in the final round, per bloc (the brief's bloc order)."""
     shamed: Tuple[str, ...]
     """States named and shamed over this item (ids)."""
-    in_force: float
+    in_force: Optional[float]
     """The organisation's policy now in force on the item (differs from `outcome` for
-    non-binding decisions and ad hoc arrangements)."""
+    non-binding decisions and ad hoc arrangements, which leave it unchanged); None = no
+    policy."""
+    legally_binding: bool = False
+    """Whether it binds as international law."""
+    objectors: Tuple[int, ...] = ()
+    """Seats that objected in the final round."""
+    package: Optional[int] = None
+    """The group (index in `Brief.groups`) whose package vote decided it; None when no
+    group package vote did."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +456,18 @@ class TensionPair:
     """Second bloc index."""
     value: float
     """Tension (0..1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    """A step-to-war event on the public record (`Summary.events`)."""
+
+    kind: EventKind
+    """What happened."""
+    a: int
+    """One bloc of the pair (bloc index)."""
+    b: int
+    """The other bloc."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,15 +484,35 @@ class Summary:
     """This State's utility gain over the status quo this session."""
     tension: Tuple[TensionPair, ...]
     """Tension per bloc pair."""
+    shamed: Tuple[int, ...] = ()
+    """Seats named in conduct reports or by a Moscow Mechanism mission this session."""
+    events: Tuple[EventInfo, ...] = ()
+    """Steps-to-war events of the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A trade offer attached to a position (`Position.offer`): support on the current
+    item while item `item` stands within `tolerance` of `target`."""
+
+    item: int
+    """The item that must move (the agenda index of ANOTHER item)."""
+    target: float
+    """Where it must be (0..100)."""
+    tolerance: float
+    """How close to the target is enough (0..100)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Position:
     """The answer of `Strategy.position`.
 
-    The chair accepts `position` finite within 0..100, `salience` finite within 0..1 and
-    `link`, when set, the agenda index of ANOTHER item; anything else counts as no answer
-    plus a violation of the seat.
+    The chair accepts `position` finite within 0..100, `salience` finite within 0..1,
+    `link` (when set) the agenda index of ANOTHER item, `offer` (when set) naming another
+    item with `target` and `tolerance` within 0..100, and `invoke` (when set) another
+    seat of the match on a human-dimension item; anything else counts as no answer plus
+    a violation of the seat. A link or offer the design does not allow is valid but has
+    no effect (`View.refused_link` / `View.refused_offer`).
     """
 
     position: float
@@ -366,5 +520,13 @@ class Position:
     salience: float
     """Stated salience."""
     link: Optional[int] = None
-    """Optional linkage: consent on this item becomes conditional on item `link` ending
-    no worse for this State than its status quo at the start of the match."""
+    """Optional negative linkage: consent on this item becomes conditional on item
+    `link` ending no worse for this State than its status quo at the start of the
+    match."""
+    offer: Optional[Offer] = None
+    """Optional trade offer (positive linkage): this seat supports the current item
+    while item `offer.item` stands within `offer.tolerance` of `offer.target`. Open
+    offers appear to every seat in `Context.offers` of the item they want moved."""
+    invoke: Optional[int] = None
+    """Optional invocation of the Moscow Mechanism against the State in this seat index
+    (human-dimension items only; `Rules.moscow_mechanism` States are needed)."""

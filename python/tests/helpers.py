@@ -87,7 +87,7 @@ def ctx(
 
 
 def view() -> pb.SeatView:
-    return pb.SeatView(legitimacy=0.5, tension=0.2, shamed=0, link_refused=False)
+    return pb.SeatView(legitimacy=0.5, tension=0.2, shamed=0, red_line_scale=1.0, security_salience=1.0)
 
 
 def open_(seq: int = 1, match_id: str = MATCH, state: str = STATE, b: Optional[pb.SeatBrief] = None) -> pb.Envelope:

@@ -151,7 +151,15 @@ class EndpointTest(unittest.TestCase):
             ("no match_id", h.position(2, match_id=""), INVALID_ARGUMENT),
             ("no state", h.position(2, state=""), INVALID_ARGUMENT),
             ("no body", pb.Envelope(match_id=h.MATCH, state=h.STATE, seq=2), INVALID_ARGUMENT),
-            ("match_id over 64 bytes", h.position(2, match_id="é" * 33), INVALID_ARGUMENT),
+            ("match_id over 256 bytes", h.position(2, match_id="m" * 257), INVALID_ARGUMENT),
+            ("match_id not ASCII", h.position(2, match_id="é"), INVALID_ARGUMENT),
+            ("match_id with a space", h.position(2, match_id="m 1"), INVALID_ARGUMENT),
+            ("match_id with a control character", h.position(2, match_id="m\n1"), INVALID_ARGUMENT),
+            ("state over 64 bytes", h.position(2, state="S" * 65), INVALID_ARGUMENT),
+            ("state with a space", h.position(2, state="R S"), INVALID_ARGUMENT),
+            ("state starting with a dot", h.position(2, state=".AUT"), INVALID_ARGUMENT),
+            ("state not ASCII", h.position(2, state="ÖST"), INVALID_ARGUMENT),
+            ("state with a slash", h.position(2, state="A/B"), INVALID_ARGUMENT),
             ("seq 0", h.position(0), INVALID_ARGUMENT),
             ("no context", no_ctx, INVALID_ARGUMENT),
             ("no view", no_view, INVALID_ARGUMENT),
@@ -230,7 +238,8 @@ class EndpointTest(unittest.TestCase):
         with self.assertLogs("plenary_delegation", logging.WARNING) as logs:
             a = one(ep, h.position(2))
         self.assertTrue(math.isnan(a.position.position))
-        self.assertIn("not a finite number", logs.output[0])
+        # Worded as the chair's validator words it (crates/core/src/answers.rs).
+        self.assertIn("`position` is NaN: it must be a finite number in 0..=100", logs.output[0])
 
     def test_answers_are_chunked_when_answering_takes_long(self):
         clock = Clock()

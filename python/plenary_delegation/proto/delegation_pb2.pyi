@@ -65,6 +65,16 @@ class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DECISION_REVERTED: _ClassVar[Decision]
     DECISION_OUT_OF_SCOPE: _ClassVar[Decision]
     DECISION_PACKAGE_FAILED: _ClassVar[Decision]
+    DECISION_SUSPENDED: _ClassVar[Decision]
+    DECISION_SETTLED: _ClassVar[Decision]
+
+class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EVENT_KIND_UNSPECIFIED: _ClassVar[EventKind]
+    EVENT_KIND_EXERCISE: _ClassVar[EventKind]
+    EVENT_KIND_ALLIANCE: _ClassVar[EventKind]
+    EVENT_KIND_ARMAMENT: _ClassVar[EventKind]
+    EVENT_KIND_INCIDENT: _ClassVar[EventKind]
 
 class Stance(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -110,6 +120,13 @@ DECISION_PROVISIONAL: Decision
 DECISION_REVERTED: Decision
 DECISION_OUT_OF_SCOPE: Decision
 DECISION_PACKAGE_FAILED: Decision
+DECISION_SUSPENDED: Decision
+DECISION_SETTLED: Decision
+EVENT_KIND_UNSPECIFIED: EventKind
+EVENT_KIND_EXERCISE: EventKind
+EVENT_KIND_ALLIANCE: EventKind
+EVENT_KIND_ARMAMENT: EventKind
+EVENT_KIND_INCIDENT: EventKind
 STANCE_UNSPECIFIED: Stance
 STANCE_STAY: Stance
 STANCE_WITHHOLD: Stance
@@ -212,7 +229,7 @@ class Refusal(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ItemInfo(_message.Message):
-    __slots__ = ("index", "id", "title", "dimension", "kind", "status_quo", "reversion", "in_scope", "binding")
+    __slots__ = ("index", "id", "title", "dimension", "kind", "status_quo", "reversion", "in_scope", "binding", "legally_binding", "recurring", "group")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -222,6 +239,9 @@ class ItemInfo(_message.Message):
     REVERSION_FIELD_NUMBER: _ClassVar[int]
     IN_SCOPE_FIELD_NUMBER: _ClassVar[int]
     BINDING_FIELD_NUMBER: _ClassVar[int]
+    LEGALLY_BINDING_FIELD_NUMBER: _ClassVar[int]
+    RECURRING_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
     index: int
     id: str
     title: str
@@ -231,7 +251,20 @@ class ItemInfo(_message.Message):
     reversion: float
     in_scope: bool
     binding: bool
-    def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., dimension: _Optional[_Union[Dimension, str]] = ..., kind: _Optional[_Union[ItemKind, str]] = ..., status_quo: _Optional[float] = ..., reversion: _Optional[float] = ..., in_scope: _Optional[bool] = ..., binding: _Optional[bool] = ...) -> None: ...
+    legally_binding: bool
+    recurring: bool
+    group: int
+    def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., dimension: _Optional[_Union[Dimension, str]] = ..., kind: _Optional[_Union[ItemKind, str]] = ..., status_quo: _Optional[float] = ..., reversion: _Optional[float] = ..., in_scope: _Optional[bool] = ..., binding: _Optional[bool] = ..., legally_binding: _Optional[bool] = ..., recurring: _Optional[bool] = ..., group: _Optional[int] = ...) -> None: ...
+
+class GroupInfo(_message.Message):
+    __slots__ = ("id", "title", "items")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    title: str
+    items: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., items: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Preference(_message.Message):
     __slots__ = ("ideal", "salience", "red_line", "capability")
@@ -246,7 +279,7 @@ class Preference(_message.Message):
     def __init__(self, ideal: _Optional[float] = ..., salience: _Optional[float] = ..., red_line: _Optional[float] = ..., capability: _Optional[float] = ...) -> None: ...
 
 class PublicRules(_message.Message):
-    __slots__ = ("design", "sessions", "max_rounds", "mediation", "linkage", "naming_shaming", "exit_allowed", "states")
+    __slots__ = ("design", "sessions", "max_rounds", "mediation", "linkage", "naming_shaming", "exit_allowed", "states", "group_packages", "moscow_mechanism", "crisis_threshold", "forfeit")
     DESIGN_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_ROUNDS_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +288,10 @@ class PublicRules(_message.Message):
     NAMING_SHAMING_FIELD_NUMBER: _ClassVar[int]
     EXIT_ALLOWED_FIELD_NUMBER: _ClassVar[int]
     STATES_FIELD_NUMBER: _ClassVar[int]
+    GROUP_PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    MOSCOW_MECHANISM_FIELD_NUMBER: _ClassVar[int]
+    CRISIS_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    FORFEIT_FIELD_NUMBER: _ClassVar[int]
     design: str
     sessions: int
     max_rounds: int
@@ -263,10 +300,14 @@ class PublicRules(_message.Message):
     naming_shaming: bool
     exit_allowed: bool
     states: int
-    def __init__(self, design: _Optional[str] = ..., sessions: _Optional[int] = ..., max_rounds: _Optional[int] = ..., mediation: _Optional[_Union[Mediation, str]] = ..., linkage: _Optional[_Union[Linkage, str]] = ..., naming_shaming: _Optional[bool] = ..., exit_allowed: _Optional[bool] = ..., states: _Optional[int] = ...) -> None: ...
+    group_packages: bool
+    moscow_mechanism: int
+    crisis_threshold: float
+    forfeit: float
+    def __init__(self, design: _Optional[str] = ..., sessions: _Optional[int] = ..., max_rounds: _Optional[int] = ..., mediation: _Optional[_Union[Mediation, str]] = ..., linkage: _Optional[_Union[Linkage, str]] = ..., naming_shaming: _Optional[bool] = ..., exit_allowed: _Optional[bool] = ..., states: _Optional[int] = ..., group_packages: _Optional[bool] = ..., moscow_mechanism: _Optional[int] = ..., crisis_threshold: _Optional[float] = ..., forfeit: _Optional[float] = ...) -> None: ...
 
 class SeatBrief(_message.Message):
-    __slots__ = ("match_id", "state", "seat", "bloc", "bloc_index", "bloc_leader", "capability", "seed", "blocs", "items", "preferences", "rules")
+    __slots__ = ("match_id", "state", "seat", "bloc", "bloc_index", "bloc_leader", "capability", "seed", "blocs", "items", "preferences", "rules", "bargaining_power", "voting_weight", "absent_items", "groups")
     MATCH_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     SEAT_FIELD_NUMBER: _ClassVar[int]
@@ -279,6 +320,10 @@ class SeatBrief(_message.Message):
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     PREFERENCES_FIELD_NUMBER: _ClassVar[int]
     RULES_FIELD_NUMBER: _ClassVar[int]
+    BARGAINING_POWER_FIELD_NUMBER: _ClassVar[int]
+    VOTING_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    ABSENT_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
     match_id: str
     state: str
     seat: int
@@ -291,7 +336,11 @@ class SeatBrief(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[ItemInfo]
     preferences: _containers.RepeatedCompositeFieldContainer[Preference]
     rules: PublicRules
-    def __init__(self, match_id: _Optional[str] = ..., state: _Optional[str] = ..., seat: _Optional[int] = ..., bloc: _Optional[str] = ..., bloc_index: _Optional[int] = ..., bloc_leader: _Optional[bool] = ..., capability: _Optional[float] = ..., seed: _Optional[int] = ..., blocs: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[_Union[ItemInfo, _Mapping]]] = ..., preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., rules: _Optional[_Union[PublicRules, _Mapping]] = ...) -> None: ...
+    bargaining_power: float
+    voting_weight: float
+    absent_items: _containers.RepeatedScalarFieldContainer[int]
+    groups: _containers.RepeatedCompositeFieldContainer[GroupInfo]
+    def __init__(self, match_id: _Optional[str] = ..., state: _Optional[str] = ..., seat: _Optional[int] = ..., bloc: _Optional[str] = ..., bloc_index: _Optional[int] = ..., bloc_leader: _Optional[bool] = ..., capability: _Optional[float] = ..., seed: _Optional[int] = ..., blocs: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[_Union[ItemInfo, _Mapping]]] = ..., preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., rules: _Optional[_Union[PublicRules, _Mapping]] = ..., bargaining_power: _Optional[float] = ..., voting_weight: _Optional[float] = ..., absent_items: _Optional[_Iterable[int]] = ..., groups: _Optional[_Iterable[_Union[GroupInfo, _Mapping]]] = ...) -> None: ...
 
 class Opened(_message.Message):
     __slots__ = ("strategy",)
@@ -314,7 +363,7 @@ class BlocSignal(_message.Message):
     def __init__(self, mean_position: _Optional[float] = ..., objections: _Optional[int] = ..., present: _Optional[int] = ..., leader_position: _Optional[float] = ..., leader_vote: _Optional[_Union[Vote, str]] = ...) -> None: ...
 
 class RoundContext(_message.Message):
-    __slots__ = ("session", "item", "round", "phase", "proposal", "blocs", "last_objections")
+    __slots__ = ("session", "item", "round", "phase", "proposal", "blocs", "last_objections", "offers", "package", "group")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
@@ -322,6 +371,9 @@ class RoundContext(_message.Message):
     PROPOSAL_FIELD_NUMBER: _ClassVar[int]
     BLOCS_FIELD_NUMBER: _ClassVar[int]
     LAST_OBJECTIONS_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
     session: int
     item: int
     round: int
@@ -329,19 +381,53 @@ class RoundContext(_message.Message):
     proposal: float
     blocs: _containers.RepeatedCompositeFieldContainer[BlocSignal]
     last_objections: int
-    def __init__(self, session: _Optional[int] = ..., item: _Optional[int] = ..., round: _Optional[int] = ..., phase: _Optional[_Union[Phase, str]] = ..., proposal: _Optional[float] = ..., blocs: _Optional[_Iterable[_Union[BlocSignal, _Mapping]]] = ..., last_objections: _Optional[int] = ...) -> None: ...
+    offers: _containers.RepeatedCompositeFieldContainer[PublicOffer]
+    package: _containers.RepeatedCompositeFieldContainer[PackageEntry]
+    group: int
+    def __init__(self, session: _Optional[int] = ..., item: _Optional[int] = ..., round: _Optional[int] = ..., phase: _Optional[_Union[Phase, str]] = ..., proposal: _Optional[float] = ..., blocs: _Optional[_Iterable[_Union[BlocSignal, _Mapping]]] = ..., last_objections: _Optional[int] = ..., offers: _Optional[_Iterable[_Union[PublicOffer, _Mapping]]] = ..., package: _Optional[_Iterable[_Union[PackageEntry, _Mapping]]] = ..., group: _Optional[int] = ...) -> None: ...
+
+class PublicOffer(_message.Message):
+    __slots__ = ("support", "want", "target", "tolerance")
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    SUPPORT_FIELD_NUMBER: _ClassVar[int]
+    WANT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    support: int
+    want: int
+    target: float
+    tolerance: float
+    def __init__(self, support: _Optional[int] = ..., want: _Optional[int] = ..., target: _Optional[float] = ..., tolerance: _Optional[float] = ..., **kwargs) -> None: ...
+
+class PackageEntry(_message.Message):
+    __slots__ = ("item", "value", "status_quo")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_QUO_FIELD_NUMBER: _ClassVar[int]
+    item: int
+    value: float
+    status_quo: float
+    def __init__(self, item: _Optional[int] = ..., value: _Optional[float] = ..., status_quo: _Optional[float] = ...) -> None: ...
 
 class SeatView(_message.Message):
-    __slots__ = ("legitimacy", "tension", "shamed", "link_refused")
+    __slots__ = ("legitimacy", "tension", "shamed", "red_line_scale", "security_salience", "crisis", "refused_link", "refused_offer")
     LEGITIMACY_FIELD_NUMBER: _ClassVar[int]
     TENSION_FIELD_NUMBER: _ClassVar[int]
     SHAMED_FIELD_NUMBER: _ClassVar[int]
-    LINK_REFUSED_FIELD_NUMBER: _ClassVar[int]
+    RED_LINE_SCALE_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_SALIENCE_FIELD_NUMBER: _ClassVar[int]
+    CRISIS_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_LINK_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_OFFER_FIELD_NUMBER: _ClassVar[int]
     legitimacy: float
     tension: float
     shamed: int
-    link_refused: bool
-    def __init__(self, legitimacy: _Optional[float] = ..., tension: _Optional[float] = ..., shamed: _Optional[int] = ..., link_refused: _Optional[bool] = ...) -> None: ...
+    red_line_scale: float
+    security_salience: float
+    crisis: bool
+    refused_link: int
+    refused_offer: int
+    def __init__(self, legitimacy: _Optional[float] = ..., tension: _Optional[float] = ..., shamed: _Optional[int] = ..., red_line_scale: _Optional[float] = ..., security_salience: _Optional[float] = ..., crisis: _Optional[bool] = ..., refused_link: _Optional[int] = ..., refused_offer: _Optional[int] = ...) -> None: ...
 
 class PositionQuestion(_message.Message):
     __slots__ = ("context", "view")
@@ -352,14 +438,28 @@ class PositionQuestion(_message.Message):
     def __init__(self, context: _Optional[_Union[RoundContext, _Mapping]] = ..., view: _Optional[_Union[SeatView, _Mapping]] = ...) -> None: ...
 
 class PositionAnswer(_message.Message):
-    __slots__ = ("position", "salience", "link")
+    __slots__ = ("position", "salience", "link", "offer", "invoke")
     POSITION_FIELD_NUMBER: _ClassVar[int]
     SALIENCE_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
+    OFFER_FIELD_NUMBER: _ClassVar[int]
+    INVOKE_FIELD_NUMBER: _ClassVar[int]
     position: float
     salience: float
     link: int
-    def __init__(self, position: _Optional[float] = ..., salience: _Optional[float] = ..., link: _Optional[int] = ...) -> None: ...
+    offer: Offer
+    invoke: int
+    def __init__(self, position: _Optional[float] = ..., salience: _Optional[float] = ..., link: _Optional[int] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., invoke: _Optional[int] = ...) -> None: ...
+
+class Offer(_message.Message):
+    __slots__ = ("item", "target", "tolerance")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    item: int
+    target: float
+    tolerance: float
+    def __init__(self, item: _Optional[int] = ..., target: _Optional[float] = ..., tolerance: _Optional[float] = ...) -> None: ...
 
 class VoteQuestion(_message.Message):
     __slots__ = ("context", "view")
@@ -376,7 +476,7 @@ class VoteAnswer(_message.Message):
     def __init__(self, vote: _Optional[_Union[Vote, str]] = ...) -> None: ...
 
 class ItemOutcome(_message.Message):
-    __slots__ = ("session", "item", "decision", "outcome", "binding", "rounds", "objections_by_bloc", "shamed", "in_force")
+    __slots__ = ("session", "item", "decision", "outcome", "binding", "rounds", "objections_by_bloc", "shamed", "in_force", "legally_binding", "objectors", "package")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
@@ -386,6 +486,9 @@ class ItemOutcome(_message.Message):
     OBJECTIONS_BY_BLOC_FIELD_NUMBER: _ClassVar[int]
     SHAMED_FIELD_NUMBER: _ClassVar[int]
     IN_FORCE_FIELD_NUMBER: _ClassVar[int]
+    LEGALLY_BINDING_FIELD_NUMBER: _ClassVar[int]
+    OBJECTORS_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
     session: int
     item: int
     decision: Decision
@@ -395,7 +498,10 @@ class ItemOutcome(_message.Message):
     objections_by_bloc: _containers.RepeatedScalarFieldContainer[int]
     shamed: _containers.RepeatedScalarFieldContainer[str]
     in_force: float
-    def __init__(self, session: _Optional[int] = ..., item: _Optional[int] = ..., decision: _Optional[_Union[Decision, str]] = ..., outcome: _Optional[float] = ..., binding: _Optional[bool] = ..., rounds: _Optional[int] = ..., objections_by_bloc: _Optional[_Iterable[int]] = ..., shamed: _Optional[_Iterable[str]] = ..., in_force: _Optional[float] = ...) -> None: ...
+    legally_binding: bool
+    objectors: _containers.RepeatedScalarFieldContainer[int]
+    package: int
+    def __init__(self, session: _Optional[int] = ..., item: _Optional[int] = ..., decision: _Optional[_Union[Decision, str]] = ..., outcome: _Optional[float] = ..., binding: _Optional[bool] = ..., rounds: _Optional[int] = ..., objections_by_bloc: _Optional[_Iterable[int]] = ..., shamed: _Optional[_Iterable[str]] = ..., in_force: _Optional[float] = ..., legally_binding: _Optional[bool] = ..., objectors: _Optional[_Iterable[int]] = ..., package: _Optional[int] = ...) -> None: ...
 
 class TensionPair(_message.Message):
     __slots__ = ("a", "b", "value")
@@ -408,18 +514,32 @@ class TensionPair(_message.Message):
     def __init__(self, a: _Optional[int] = ..., b: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
 
 class SessionSummary(_message.Message):
-    __slots__ = ("session", "decided", "items", "my_gain", "tension")
+    __slots__ = ("session", "decided", "items", "my_gain", "tension", "shamed", "events")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     DECIDED_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     MY_GAIN_FIELD_NUMBER: _ClassVar[int]
     TENSION_FIELD_NUMBER: _ClassVar[int]
+    SHAMED_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     session: int
     decided: int
     items: int
     my_gain: float
     tension: _containers.RepeatedCompositeFieldContainer[TensionPair]
-    def __init__(self, session: _Optional[int] = ..., decided: _Optional[int] = ..., items: _Optional[int] = ..., my_gain: _Optional[float] = ..., tension: _Optional[_Iterable[_Union[TensionPair, _Mapping]]] = ...) -> None: ...
+    shamed: _containers.RepeatedScalarFieldContainer[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventInfo]
+    def __init__(self, session: _Optional[int] = ..., decided: _Optional[int] = ..., items: _Optional[int] = ..., my_gain: _Optional[float] = ..., tension: _Optional[_Iterable[_Union[TensionPair, _Mapping]]] = ..., shamed: _Optional[_Iterable[int]] = ..., events: _Optional[_Iterable[_Union[EventInfo, _Mapping]]] = ...) -> None: ...
+
+class EventInfo(_message.Message):
+    __slots__ = ("kind", "a", "b")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    kind: EventKind
+    a: int
+    b: int
+    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., a: _Optional[int] = ..., b: _Optional[int] = ...) -> None: ...
 
 class SessionEndQuestion(_message.Message):
     __slots__ = ("summary", "view")
