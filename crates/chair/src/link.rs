@@ -196,10 +196,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Links by (endpoint, token).
+type LinkTable = HashMap<(String, Option<String>), Link>;
+
 /// The links of one chair (or one tournament runner), by endpoint and token.
 #[derive(Clone)]
 pub struct Hub {
-    links: Arc<Mutex<HashMap<(String, Option<String>), Link>>>,
+    links: Arc<Mutex<LinkTable>>,
     config: LinkConfig,
     chair_id: Arc<str>,
 }

@@ -29,7 +29,11 @@ pub struct BenchArgs {
 
 /// Runs one match, returning (decisions answered, sessions played). The engine counts
 /// the decisions, so the strategies run unwrapped, exactly as in `plenary run`.
-fn run_counting(p: &plenary_scenarios::MatchPlan, scenario: &Arc<Scenario>, seed: u64) -> (u64, u32) {
+fn run_counting(
+    p: &plenary_scenarios::MatchPlan,
+    scenario: &Arc<Scenario>,
+    seed: u64,
+) -> (u64, u32) {
     let setup = MatchSetup {
         match_id: format!("bench-{seed}"),
         seed,

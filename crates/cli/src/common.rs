@@ -1,11 +1,15 @@
 //! The in-process commands (`run`, `designs`, `strategies`, `check`) and the flags that
 //! every match-running command shares (`run`, `lab`).
 
+use crate::output::UsageError;
 use crate::report;
 use anyhow::{Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use plenary_core::MatchResult;
-use plenary_scenarios::{Checked, MatchPlan, PlanError, PlanRequest, Source, Strategies};
+use plenary_scenarios::{
+    Checked, LoadError, MatchPlan, PlanError, PlanRequest, Source, Strategies,
+};
+use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,6 +44,9 @@ pub struct MatchArgs {
 
 /// Loads and checks everything a match needs, before anything runs: the one match-plan
 /// resolution ([`MatchPlan::resolve`]) that the chair and the tournaments use too.
+/// Names the user got wrong (an unknown preset, strategy, bloc or State, a malformed
+/// assignment) are usage errors naming the flag; a file that does not load or a design
+/// that does not fit is not.
 pub fn prepare(args: &MatchArgs) -> Result<MatchPlan> {
     let check = |name: &str| plenary_strategies::check(&[name]).map_err(|e| e.to_string());
     MatchPlan::resolve(PlanRequest {
@@ -56,10 +63,35 @@ pub fn prepare(args: &MatchArgs) -> Result<MatchPlan> {
     .map_err(|e| match e {
         // The user's assignment: name the flag it came from.
         PlanError::Strategies(msg) if args.strategies.is_some() => {
-            anyhow::anyhow!("--strategies: {msg}")
+            UsageError::new("--strategies", msg).into()
+        }
+        PlanError::Scenario { error, .. } if is_usage(&error) => {
+            UsageError::new("--scenario", error).into()
+        }
+        PlanError::Design { error, .. } if args.design.is_some() && is_usage(&error) => {
+            UsageError::new("--design", error).into()
         }
         e => e.into(),
     })
+}
+
+/// Whether a scenario or design spec failed to load because of the spec itself: it
+/// names no preset (and is no path), or it cannot be a path at all.
+pub fn is_usage(error: &LoadError) -> bool {
+    matches!(
+        error,
+        LoadError::UnknownPreset { .. } | LoadError::BadSpec { .. }
+    )
+}
+
+/// A scenario that did not load from `flag`'s value `spec`: a usage error (see
+/// [`is_usage`]) or the load error in context.
+pub fn scenario_error(flag: &str, spec: &str, error: LoadError) -> anyhow::Error {
+    if is_usage(&error) {
+        UsageError::new(flag, error).into()
+    } else {
+        anyhow::Error::new(error).context(format!("loading scenario `{spec}`"))
+    }
 }
 
 /// Runs a prepared match in-process.
@@ -111,23 +143,73 @@ pub fn run(args: &MatchArgs) -> Result<ExitCode> {
     print!("{}", report::text(&p, &result, args.brief));
     if let Some(path) = &args.json {
         write_json(path, &p, &result)?;
-        eprintln!("results written to {}", path.display());
+        progress!("results written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Flags of `plenary designs`.
+/// How a list command prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned lines for people.
+    #[default]
+    Text,
+    /// A JSON array of objects with stable keys (listed in the command's --help).
+    Json,
+}
+
+/// Flags of `plenary designs` and `plenary scenarios`.
 #[derive(Debug, Clone, Args)]
 pub struct DesignsArgs {
     /// Print this preset's file (a template to copy and change).
     #[arg(long, value_name = "ID")]
     pub show: Option<String>,
+    /// Output format: text, or json (an array of objects; keys below).
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "show")]
+    pub format: Format,
+}
+
+/// Flags of `plenary strategies`.
+#[derive(Debug, Clone, Args)]
+pub struct StrategiesArgs {
+    /// Output format: text, or json (an array of objects; keys below).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// A text wrapped over lines (as TOML files hold descriptions) on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Prints a list as pretty JSON on stdout.
+fn print_json(items: Vec<serde_json::Value>) -> Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(&items)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `plenary designs`.
 pub fn designs(args: &DesignsArgs) -> Result<ExitCode> {
     if let Some(id) = &args.show {
         return show(plenary_scenarios::DESIGNS, "design", id);
+    }
+    if args.format == Format::Json {
+        let mut items = Vec::new();
+        for (id, _) in plenary_scenarios::DESIGNS {
+            let d = plenary_scenarios::design(id)?;
+            let p = &d.procedure;
+            items.push(json!({
+                "id": id,
+                "name": d.design.name,
+                "description": one_line(&d.design.description),
+                "mediation": p.mediation,
+                "linkage": p.linkage,
+                "naming_shaming": p.naming_shaming,
+                "bodies": d.bodies.len(),
+                "scope": p.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            }));
+        }
+        return print_json(items);
     }
     println!("Design presets (plenary designs --show ID prints one as a template):");
     for (id, _) in plenary_scenarios::DESIGNS {
@@ -159,6 +241,22 @@ pub fn scenarios(args: &DesignsArgs) -> Result<ExitCode> {
     if let Some(id) = &args.show {
         return show(plenary_scenarios::SCENARIOS, "scenario", id);
     }
+    if args.format == Format::Json {
+        let mut items = Vec::new();
+        for (id, _) in plenary_scenarios::SCENARIOS {
+            let s = plenary_scenarios::scenario(id)?;
+            items.push(json!({
+                "id": id,
+                "name": s.name,
+                "description": one_line(&s.description),
+                "states": s.states.len(),
+                "blocs": s.blocs.len(),
+                "items": s.agenda.len(),
+                "default_design": s.default_design.as_deref().unwrap_or(plenary_scenarios::FALLBACK_DESIGN),
+            }));
+        }
+        return print_json(items);
+    }
     println!("Scenarios (plenary scenarios --show ID prints one as a template):");
     for (id, _) in plenary_scenarios::SCENARIOS {
         let s = plenary_scenarios::scenario(id)?;
@@ -181,7 +279,11 @@ fn show(list: &[(&str, &str)], kind: &str, id: &str) -> Result<ExitCode> {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
-        None => bail!("no {kind} preset `{id}` (known: {})", ids(list)),
+        None => Err(UsageError::new(
+            "--show",
+            format!("no {kind} preset `{id}` (known: {})", ids(list)),
+        )
+        .into()),
     }
 }
 
@@ -190,7 +292,21 @@ fn ids(list: &[(&str, &str)]) -> String {
 }
 
 /// `plenary strategies`.
-pub fn strategies() -> Result<ExitCode> {
+pub fn strategies(args: &StrategiesArgs) -> Result<ExitCode> {
+    if args.format == Format::Json {
+        let items = plenary_strategies::all()
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.name,
+                    "name": s.name,
+                    "description": s.summary,
+                    "idea": s.idea,
+                })
+            })
+            .collect();
+        return print_json(items);
+    }
     println!("Built-in strategies (use with --strategies default=NAME,BLOC=NAME,STATE=NAME):");
     for s in plenary_strategies::all() {
         println!("  {:<18} {}", s.name, s.summary);
@@ -235,7 +351,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     let outcome = match plenary_scenarios::check_file(&args.file) {
         Ok(Checked::Scenario(s)) => {
             if args.scenario.is_some() {
-                bail!("--scenario is for checking a design file; {file} is a scenario");
+                bail!(UsageError::new(
+                    "--scenario",
+                    format!("is for checking a design file; {file} is a scenario")
+                ));
             }
             let summary = format!(
                 "{file}: scenario `{}` is valid ({} States, {} blocs, {} items)",
@@ -254,7 +373,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         }
         Ok(Checked::Design(d)) => {
             if args.design.is_some() {
-                bail!("--design is for checking a scenario file; {file} is a design");
+                bail!(UsageError::new(
+                    "--design",
+                    format!("is for checking a scenario file; {file} is a design")
+                ));
             }
             match &args.scenario {
                 Some(spec) => plan(spec.clone(), Some(file.clone())).map(|p| {
@@ -273,8 +395,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
             println!("{line}");
             Ok(ExitCode::SUCCESS)
         }
+        // A flag naming no preset or strategy: exit 2 with `error:`, as `run` does.
+        Err(e) if crate::output::is_usage(&e) => Err(e),
         Err(e) => {
-            eprintln!("{e:#}");
+            eprintln!("{}", crate::output::one_line(&e));
             Ok(ExitCode::from(1))
         }
     }
@@ -284,15 +408,4 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
 fn distinct(names: &[String]) -> String {
     let set: std::collections::BTreeSet<&str> = names.iter().map(String::as_str).collect();
     set.into_iter().collect::<Vec<_>>().join(", ")
-}
-
-/// Logs go to stderr; `RUST_LOG` overrides the default (warnings, info for plenary).
-pub fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,plenary=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

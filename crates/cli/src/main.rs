@@ -2,6 +2,9 @@
 //! validates scenario and design files, benchmarks the engine, and (in other modules)
 //! drives multi-process labs and tournaments.
 
+#[macro_use]
+mod output;
+
 mod bench;
 mod bench_remote;
 mod common;
@@ -12,15 +15,24 @@ mod report;
 mod soak;
 mod tournament_cmd;
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
+use anyhow::{Context, Result};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Multilateral negotiation simulator: an OSCE-like organisation of States, each a
 /// delegation, under a chosen institutional design.
 #[derive(Debug, Parser)]
-#[command(name = "plenary", version, about, propagate_version = true)]
+#[command(
+    name = "plenary",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Every command takes -q/--quiet, -v/--verbose (repeatable) and --color auto|always|never (NO_COLOR is respected). Exit codes: 0 success, 1 a failure, 2 a usage error (a bad flag value, an unknown preset or strategy name), 3 a match with violations (lab, session), 130 interrupted.\n\nExamples:\n  plenary run\n  plenary -q tournament --out results\n  plenary designs --format json\n  plenary completions bash > ~/.local/share/bash-completion/completions/plenary"
+)]
 struct Cli {
+    #[command(flatten)]
+    global: output::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,17 +46,19 @@ enum Command {
     Run(common::MatchArgs),
     /// List the design presets built in.
     #[command(
-        after_help = "Examples:\n  plenary designs\n  plenary designs --show osce-2021 > my-design.toml"
+        after_help = "With --format json: an array with one object per preset, keys id, name, description, mediation, linkage, naming_shaming (bool), bodies (count), scope (list of dimensions).\n\nExamples:\n  plenary designs\n  plenary designs --format json\n  plenary designs --show osce-2021 > my-design.toml"
     )]
     Designs(common::DesignsArgs),
     /// List the built-in scenarios.
     #[command(
-        after_help = "Examples:\n  plenary scenarios\n  plenary scenarios --show osce-2021 > my-scenario.toml"
+        after_help = "With --format json: an array with one object per scenario, keys id, name, description, states, blocs, items (counts), default_design.\n\nExamples:\n  plenary scenarios\n  plenary scenarios --format json\n  plenary scenarios --show osce-2021 > my-scenario.toml"
     )]
     Scenarios(common::DesignsArgs),
     /// List the built-in delegation strategies.
-    #[command(after_help = "Example:\n  plenary strategies")]
-    Strategies,
+    #[command(
+        after_help = "With --format json: an array with one object per strategy, keys id (the name --strategies takes), name (the same), description (one line), idea (what it models).\n\nExamples:\n  plenary strategies\n  plenary strategies --format json"
+    )]
+    Strategies(common::StrategiesArgs),
     /// Validate a scenario or design file.
     #[command(
         after_help = "Examples:\n  plenary check my-scenario.toml\n  plenary check my-design.toml --scenario osce-2021"
@@ -138,23 +152,78 @@ enum Command {
     /// Ready-made experiments over the tournament machinery.
     #[command(subcommand)]
     Experiment(tournament_cmd::Experiment),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    #[command(
+        after_help = "Examples:\n  plenary completions bash > ~/.local/share/bash-completion/completions/plenary\n  plenary completions zsh > ~/.zfunc/_plenary\n  plenary completions fish > ~/.config/fish/completions/plenary.fish\n  plenary completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout, or write one page per subcommand with --out.
+    #[command(
+        after_help = "Examples:\n  plenary man | man -l -\n  plenary man --out man/   (man/plenary.1, man/plenary-run.1, ...)\n  plenary man --markdown > docs/cli.md"
+    )]
+    Man(ManArgs),
+}
+
+/// Flags of `plenary completions`.
+#[derive(Debug, Clone, Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+/// Flags of `plenary man`.
+#[derive(Debug, Clone, Args)]
+struct ManArgs {
+    /// Write one page per subcommand into this directory (plenary.1, plenary-run.1, ...)
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR", conflicts_with = "markdown")]
+    out: Option<PathBuf>,
+    /// Print the Markdown table of subcommands that docs/cli.md holds instead.
+    #[arg(long)]
+    markdown: bool,
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // clap's own help and errors follow --color too.
+    let color = output::color_from_args(&args);
+    let parsed = Cli::command()
+        .color(color.to_clap())
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+        .and_then(|cli| {
+            // clap checks conflicts on one level only: `plenary -q run -v` lands here.
+            if cli.global.quiet && cli.global.verbose > 0 {
+                return Err(Cli::command().color(color.to_clap()).error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "the argument '--quiet' cannot be used with '--verbose'",
+                ));
+            }
+            Ok(cli)
+        });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // Usage errors exit with 2 and clap's one-line reason.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                output::EXIT_USAGE
+            } else {
+                0
+            });
         }
     };
-    common::init_tracing();
+    output::init(&cli.global);
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            eprintln!("error: {}", output::one_line(&e));
+            if output::is_usage(&e) {
+                ExitCode::from(output::EXIT_USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -164,7 +233,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Run(args) => common::run(&args),
         Command::Designs(args) => common::designs(&args),
         Command::Scenarios(args) => common::scenarios(&args),
-        Command::Strategies => common::strategies(),
+        Command::Strategies(args) => common::strategies(&args),
         Command::Check(args) => common::check(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Conformance(args) => conformance_cmd::run(&args),
@@ -185,5 +254,106 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Schema(args) => tournament_cmd::schema(&args),
         Command::Export(args) => tournament_cmd::export(&args),
         Command::Experiment(which) => tournament_cmd::experiment(&which),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
+    }
+}
+
+/// `plenary completions SHELL`.
+fn completions(args: &CompletionsArgs) -> Result<ExitCode> {
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "plenary", &mut out);
+    to_stdout(&out)
+}
+
+/// Writes generated text to stdout; a reader that stops early (`| head`) is no error.
+fn to_stdout(bytes: &[u8]) -> Result<ExitCode> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `plenary man`.
+fn man(args: &ManArgs) -> Result<ExitCode> {
+    if args.markdown {
+        return to_stdout(markdown(&Cli::command()).as_bytes());
+    }
+    let Some(dir) = &args.out else {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+        return to_stdout(&out);
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut written = 0;
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    write_pages(&cmd, dir, &mut written)?;
+    progress!("{written} man pages written to {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the page of `cmd` and of each of its visible subcommands into `dir`.
+fn write_pages(cmd: &clap::Command, dir: &std::path::Path, written: &mut usize) -> Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, dir, written)?;
+    }
+    let page = clap_mangen::Man::new(cmd.clone());
+    let path = dir.join(page.get_filename());
+    let mut out = Vec::new();
+    page.render(&mut out)?;
+    std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))?;
+    *written += 1;
+    Ok(())
+}
+
+/// The Markdown of docs/cli.md: every visible subcommand with its one-line about, and
+/// the global flags.
+fn markdown(cmd: &clap::Command) -> String {
+    fn rows(cmd: &clap::Command, prefix: &str, out: &mut String) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = format!("{prefix} {}", sub.get_name());
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            out.push_str(&format!("| `{name}` | {} |\n", about.replace('|', "\\|")));
+            rows(sub, &name, out);
+        }
+    }
+    let mut out = String::from(
+        "# The plenary command line\n\n<!-- Generated from the binary by `plenary man --markdown`; regenerate with\n     PLENARY_UPDATE_DOCS=1 cargo test -p plenary-cli --test docs -->\n\n`plenary COMMAND --help` gives each command's flags and examples; `plenary man` its manual page.\n\n| command | what it does |\n| --- | --- |\n",
+    );
+    rows(cmd, cmd.get_name(), &mut out);
+    out.push_str(
+        "\nGlobal flags, accepted by every command:\n\n| flag | what it does |\n| --- | --- |\n",
+    );
+    for arg in cmd.get_arguments().filter(|a| a.is_global_set()) {
+        let mut flag = format!("--{}", arg.get_long().unwrap_or_default());
+        if let Some(s) = arg.get_short() {
+            flag = format!("-{s}, {flag}");
+        }
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        out.push_str(&format!("| `{flag}` | {} |\n", help.replace('|', "\\|")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_command() {
+        let cli = Cli::try_parse_from(["plenary", "-q", "designs", "--color", "never"]).unwrap();
+        assert!(cli.global.quiet);
+        assert_eq!(cli.global.color, output::ColorChoice::Never);
+        let cli = Cli::try_parse_from(["plenary", "run", "-vv"]).unwrap();
+        assert_eq!(cli.global.verbose, 2);
+        assert!(Cli::try_parse_from(["plenary", "run", "-q", "-v"]).is_err());
     }
 }

@@ -8,6 +8,7 @@
 //! tokens come from the environment or from files only their owner can read.
 
 use crate::common::{self, MatchArgs};
+use crate::output::UsageExt;
 use crate::report;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
@@ -363,7 +364,7 @@ fn print_flush(line: &str) {
 
 /// `plenary delegate`.
 pub fn delegate(args: &DelegateArgs) -> Result<ExitCode> {
-    plenary_strategies::check(&[args.strategy.as_str()]).context("--strategy")?;
+    plenary_strategies::check(&[args.strategy.as_str()]).usage("--strategy")?;
     let token = token_from(args.token_file.as_deref(), TOKEN_ENV)?;
     if args.register.is_some() && token.is_none() {
         bail!("--register needs the State's token: set {TOKEN_ENV} or give --token-file");
@@ -606,7 +607,7 @@ fn progress(e: &v2::SessionEvent) {
         )
     ) && let Some(line) = describe(e)
     {
-        eprintln!("{}", line.trim_start());
+        progress!("{}", line.trim_start());
     }
 }
 
@@ -620,7 +621,7 @@ fn finish(
     print!("{}", report::text(plan, result, run.brief));
     if let Some(path) = &run.json {
         common::write_json(path, plan, result)?;
-        eprintln!("results written to {}", path.display());
+        progress!("results written to {}", path.display());
     }
     if !result.complete {
         bail!("the match did not run to its end");
@@ -737,7 +738,7 @@ pub fn health(args: &HealthArgs) -> Result<ExitCode> {
 /// `plenary tokens`: a tokens file for every State of a scenario, 0600.
 pub fn tokens(args: &TokensArgs) -> Result<ExitCode> {
     let scenario = plenary_scenarios::load_scenario(&args.scenario)
-        .with_context(|| format!("loading scenario `{}`", args.scenario))?;
+        .map_err(|e| common::scenario_error("--scenario", &args.scenario, e))?;
     let tokens: BTreeMap<String, String> = scenario
         .states
         .iter()
@@ -745,7 +746,7 @@ pub fn tokens(args: &TokensArgs) -> Result<ExitCode> {
         .collect();
     plenary_lab::lab::write_private(&args.out, &plenary_lab::lab::render_tokens(&tokens))
         .with_context(|| format!("writing {} (it must not exist yet)", args.out.display()))?;
-    eprintln!(
+    progress!(
         "{} tokens written to {} (mode 0600)",
         tokens.len(),
         args.out.display()

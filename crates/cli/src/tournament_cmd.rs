@@ -3,18 +3,18 @@
 //! historical check of a scenario's baseline (see the `plenary-tournament` crate for
 //! formats, seeds and statistics).
 
+use crate::output::{UsageError, UsageExt};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plenary_lab::{Entrant, RemoteExecutor, RemoteOptions};
-use plenary_tournament::run::{self, Progress, RunOptions, RunReport, Shard};
 use plenary_tournament::exec::ExecError;
+use plenary_tournament::run::{self, Progress, RunOptions, RunReport, Shard};
 use plenary_tournament::{
     Catalog, Config, Executor, InProcess, MatchSpec, StrategyMaker, config, output, plan, report,
     summary,
 };
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -241,7 +241,7 @@ struct Reporter {
 
 impl Reporter {
     fn new(what: &'static str) -> Reporter {
-        let terminal = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let terminal = crate::output::progress_bar();
         let bar = terminal.then(|| {
             let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             pb.set_style(
@@ -271,7 +271,7 @@ impl Reporter {
         }
         let tenth = pr.done * 10 / pr.total;
         if self.last.swap(tenth, Ordering::Relaxed) != tenth {
-            eprintln!(
+            progress!(
                 "{}: {}/{} matches ({}%)",
                 self.what,
                 pr.done,
@@ -405,7 +405,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
     }
     if let Some(r) = args.replications {
         if r == 0 {
-            bail!("--replications must be at least 1");
+            bail!(UsageError::new("--replications", "must be at least 1"));
         }
         cfg.replications = r;
         // The plan size limit applies to the overridden configuration too.
@@ -419,7 +419,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
     if args.bench {
         return bench(&p, args);
     }
-    eprintln!(
+    progress!(
         "tournament {}: {} matches planned ({} fixed{}), master seed {}, {} threads{}",
         p.cfg.fingerprint(),
         p.plan.total,
@@ -448,7 +448,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
     }
     let start = Instant::now();
     if (!p.cfg.endpoints.is_empty() || !p.cfg.commands.is_empty()) && !args.remote {
-        eprintln!(
+        progress!(
             "entrants that run as their own processes in the config ({}): running remotely",
             p.cfg
                 .endpoints
@@ -485,7 +485,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(130));
     }
-    eprintln!(
+    progress!(
         "ran {} matches in {:.1} s ({:.0} matches/s){}{}{}",
         r.written + r.resimulated,
         r.elapsed.as_secs_f64(),
@@ -516,7 +516,7 @@ pub fn tournament(args: &TournamentArgs) -> Result<ExitCode> {
             sh.index, sh.count
         );
     }
-    eprintln!("total wall time {:.1} s", start.elapsed().as_secs_f64());
+    progress!("total wall time {:.1} s", start.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -530,7 +530,7 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
     );
     let mut rows = Vec::new();
     for threads in [cores, 1] {
-        eprintln!(
+        progress!(
             "bench: {} matches on {threads} thread{}",
             args.bench_matches,
             if threads == 1 { "" } else { "s" }
@@ -571,7 +571,7 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
     // The same matches over delegation endpoints spawned once (one per strategy),
     // many matches in flight over the shared streams.
     let n = args.bench_matches.min(200);
-    eprintln!("bench: {n} matches over delegation endpoints");
+    progress!("bench: {n} matches over delegation endpoints");
     let remote = start_remote(p, config_dir(args.config.as_deref()))?;
     let r = execute_with(
         p,
@@ -615,7 +615,7 @@ fn bench(p: &Prepared, args: &TournamentArgs) -> Result<ExitCode> {
 pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
     let n = output::merge(&args.dirs, &args.out)?;
     let cfg = output::read_config(&args.out)?;
-    eprintln!(
+    progress!(
         "merged {} records from {} directories into {}",
         n,
         args.dirs.len(),
@@ -705,7 +705,7 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode> {
 pub fn export(args: &ExportArgs) -> Result<ExitCode> {
     let (m, s, n) = plenary_tournament::export::write_parquet(&args.dir)?;
     println!("{}\n{}", m.display(), s.display());
-    eprintln!("exported {n} matches: one row per match, one row per State per match");
+    progress!("exported {n} matches: one row per match, one row per State per match");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -780,7 +780,7 @@ fn designs_experiment(args: &DesignsExperimentArgs) -> Result<ExitCode> {
     use plenary_tournament::robustness::{self, Recorder};
     let cfg = designs_experiment_config(args)?;
     let p = prepare("experiment designs", cfg)?;
-    eprintln!(
+    progress!(
         "design experiment: {} designs x {} matches on osce-2021, every seat drawn from {} strategies, master seed {}",
         p.cfg.designs.len(),
         args.replications,
@@ -815,7 +815,7 @@ fn designs_experiment(args: &DesignsExperimentArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(130));
     }
-    eprintln!(
+    progress!(
         "ran {} matches in {:.1} s",
         r.written,
         r.elapsed.as_secs_f64()
@@ -903,7 +903,7 @@ fn designs_experiment(args: &DesignsExperimentArgs) -> Result<ExitCode> {
             make: maker(),
             threads: args.threads,
         })?;
-        eprintln!(
+        progress!(
             "robustness: {} variants x {} designs x {} matches in {:.1} s",
             report.variants.len(),
             robustness::CLAIM_DESIGNS.len(),
@@ -940,10 +940,10 @@ fn history_experiment(args: &HistoryExperimentArgs) -> Result<ExitCode> {
     use plenary_core::assignment::Assignment;
     use plenary_tournament::history::{self, HistoryTable};
     if args.seeds == 0 {
-        bail!("--seeds must be at least 1");
+        bail!(UsageError::new("--seeds", "must be at least 1"));
     }
     let sc = plenary_scenarios::load_scenario(&args.scenario)
-        .with_context(|| format!("loading scenario `{}`", args.scenario))?;
+        .map_err(|e| crate::common::scenario_error("--scenario", &args.scenario, e))?;
     let design_spec = sc
         .default_design
         .clone()
@@ -976,13 +976,13 @@ fn history_experiment(args: &HistoryExperimentArgs) -> Result<ExitCode> {
     let mix = args.strategies.clone().unwrap_or_else(|| scenario_mix(&sc));
     let strategies = Assignment::parse(&mix)
         .and_then(|a| a.resolve(&sc, "dissociator"))
-        .context("--strategies")?;
+        .usage("--strategies")?;
     let mut names: Vec<&str> = strategies.iter().map(String::as_str).collect();
     names.sort_unstable();
     names.dedup();
-    plenary_strategies::check(&names).context("--strategies")?;
+    plenary_strategies::check(&names).usage("--strategies")?;
     let seeds = history::seeds(args.seed, &sc.id, args.seeds);
-    eprintln!(
+    progress!(
         "history experiment: {} under {} with `{}`, {} seeds from master seed {}",
         sc.id,
         design.design.id,
@@ -1001,7 +1001,7 @@ fn history_experiment(args: &HistoryExperimentArgs) -> Result<ExitCode> {
         maker(),
         args.threads,
     )?;
-    eprintln!(
+    progress!(
         "ran {} matches in {:.1} s",
         results.len(),
         started.elapsed().as_secs_f64()
@@ -1014,7 +1014,7 @@ fn history_experiment(args: &HistoryExperimentArgs) -> Result<ExitCode> {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("writing results to {}", path.display()))?;
-        eprintln!("results written to {}", path.display());
+        progress!("results written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -1101,7 +1101,7 @@ fn start_remote(p: &Prepared, config_dir: Option<&Path>) -> Result<RemoteExecuto
         ..RemoteOptions::new(exe)
     };
     let remote = RemoteExecutor::start(Arc::clone(&p.catalog), entrants, opts)?;
-    eprintln!(
+    progress!(
         "remote: {} delegation endpoints ({})",
         remote.endpoints().len(),
         remote

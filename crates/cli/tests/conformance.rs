@@ -237,7 +237,7 @@ async fn a_faulty_endpoint_exits_1_naming_the_fault() {
         .collect();
     assert_eq!(failed, ["position"], "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("position NaN is outside"),
+        stdout(&out).contains("`position` is NaN: it must be a finite number"),
         "{}",
         stdout(&out)
     );

@@ -71,7 +71,15 @@ fn golden_view(full: &str) -> String {
 fn run(scenario: &str, design: &str, dir: &Path) -> String {
     let out = dir.join(format!("{scenario}__{design}.json"));
     let o = Command::new(BIN)
-        .args(["run", "--scenario", scenario, "--design", design, "--seed", SEED])
+        .args([
+            "run",
+            "--scenario",
+            scenario,
+            "--design",
+            design,
+            "--seed",
+            SEED,
+        ])
         .arg("--json")
         .arg(&out)
         .output()

@@ -60,13 +60,13 @@ fn check_and_run_refuse(dir: &Path, file: &str) -> String {
 #[test]
 fn check_validates_everything_run_would() {
     let dir = tempfile::tempdir().unwrap();
-    // The built-in strategy mix names NOR and DEU: deleting one made `run` fail while
-    // `check` passed.
+    // The scenario's own mix (`default_strategies`) names NOR: deleting NOR made `run`
+    // fail while `check` passed.
     let no_nor = without_state(&osce(), "NOR");
     std::fs::write(dir.path().join("no-nor.toml"), &no_nor).unwrap();
     let e = check_and_run_refuse(dir.path(), "no-nor.toml");
     assert!(
-        e.contains("the built-in strategy mix on scenario `osce-2021`")
+        e.contains("the default_strategies on scenario `osce-2021`")
             && e.contains("`NOR` is neither a bloc nor a State of scenario `osce-2021`"),
         "{e}"
     );
@@ -84,7 +84,10 @@ fn check_validates_everything_run_would() {
     assert!(text(&out.stdout).contains("runs under design `osce-2021`"));
 
     // The default design is checked too, and its fit: a body seat for a missing State.
-    let renamed = osce().replace("id = \"DEU\"", "id = \"XDE\"");
+    let renamed = osce().replace("id = \"DEU\"", "id = \"XDE\"").replace(
+        "default_design = \"osce-2021\"",
+        "default_design = \"path1-upgraded\"",
+    );
     std::fs::write(dir.path().join("renamed.toml"), &renamed).unwrap();
     let e = check_and_run_refuse(dir.path(), "renamed.toml");
     assert!(e.contains("`DEU`"), "{e}");

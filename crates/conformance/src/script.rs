@@ -471,7 +471,6 @@ pub(crate) fn session(s: u32) -> Vec<Vec<Msg>> {
                     kind: v2::EventKind::Exercise as i32,
                     a: 0,
                     b: 1,
-                    ..Default::default()
                 }],
             },
             view(s, false),

@@ -546,7 +546,8 @@ async fn each_fault_fails_exactly_its_checks() {
     let r = |what: &str, check: &str| reason(&reports[what], check).to_string();
     let nan = r("NaN positions", "position");
     assert!(
-        nan.contains("`position` is NaN: it must be a finite number in 0..=100") && nan.contains("seq 2"),
+        nan.contains("`position` is NaN: it must be a finite number in 0..=100")
+            && nan.contains("seq 2"),
         "{nan}"
     );
     let phase = r(

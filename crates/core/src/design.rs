@@ -844,7 +844,6 @@ fn kind_name(k: ItemKind) -> String {
     value_name(&k)
 }
 
-
 fn known_institutions(sc: &Scenario) -> String {
     if sc.institutions.is_empty() {
         return "none".into();

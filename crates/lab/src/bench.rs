@@ -464,12 +464,12 @@ async fn measure(
         .collect();
     let mut opens = Vec::new();
     for mid in &matches {
-        for seat in 0..n {
+        for (seat, state) in states.iter().enumerate().take(n) {
             let mut brief = m.brief(seat);
             brief.match_id = mid.clone();
             opens.push(v2::Envelope {
                 match_id: mid.clone(),
-                state: states[seat].clone(),
+                state: state.clone(),
                 seq: 1,
                 deadline_ms: 10_000,
                 body: Some(Body::Open((&brief).into())),
@@ -478,11 +478,10 @@ async fn measure(
     }
     exchange(vec![(blink.clone(), opens)]).await?;
     let batched_rounds = (opts.rounds / 4).max(20);
-    let mut bseq = 1u64;
     let mut answered = 0usize;
     let t0 = Instant::now();
-    for _ in 0..batched_rounds {
-        bseq += 1;
+    // seq 1 was the open.
+    for bseq in (2u64..).take(batched_rounds) {
         let envs = matches
             .iter()
             .flat_map(|mid| states.iter().map(move |s| (mid, s)))

@@ -218,7 +218,8 @@ impl Executor for RemoteExecutor {
         );
         let result = self.rt.block_on(run_match(m, cfg));
         for v in &result.violations {
-            warn!(match_id = %spec.match_id, state = %v.state, phase = %v.phase, fault = ?v.fault, "violation in a remote tournament match");
+            let (fault, detail) = plenary_chair::driver::fault_kind(&v.fault);
+            warn!(match_id = %spec.match_id, state = %v.state, phase = %v.phase, fault, %detail, "violation in a remote tournament match");
         }
         Ok(result)
     }

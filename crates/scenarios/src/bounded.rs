@@ -59,27 +59,28 @@ pub enum ReadError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// An I/O error.
-    #[error("{}: cannot read: {source}", path.display())]
+    /// An I/O error. Its text is part of the message, so it is not also chained as
+    /// the source (`{:#}` would print it twice).
+    #[error("{}: cannot read: {error}", path.display())]
     Io {
         /// The path as given.
         path: PathBuf,
         /// The underlying error.
-        source: io::Error,
+        error: io::Error,
     },
 }
 
 impl ReadError {
     /// Whether the file does not exist (callers that treat a missing file as empty).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ReadError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+        matches!(self, ReadError::Io { error, .. } if error.kind() == io::ErrorKind::NotFound)
     }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReadError + '_ {
-    move |source| ReadError::Io {
+    move |error| ReadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

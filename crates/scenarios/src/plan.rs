@@ -121,6 +121,9 @@ impl MatchPlan {
     /// Resolves a request: loads and validates the scenario and design (the scenario's
     /// default design when none is given), resolves the strategy of every seat, and
     /// names the match.
+    // A plan is resolved once per match, so the size of its error does not matter; the
+    // error keeps its causes typed for the callers that map them (usage errors).
+    #[allow(clippy::result_large_err)]
     pub fn resolve(req: PlanRequest<'_>) -> Result<MatchPlan, PlanError> {
         let (scenario, scenario_text) =
             load_scenario(&req.scenario).map_err(|error| PlanError::Scenario {
@@ -190,6 +193,7 @@ impl MatchPlan {
 
 /// Resolves an assignment spec over a scenario: the user's spec, or the scenario's own
 /// default mix, or `fallback_mix`; an empty spec and a name given two rules are errors.
+#[allow(clippy::result_large_err)] // once per match, see `MatchPlan::resolve`
 fn assign(
     scenario: &Scenario,
     spec: Option<&str>,
@@ -268,17 +272,25 @@ fn text_of(
         Source::Preset(id) => {
             crate::preset(presets, kind, id).map(|t| (crate::embedded_origin(id), t.to_string()))
         }
-        Source::Spec(spec) => match {
+        Source::Spec(spec) => {
             crate::check_spec(kind, spec)?;
-            crate::resolve(spec, presets)
-        } {
-            crate::Spec::Preset => crate::preset(presets, kind, spec)
-                .map(|t| (crate::embedded_origin(spec), t.to_string())),
-            crate::Spec::File => {
-                let path = std::path::Path::new(spec);
-                Ok((crate::file_origin(path), crate::read(path)?))
-            }
-            crate::Spec::Unknown => Err(crate::unknown(kind, spec, presets)),
-        },
+            resolve_spec(spec, presets, kind)
+        }
+    }
+}
+
+fn resolve_spec(
+    spec: &str,
+    presets: &[(&str, &str)],
+    kind: &'static str,
+) -> Result<(String, String), LoadError> {
+    match crate::resolve(spec, presets) {
+        crate::Spec::Preset => crate::preset(presets, kind, spec)
+            .map(|t| (crate::embedded_origin(spec), t.to_string())),
+        crate::Spec::File => {
+            let path = std::path::Path::new(spec);
+            Ok((crate::file_origin(path), crate::read(path)?))
+        }
+        crate::Spec::Unknown => Err(crate::unknown(kind, spec, presets)),
     }
 }

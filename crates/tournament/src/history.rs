@@ -27,7 +27,6 @@
 //! An optional `range = [lo, hi]` also constrains the outcome of the other kinds (an
 //! extension "as is" must not come out as an enlarged mandate).
 
-use std::sync::atomic::AtomicBool;
 use crate::exec::{ExecError, Executor, InProcess, StrategyMaker, run_parallel};
 use crate::plan::{Catalog, MatchSpec, Role};
 use plenary_core::files::{FileErrors, Problems, parse_toml};
@@ -39,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// A history table file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -469,10 +469,16 @@ pub fn run(
         exec = exec.with_threads(t);
     }
     let mut out: Vec<Option<MatchResult>> = vec![None; specs.len()];
-    run_parallel::<ExecError>(&specs, &exec, exec.parallelism(), &AtomicBool::new(false), |spec, r| {
-        out[spec.index as usize] = Some(r);
-        Ok(())
-    })?;
+    run_parallel::<ExecError>(
+        &specs,
+        &exec,
+        exec.parallelism(),
+        &AtomicBool::new(false),
+        |spec, r| {
+            out[spec.index as usize] = Some(r);
+            Ok(())
+        },
+    )?;
     Ok(out.into_iter().flatten().collect())
 }
 

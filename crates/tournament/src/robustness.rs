@@ -15,7 +15,6 @@
 //! difference it asserts has the stated sign and a 95% Welch interval that excludes
 //! zero; otherwise it *fails*.
 
-use std::sync::atomic::AtomicBool;
 use crate::exec::{ExecError, Executor, InProcess, StrategyMaker, run_parallel};
 use crate::plan::{Catalog, MatchSpec, Role};
 use crate::stats::{Acc, Stat, t_quantile};
@@ -27,6 +26,7 @@ use plenary_core::{Dimension, Scenario};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 /// Per-match figures of the design experiment.
@@ -536,20 +536,26 @@ pub fn run(setup: &Setup<'_>) -> Result<RobustnessReport, ExecError> {
     // (variant, design) -> metric -> accumulator; exact sums, so completion order
     // does not matter.
     let mut acc: BTreeMap<(String, String), BTreeMap<Metric, Acc>> = BTreeMap::new();
-    run_parallel::<ExecError>(&specs, &exec, exec.parallelism(), &AtomicBool::new(false), |spec, r| {
-        let (design, variant) = spec
-            .design
-            .split_once('@')
-            .expect("variant designs are named design@variant");
-        let f = Figures::of(&r);
-        let e = acc
-            .entry((variant.to_string(), design.to_string()))
-            .or_default();
-        for m in Metric::ALL {
-            e.entry(m).or_default().add(f.get(m));
-        }
-        Ok(())
-    })?;
+    run_parallel::<ExecError>(
+        &specs,
+        &exec,
+        exec.parallelism(),
+        &AtomicBool::new(false),
+        |spec, r| {
+            let (design, variant) = spec
+                .design
+                .split_once('@')
+                .expect("variant designs are named design@variant");
+            let f = Figures::of(&r);
+            let e = acc
+                .entry((variant.to_string(), design.to_string()))
+                .or_default();
+            for m in Metric::ALL {
+                e.entry(m).or_default().add(f.get(m));
+            }
+            Ok(())
+        },
+    )?;
     let variants = VARIANTS
         .iter()
         .map(|v| {

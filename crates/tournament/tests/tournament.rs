@@ -232,9 +232,15 @@ scenarios = ["csce-1975"]
     assert_eq!(clean.forfeit_total, 0.0);
     assert!(clean.faulty_mean_score.is_none() && clean.clean_mean_score.is_some());
     assert_eq!(nan.seats_with_violations, nan.seats);
-    assert!(nan.violations >= nan.seats && nan.forfeit_total > 0.0, "{nan:?}");
+    assert!(
+        nan.violations >= nan.seats && nan.forfeit_total > 0.0,
+        "{nan:?}"
+    );
     let text = plenary_tournament::summary::text_tables(&s);
-    assert!(text.contains("Violations (timeouts, invalid answers"), "{text}");
+    assert!(
+        text.contains("Violations (timeouts, invalid answers"),
+        "{text}"
+    );
 }
 
 #[test]
