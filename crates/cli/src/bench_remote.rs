@@ -2,6 +2,7 @@
 //! `plenary echo-server` that serves its baseline.
 
 use crate::common::{self, MatchArgs};
+use crate::output::UsageExt;
 use crate::remote::{block_on, shutdown_signal};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -76,7 +77,7 @@ pub fn echo_server(args: &EchoServerArgs) -> Result<ExitCode> {
 /// `plenary bench remote`.
 pub fn run(mode: &BenchMode) -> Result<ExitCode> {
     let BenchMode::Remote(args) = mode;
-    plenary_strategies::check(&[args.strategy.as_str()]).context("--strategy")?;
+    plenary_strategies::check(&[args.strategy.as_str()]).usage("--strategy")?;
     let plan = common::prepare(&MatchArgs {
         scenario: args.scenario.clone(),
         design: args.design.clone(),
@@ -86,7 +87,7 @@ pub fn run(mode: &BenchMode) -> Result<ExitCode> {
         brief: true,
     })?;
     let exe = std::env::current_exe().context("locating the plenary binary")?;
-    eprintln!(
+    progress!(
         "bench remote: {} States of {} ({} + {} + 1 processes), {} rounds per kind...",
         plan.scenario.states.len(),
         plan.scenario.id,
@@ -106,7 +107,7 @@ pub fn run(mode: &BenchMode) -> Result<ExitCode> {
     if let Some(path) = &args.json {
         common::write_text(path, &serde_json::to_string_pretty(&r)?)?;
         if path.as_os_str() != "-" {
-            eprintln!("figures written to {}", path.display());
+            progress!("figures written to {}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)

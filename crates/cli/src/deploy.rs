@@ -3,7 +3,7 @@
 //! Kubernetes Jobs). The image is built locally by `deploy/image/build.sh`.
 
 use crate::common::{self, MatchArgs};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use plenary_lab::deploy::{self, DeployOptions, Session, Tournament, Workload};
 use std::path::PathBuf;
@@ -129,7 +129,7 @@ fn print(w: &deploy::Written) {
         );
     }
     for n in &w.notes {
-        eprintln!("note: {n}");
+        progress!("note: {n}");
     }
     println!("run it with:\n{}", w.how);
 }
@@ -140,12 +140,18 @@ pub fn run(args: &DeployArgs) -> Result<ExitCode> {
         return tournament(t);
     }
     if args.run.json.is_some() {
-        bail!(
-            "--json: a deployed runner writes its results itself (Compose: out/results.json; Kubernetes: results.json on the results volume)"
-        );
+        return Err(crate::output::UsageError::new(
+            "--json",
+            "a deployed runner writes its results itself (Compose: out/results.json; Kubernetes: results.json on the results volume)",
+        )
+        .into());
     }
     if args.user.is_some() && args.target == Target::Kubernetes {
-        bail!("--user is for Compose; Kubernetes pods run as 65532 (runAsUser)");
+        return Err(crate::output::UsageError::new(
+            "--user",
+            "it is for Compose; Kubernetes pods run as 65532 (runAsUser)",
+        )
+        .into());
     }
     let plan = common::prepare(&args.run)?;
     let opts = DeployOptions {

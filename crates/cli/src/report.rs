@@ -183,7 +183,7 @@ pub fn text(p: &MatchPlan, r: &MatchResult, brief: bool) -> String {
         for v in r.violations.iter().take(20) {
             let _ = writeln!(
                 o,
-                "  {} session {} {} round {} {}: {:?}{}",
+                "  {} session {} {} round {} {}: {}{}",
                 v.state,
                 v.session + 1,
                 v.item.as_deref().unwrap_or("-"),

@@ -86,7 +86,7 @@ pub fn run(args: &SoakArgs) -> Result<ExitCode> {
         timeout_ms: args.timeout_ms,
         window_ms: args.window_ms,
     };
-    eprintln!(
+    progress!(
         "soak: {} sessions of {} under {}, up to {} delegation faults each ({}), {} chair kills, seed {}",
         args.sessions,
         opts.plan.scenario.id,
@@ -103,7 +103,7 @@ pub fn run(args: &SoakArgs) -> Result<ExitCode> {
     let report = block_on(true, async {
         tokio::select! {
             r = plenary_lab::soak::run(opts, |o| {
-                eprintln!(
+                progress!(
                     "  session {:>3}: {:<9} {:>2} faults{} {:>3} violations {:>6.1} s{}",
                     o.index,
                     if o.completed { "completed" } else { "LOST" },

@@ -463,5 +463,15 @@ pub enum Fault {
     Invalid(String),
 }
 
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Timeout => f.write_str("no answer before the deadline"),
+            Fault::Unavailable(why) => write!(f, "unavailable: {why}"),
+            Fault::Invalid(why) => write!(f, "invalid answer: {why}"),
+        }
+    }
+}
+
 /// An answer or the reason there is none.
 pub type Reply<T> = Result<T, Fault>;
