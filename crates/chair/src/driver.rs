@@ -716,8 +716,11 @@ impl Driver {
         let slack = (timeout / 10).max(Duration::from_secs(1));
         let mut extensions = 0;
         let mut grace = 0;
+        // One timer per question, reset when the deadline moves (a new timer per answer
+        // costs a timer-wheel registration for each of the seats).
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
         while !pending.is_empty() || !open_pending.is_empty() {
-            let sleep = tokio::time::sleep_until(deadline);
             tokio::select! {
                 biased;
                 Some((k, r, is_open)) = pending.next(), if !pending.is_empty() => {
@@ -734,7 +737,7 @@ impl Driver {
                         debug!(state = %self.seats[seat].state, fault, %detail, "reopening the seat failed");
                     }
                 }
-                _ = sleep => {
+                _ = &mut sleep => {
                     let late = tokio::time::Instant::now().saturating_duration_since(deadline);
                     if late > slack && extensions < 3 {
                         extensions += 1;
@@ -747,6 +750,8 @@ impl Driver {
                     } else {
                         break;
                     }
+                    // Due again at once after a grace turn, or at the new deadline.
+                    sleep.as_mut().reset(deadline);
                 }
             }
         }
