@@ -45,7 +45,8 @@ pub struct SoakArgs {
     /// Deadline of every question, in milliseconds.
     #[arg(long, default_value_t = 2000, value_parser = timeout_ms())]
     pub timeout_ms: u64,
-    /// Faults fall within this many milliseconds from the start of a session.
+    /// Faults fall within this many milliseconds from the start of a session (scaled down
+    /// to 80% of the length of session 0, a fault-free calibration session, when shorter).
     #[arg(long, default_value_t = 3000)]
     pub window_ms: u64,
     /// Also write the figures (and every session) as JSON to FILE (`-` for stdout).
@@ -104,10 +105,11 @@ pub fn run(args: &SoakArgs) -> Result<ExitCode> {
         tokio::select! {
             r = plenary_lab::soak::run(opts, |o| {
                 progress!(
-                    "  session {:>3}: {:<9} {:>2} faults{} {:>3} violations {:>6.1} s{}",
+                    "  session {:>3}: {:<9} {:>2}/{:<2} faults{} {:>3} violations {:>6.1} s{}",
                     o.index,
                     if o.completed { "completed" } else { "LOST" },
                     o.faults,
+                    o.faults_planned,
                     if o.chair_killed { " + chair kill" } else { "             " },
                     o.violations,
                     o.seconds,
@@ -143,6 +145,7 @@ fn table(r: &SoakReport) -> String {
     row("sessions_completed", r.sessions_completed.to_string());
     row("sessions_lost", r.sessions_lost.to_string());
     row("chair_restarts", r.chair_restarts.to_string());
+    row("faults_planned", r.faults_planned.to_string());
     row("faults_injected", r.faults_injected.to_string());
     for (k, v) in &r.faults_by_kind {
         row(&format!("  {k}"), v.to_string());

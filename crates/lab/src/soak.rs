@@ -114,9 +114,10 @@ pub fn plan(opts: &SoakOptions, states: usize) -> Vec<SessionPlan> {
     let n = opts.sessions;
     // Chair kills go to distinct sessions, spread over the soak.
     let mut kill_sessions: Vec<usize> = Vec::new();
-    let kills = (opts.chair_kills as usize).min(n);
+    // Session 0 calibrates the fault window (see `run`): no faults, no chair kill.
+    let kills = (opts.chair_kills as usize).min(n.saturating_sub(1));
     while kill_sessions.len() < kills {
-        let s = rng.below(n);
+        let s = 1 + rng.below(n - 1);
         if !kill_sessions.contains(&s) {
             kill_sessions.push(s);
         }
@@ -125,7 +126,8 @@ pub fn plan(opts: &SoakOptions, states: usize) -> Vec<SessionPlan> {
         .map(|index| {
             let mut r = Stream::new(opts.seed, &["soak-session", &index.to_string()]);
             let seed = r.next_u64() >> 11;
-            let fault_free = opts.kinds.is_empty()
+            let fault_free = index == 0
+                || opts.kinds.is_empty()
                 || opts.max_faults == 0
                 || states == 0
                 || r.unit() < opts.fault_free_share;
@@ -171,8 +173,12 @@ pub struct SessionOutcome {
     pub index: usize,
     /// The match seed.
     pub seed: u64,
-    /// Delegation faults injected.
+    /// Delegation faults planned.
+    pub faults_planned: usize,
+    /// Delegation faults injected while it ran.
     pub faults: usize,
+    /// Kinds of the faults injected, in order.
+    pub applied: Vec<String>,
     /// Whether the chair was killed during it.
     pub chair_killed: bool,
     /// Whether its results came back.
@@ -206,7 +212,9 @@ pub struct SoakReport {
     pub sessions_lost: usize,
     /// Times the chair was killed and started again.
     pub chair_restarts: usize,
-    /// Delegation faults injected.
+    /// Delegation faults the plan holds (a session that ends early leaves some out).
+    pub faults_planned: usize,
+    /// Delegation faults injected while their session ran.
     pub faults_injected: usize,
     /// Delegation faults by kind.
     pub faults_by_kind: BTreeMap<String, usize>,
@@ -302,6 +310,11 @@ struct SoakLab {
     delegations: Vec<Option<Child>>,
     proxies: Vec<Proxy>,
     states: Vec<String>,
+    /// Seats killed whose restart has not happened yet.
+    killed: std::collections::BTreeSet<usize>,
+    /// Multiplies planned fault offsets: a session shorter than the window would end
+    /// before its later faults (set from the calibration session's length).
+    scale: f64,
 }
 
 impl SoakLab {
@@ -398,6 +411,8 @@ pub async fn run(
         state_dir,
         chair: None,
         chair_addr: "127.0.0.1:0".parse().expect("an address"),
+        scale: 1.0,
+        killed: Default::default(),
         delegations: (0..states.len()).map(|_| None).collect(),
         proxies: Vec::new(),
         states: states.clone(),
@@ -418,7 +433,18 @@ pub async fn run(
     let mut chair_restarts = 0;
     for p in &plans {
         let o = run_session(&mut lab, p, &mut chair_restarts).await;
+        if p.index == 0 && o.completed {
+            // Faults and chair kills land within the first 80% of a session's length.
+            let window = lab.opts.window_ms.max(1) as f64;
+            lab.scale = (0.8 * o.seconds * 1000.0 / window).clamp(0.01, 1.0);
+            info!(
+                session_ms = (o.seconds * 1000.0).round(),
+                scale = lab.scale,
+                "calibrated the fault window"
+            );
+        }
         progress(&o);
+        let disturbed = o.faults > 0 || o.chair_killed;
         outcomes.push(o);
         // Every delegation up again before the next session (a killed one whose
         // restart was still pending, a stopped one).
@@ -426,14 +452,35 @@ pub async fn run(
             if let Some(d) = &lab.delegations[seat] {
                 d.signal(Signal::SIGCONT);
             }
+            // A seat killed at the very end of the session may not have exited yet:
+            // the kill is what counts, not whether the exit was seen.
+            let killed = lab.killed.remove(&seat);
             let dead = match &mut lab.delegations[seat] {
-                Some(d) => d.exited(),
+                Some(d) => killed || d.exited(),
                 None => true,
             };
             if dead {
-                lab.delegations[seat] = None;
+                if let Some(d) = lab.delegations[seat].take() {
+                    d.kill().await;
+                }
                 lab.start_delegation(seat).await?;
             }
+        }
+        // After faults the next session starts with a whole lab: every delegation
+        // serving through its proxy, and the chair's links past their reconnect pause
+        // (a link that failed waits that long before it dials again).
+        if disturbed {
+            for seat in 0..states.len() {
+                let url = format!("http://{}", lab.proxies[seat].addr);
+                let _ = crate::health::wait_serving(
+                    &url,
+                    "plenary.v2.Delegation",
+                    Duration::from_secs(30),
+                )
+                .await;
+            }
+            tokio::time::sleep(plenary_chair::link::RECONNECT_EVERY + Duration::from_millis(200))
+                .await;
         }
     }
     if let Some(c) = lab.chair.take() {
@@ -443,11 +490,9 @@ pub async fn run(
         d.stop(Duration::from_secs(2)).await;
     }
     let mut by_kind = BTreeMap::new();
-    for p in &plans {
-        for f in &p.faults {
-            *by_kind
-                .entry(format!("{:?}", f.kind).to_lowercase())
-                .or_insert(0) += 1;
+    for o in &outcomes {
+        for k in &o.applied {
+            *by_kind.entry(k.clone()).or_insert(0) += 1;
         }
     }
     let without = outcomes.iter().filter(|o| o.faults == 0).count();
@@ -460,7 +505,8 @@ pub async fn run(
         sessions_completed: outcomes.iter().filter(|o| o.completed).count(),
         sessions_lost: outcomes.iter().filter(|o| !o.completed).count(),
         chair_restarts,
-        faults_injected: plans.iter().map(|p| p.faults.len()).sum(),
+        faults_planned: plans.iter().map(|p| p.faults.len()).sum(),
+        faults_injected: outcomes.iter().map(|o| o.faults).sum(),
         faults_by_kind: by_kind,
         sessions_without_delegation_faults: without,
         identical_to_in_process: outcomes
@@ -488,21 +534,24 @@ async fn run_session(lab: &mut SoakLab, p: &SessionPlan, restarts: &mut usize) -
     let mut outcome = SessionOutcome {
         index: p.index,
         seed: p.seed,
-        faults: p.faults.len(),
-        chair_killed: p.chair_kill_at_ms.is_some(),
+        faults_planned: p.faults.len(),
+        faults: 0,
+        applied: Vec::new(),
+        chair_killed: false,
         completed: false,
         violations: 0,
         identical_to_in_process: None,
         seconds: 0.0,
         error: None,
     };
-    let result = play(lab, &plan, p, restarts).await;
+    let result = play(lab, &plan, p, restarts, &mut outcome).await;
     outcome.seconds = t0.elapsed().as_secs_f64();
     match result {
         Ok(r) => {
             outcome.completed = true;
             outcome.violations = r.violations.len();
-            if p.faults.is_empty() {
+            // Planned faults the session outran leave it as fault-free as any.
+            if outcome.faults == 0 {
                 let local = plenary_core::run_in_process(plan.new_match(), &mut |b| {
                     plenary_strategies::create(&plan.strategies[b.seat as usize], b)
                         .expect("the soak's strategies are built in")
@@ -526,6 +575,7 @@ async fn play(
     plan: &MatchPlan,
     p: &SessionPlan,
     restarts: &mut usize,
+    outcome: &mut SessionOutcome,
 ) -> Result<MatchResult, String> {
     let wait = Duration::from_secs(120);
     let mut client = ChairClient::connect(&lab.chair_url(), Some(&lab.secrets.operator), wait)
@@ -538,14 +588,15 @@ async fn play(
     let id = started.session_id;
     let t0 = tokio::time::Instant::now();
     // The session's events come in order: faults (and the chair kill) at their offsets.
+    let scaled = |at: u64| (at as f64 * lab.scale) as u64;
     let mut schedule: Vec<(u64, Option<usize>)> = p
         .faults
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.at_ms, Some(i)))
+        .map(|(i, f)| (scaled(f.at_ms), Some(i)))
         .collect();
     if let Some(at) = p.chair_kill_at_ms {
-        schedule.push((at, None));
+        schedule.push((scaled(at), None));
     }
     schedule.sort();
     let mut pending_restarts: Vec<(tokio::time::Instant, usize)> = Vec::new();
@@ -561,6 +612,8 @@ async fn play(
                 Some(i) => {
                     let f = &p.faults[i];
                     inject(lab, f, &mut pending_restarts, &mut pending_continues);
+                    outcome.faults += 1;
+                    outcome.applied.push(format!("{:?}", f.kind).to_lowercase());
                 }
                 None => {
                     debug!(session = p.index, "killing the chair");
@@ -570,6 +623,7 @@ async fn play(
                     let listen = lab.chair_addr.to_string();
                     lab.start_chair(&listen).await.map_err(|e| e.to_string())?;
                     *restarts += 1;
+                    outcome.chair_killed = true;
                 }
             }
             next += 1;
@@ -590,6 +644,7 @@ async fn play(
             .collect();
         pending_restarts.retain(|(at, _)| *at > now);
         for seat in due {
+            lab.killed.remove(&seat);
             lab.delegations[seat] = None;
             lab.start_delegation(seat)
                 .await
@@ -635,6 +690,7 @@ fn inject(
         FaultKind::Kill => {
             if let Some(d) = &lab.delegations[seat] {
                 d.signal(Signal::SIGKILL);
+                lab.killed.insert(seat);
                 restarts.push((now + Duration::from_millis(f.for_ms), seat));
             }
         }
