@@ -238,6 +238,10 @@ fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
             "csce-1975",
             "--seed",
             "11",
+            // Hardliners leave items open, so every session negotiates and the match
+            // is still running when the chair is killed after session 1.
+            "--strategies",
+            "default=hardliner",
             "--brief",
             "--image",
             &tag,
@@ -257,6 +261,8 @@ fn compose_lab_survives_a_chair_restart_and_a_killed_delegation() {
             "csce-1975",
             "--seed",
             "11",
+            "--strategies",
+            "default=hardliner",
             "--brief",
             "--json",
             inproc.to_str().unwrap(),
