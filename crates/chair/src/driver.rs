@@ -260,7 +260,11 @@ impl Driver {
                 continue;
             }
             s.generation = r.generation;
-            s.link = Some(self.cfg.hub.link(&r.endpoint, r.token.as_deref()));
+            let link = self.cfg.hub.link(&r.endpoint, r.token.as_deref());
+            // A registration is news that the endpoint is up, even at an address whose
+            // last connection attempt failed.
+            link.retry_now();
+            s.link = Some(link);
             if self.resuming {
                 // The endpoint that played the seat before the restart: its seat is
                 // still open there (if not, it says so and the seat is opened again).

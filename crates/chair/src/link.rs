@@ -69,6 +69,9 @@ struct Shared {
     /// Envelopes queued by drivers, sent by whoever holds `conn` next.
     queue: Mutex<Vec<Outgoing>>,
     conn: tokio::sync::Mutex<ConnState>,
+    /// Set when the endpoint registered again: the next send dials at once, whatever
+    /// the reconnect pause of an earlier failure says.
+    retry: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -82,6 +85,14 @@ impl Link {
     /// The endpoint URL.
     pub fn endpoint(&self) -> &str {
         &self.shared.endpoint
+    }
+
+    /// The endpoint registered again (a restarted process at the same address): the
+    /// next send dials it at once instead of waiting out [`RECONNECT_EVERY`].
+    pub fn retry_now(&self) {
+        self.shared
+            .retry
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Queues envelopes (in order) for the next frame and, if nobody is sending right
@@ -120,7 +131,9 @@ impl Shared {
             state.conn = None;
         }
         if state.conn.is_none() {
+            let retry = self.retry.swap(false, std::sync::atomic::Ordering::AcqRel);
             if let Some((at, why)) = &state.failed
+                && !retry
                 && at.elapsed() < RECONNECT_EVERY
             {
                 fail_all(batch, why);
@@ -231,6 +244,7 @@ impl Hub {
                     chair_id: Arc::clone(&self.chair_id),
                     queue: Mutex::new(Vec::new()),
                     conn: tokio::sync::Mutex::new(ConnState::default()),
+                    retry: std::sync::atomic::AtomicBool::new(false),
                 }),
             })
             .clone()

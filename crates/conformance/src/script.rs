@@ -110,19 +110,14 @@ impl Msg {
     }
 }
 
-fn item(
-    index: u32,
-    id: &str,
-    dimension: v2::Dimension,
-    kind: v2::ItemKind,
-    status_quo: f64,
-    in_scope: bool,
-) -> v2::ItemInfo {
+/// Agenda item `index`; its dimension comes from [`dimension`], the one table the
+/// validator reads too.
+fn item(index: u32, id: &str, kind: v2::ItemKind, status_quo: f64, in_scope: bool) -> v2::ItemInfo {
     v2::ItemInfo {
         index,
         id: id.to_string(),
         title: format!("Conformance item {id}"),
-        dimension: dimension as i32,
+        dimension: plenary_proto::convert::WireEnum::wire(dimension(index)),
         kind: kind as i32,
         status_quo: Some(status_quo),
         // Item 3 (out of scope) has no reversion: deadlock keeps the policy in force.
@@ -167,19 +162,18 @@ fn rules(states: usize) -> v2::PublicRules {
 
 /// The brief of seat `seat` (playing `state`) of `states` seats in `match_id`.
 pub(crate) fn brief(match_id: &str, seat: usize, state: &str, states: usize) -> v2::SeatBrief {
-    use v2::{Dimension as D, ItemKind as K};
+    use v2::ItemKind as K;
     let items = vec![
-        item(0, "budget", D::General, K::UnifiedBudget, 50.0, true),
-        item(1, "csbm", D::PoliticoMilitary, K::Csbm, 30.0, true),
+        item(0, "budget", K::UnifiedBudget, 50.0, true),
+        item(1, "csbm", K::Csbm, 30.0, true),
         item(
             2,
             "election-observation",
-            D::Human,
             K::ElectionObservation,
             60.0,
             true,
         ),
-        item(3, "declaration", D::Human, K::Declaration, 40.0, false),
+        item(3, "declaration", K::Declaration, 40.0, false),
     ];
     // Two contrasting profiles, alternating over the seats: an eastern State that wants
     // little of everything and cares most about the human dimension, and a western one.
@@ -224,7 +218,6 @@ pub(crate) fn brief(match_id: &str, seat: usize, state: &str, states: usize) -> 
         rules: Some(rules(states)),
         bargaining_power: capability * 1.5,
         voting_weight: capability.sqrt(),
-        // Odd seats have no position on the declaration (they are never asked on it).
         absent_items: Vec::new(),
         groups: vec![v2::GroupInfo {
             id: "security-and-observation".to_string(),

@@ -466,9 +466,10 @@ pub enum Fault {
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Fault::Timeout => f.write_str("no answer before the deadline"),
+            // The same words as the live events and logs (`fault = "invalid"` ...).
+            Fault::Timeout => f.write_str("timeout: no answer before the deadline"),
             Fault::Unavailable(why) => write!(f, "unavailable: {why}"),
-            Fault::Invalid(why) => write!(f, "invalid answer: {why}"),
+            Fault::Invalid(why) => write!(f, "invalid: {why}"),
         }
     }
 }

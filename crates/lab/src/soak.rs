@@ -189,6 +189,9 @@ pub struct SessionOutcome {
     pub identical_to_in_process: Option<bool>,
     /// Wall time, in seconds.
     pub seconds: f64,
+    /// Seconds from the session's start on the chair to its results (the clock fault
+    /// offsets count on).
+    pub running_seconds: f64,
     /// Why it was lost, if it was.
     pub error: Option<String>,
 }
@@ -436,9 +439,9 @@ pub async fn run(
         if p.index == 0 && o.completed {
             // Faults and chair kills land within the first 80% of a session's length.
             let window = lab.opts.window_ms.max(1) as f64;
-            lab.scale = (0.8 * o.seconds * 1000.0 / window).clamp(0.01, 1.0);
+            lab.scale = (0.8 * o.running_seconds * 1000.0 / window).clamp(0.01, 1.0);
             info!(
-                session_ms = (o.seconds * 1000.0).round(),
+                session_ms = (o.running_seconds * 1000.0).round(),
                 scale = lab.scale,
                 "calibrated the fault window"
             );
@@ -542,6 +545,7 @@ async fn run_session(lab: &mut SoakLab, p: &SessionPlan, restarts: &mut usize) -
         violations: 0,
         identical_to_in_process: None,
         seconds: 0.0,
+        running_seconds: 0.0,
         error: None,
     };
     let result = play(lab, &plan, p, restarts, &mut outcome).await;
@@ -644,7 +648,10 @@ async fn play(
             .collect();
         pending_restarts.retain(|(at, _)| *at > now);
         for seat in due {
-            lab.killed.remove(&seat);
+            // A seat killed twice has two restarts due; the first one restarted it.
+            if !lab.killed.remove(&seat) {
+                continue;
+            }
             lab.delegations[seat] = None;
             lab.start_delegation(seat)
                 .await
@@ -653,6 +660,7 @@ async fn play(
         // Look at the results (cheap), then at the schedule again.
         match client.poll(&id).await {
             Ok(Some(json)) => {
+                outcome.running_seconds = t0.elapsed().as_secs_f64();
                 return serde_json::from_str(&json).map_err(|e| e.to_string());
             }
             Ok(None) => {}

@@ -222,9 +222,10 @@ fn assign(
     };
     let assignment = Assignment::parse(text).map_err(|e| what(e.to_string()))?;
     // The built-in mix names the osce-2021 blocs and States: on a scenario without its
-    // blocs only its default applies; on an osce-2021 variant every rule must fit, so a
-    // State it names and the file lacks is an error, not a silent change of mix.
-    let assignment = if !users && scenario.bloc("west").is_none() {
+    // blocs (and without a mix of its own) only its default applies; on an osce-2021
+    // variant every rule must fit, so a State it names and the file lacks is an error,
+    // not a silent change of mix. A scenario's own mix applies whole.
+    let assignment = if !users && own.is_none() && scenario.bloc("west").is_none() {
         Assignment {
             default: assignment.default.clone(),
             rules: Vec::new(),

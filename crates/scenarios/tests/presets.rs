@@ -650,3 +650,41 @@ fn embedded_errors_are_labelled_embedded() {
         "{msg}"
     );
 }
+
+/// Without `--strategies`, a scenario's own `default_strategies` applies whole (its bloc
+/// and State rules too), and the built-in mix only where a scenario has none.
+#[test]
+fn a_scenarios_own_mix_applies_whole() {
+    use plenary_scenarios::plan::{MatchPlan, PlanRequest, Source, Strategies};
+    let check = |_: &str| Ok(());
+    let plan = |id: &str| {
+        MatchPlan::resolve(PlanRequest {
+            scenario: Source::Preset(id.into()),
+            design: None,
+            seed: 1,
+            strategies: Strategies::Assign {
+                spec: None,
+                fallback_mix: "default=hardliner",
+                check: &check,
+            },
+            match_id: None,
+        })
+        .unwrap()
+    };
+    let p = plan("csce-1975");
+    let of = |state: &str| {
+        let i = p
+            .scenario
+            .states
+            .iter()
+            .position(|s| s.id == state)
+            .unwrap();
+        p.strategies[i].as_str()
+    };
+    // default=dissociator,warsaw-pact=boulware,nn=mediator,ROU=dissociator,NLD=norm-entrepreneur
+    assert_eq!(of("SUN"), "boulware");
+    assert_eq!(of("ROU"), "dissociator");
+    assert_eq!(of("AUT"), "mediator");
+    assert_eq!(of("NLD"), "norm-entrepreneur");
+    assert_eq!(of("USA"), "dissociator");
+}

@@ -61,6 +61,11 @@ impl Acc {
         (self.n > 0).then(|| self.sum as f64 / SCALE / self.n as f64)
     }
 
+    /// Sum of the observations (exact up to the fixed-point scale).
+    pub fn total(&self) -> f64 {
+        self.sum as f64 / SCALE
+    }
+
     /// Sample standard deviation (None below two observations).
     pub fn sd(&self) -> Option<f64> {
         if self.n < 2 {

@@ -480,6 +480,7 @@ struct Accs {
 #[derive(Default)]
 struct FaultAcc {
     seats: u64,
+    faulty: u64,
     violations: u64,
     forfeit: Acc,
     faulty_score: Acc,
@@ -541,6 +542,7 @@ impl Accs {
             e.violations += u64::from(st.violations);
             e.forfeit.add(st.forfeit);
             if st.violations > 0 {
+                e.faulty += 1;
                 e.faulty_score.add(st.score);
             } else {
                 e.clean_score.add(st.score);
@@ -1042,9 +1044,9 @@ fn fault_rows(accs: &BTreeMap<String, FaultAcc>, order: &[String]) -> Vec<FaultR
             FaultRow {
                 strategy: n.clone(),
                 seats: a.seats,
-                seats_with_violations: a.faulty_score.n(),
+                seats_with_violations: a.faulty,
                 violations: a.violations,
-                forfeit_total: a.forfeit.mean().unwrap_or(0.0) * a.forfeit.n() as f64,
+                forfeit_total: a.forfeit.total(),
                 faulty_mean_score: a.faulty_score.mean(),
                 clean_mean_score: a.clean_score.mean(),
             }

@@ -208,8 +208,8 @@ fn every_format_is_scored() {
     assert!(!text.contains("PARTIAL"), "{text}");
 }
 
-/// Strategies that play identically share a rank and are not separable; a strategy
-/// that plays differently in every match is.
+/// A strategy whose every position is invalid: its violations and forfeits are
+/// reported per strategy, beside the clean one's.
 #[test]
 fn violations_and_forfeits_are_reported_per_strategy() {
     let text = r#"
@@ -243,6 +243,8 @@ scenarios = ["csce-1975"]
     );
 }
 
+/// Strategies that play identically share a rank and are not separable; a strategy
+/// that plays differently in every match is.
 #[test]
 fn ties_share_a_rank_and_are_not_separable() {
     let text = "seed = 5\nreplications = 3\nstrategies = [\"soft\", \"soft-twin\", \"hard\"]\ndesigns = [\"csce-1975\"]\nscenarios = [\"csce-1975\"]\n[rotation]\nbackground = \"sincere\"\n";
