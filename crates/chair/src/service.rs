@@ -48,7 +48,7 @@ pub enum Error {
     Listener(#[from] std::io::Error),
     /// The chair would listen beyond loopback without the tokens that protect it.
     #[error(
-        "refusing to listen on {addr} (beyond loopback) without {missing}: anyone who can reach it could take a State's seat or start sessions; give --tokens and --operator-token, or listen on 127.0.0.1"
+        "refusing to listen on {addr} (beyond loopback) without {missing}: anyone who can reach it could take a State's seat or start sessions; give --tokens and --operator-token-file (or PLENARY_OPERATOR_TOKEN), or listen on 127.0.0.1"
     )]
     Insecure {
         /// The address.
