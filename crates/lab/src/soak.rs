@@ -146,9 +146,12 @@ pub fn plan(opts: &SoakOptions, states: usize) -> Vec<SessionPlan> {
                 f.sort_by_key(|x| x.at_ms);
                 f
             };
-            let chair_kill_at_ms = kill_sessions
-                .contains(&index)
-                .then(|| r.below(opts.window_ms.max(1) as usize) as u64);
+            // Chair kills fall between 10% and 50% of the window: early enough that the
+            // session is still running even when it is shorter than the calibration one.
+            let chair_kill_at_ms = kill_sessions.contains(&index).then(|| {
+                let w = opts.window_ms.max(1) as f64;
+                (w * (0.1 + 0.4 * r.unit())) as u64
+            });
             // The first chair kill falls on a session without delegation faults (when
             // there are any): that is where a resumed match must equal in-process.
             let faults = if Some(&index) == kill_sessions.first() && opts.fault_free_share > 0.0 {
