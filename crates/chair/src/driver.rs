@@ -848,9 +848,10 @@ fn wrong_kind(expected: &str, got: &v2::answer::Body) -> Fault {
 
 /// The kind and detail of a fault, as events and logs show them.
 pub fn fault_kind(f: &Fault) -> (&'static str, String) {
-    match f {
-        Fault::Timeout => ("timeout", String::new()),
-        Fault::Unavailable(d) => ("unavailable", d.clone()),
-        Fault::Invalid(d) => ("invalid", d.clone()),
-    }
+    // A timeout says all in its kind; events and logs carry no detail for it.
+    let detail = match f {
+        Fault::Timeout => String::new(),
+        _ => f.detail().to_string(),
+    };
+    (f.kind(), detail)
 }

@@ -767,10 +767,10 @@ impl Design {
                     p.push(
                         key,
                         format!(
-                            "item `{}` (agenda[{i}]) of scenario `{}` has no status quo, but mediation `{}` needs one as the disagreement point",
+                            "item `{}` (agenda[{i}]) of scenario `{}` has no status quo, but mediation {} needs one as the disagreement point",
                             it.id,
                             scenario.id,
-                            mediation_name(m)
+                            value_name(&m)
                         ),
                     );
                 }
@@ -853,15 +853,6 @@ fn known_institutions(sc: &Scenario) -> String {
         .map(|i| i.id.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The kebab-case name of a mediation method.
-pub fn mediation_name(m: Mediation) -> &'static str {
-    match m {
-        Mediation::Compromise => "compromise",
-        Mediation::Nash => "nash",
-        Mediation::MaxSupport => "max-support",
-    }
 }
 
 fn check_rule(p: &mut Problems, key: &str, r: &Rule) {

@@ -463,14 +463,29 @@ pub enum Fault {
     Invalid(String),
 }
 
+impl Fault {
+    /// The kind of fault as logs and live events name it: `timeout`, `unavailable` or
+    /// `invalid`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Timeout => "timeout",
+            Fault::Unavailable(_) => "unavailable",
+            Fault::Invalid(_) => "invalid",
+        }
+    }
+
+    /// What went wrong, beyond the kind.
+    pub fn detail(&self) -> &str {
+        match self {
+            Fault::Timeout => "no answer before the deadline",
+            Fault::Unavailable(d) | Fault::Invalid(d) => d,
+        }
+    }
+}
+
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            // The same words as the live events and logs (`fault = "invalid"` ...).
-            Fault::Timeout => f.write_str("timeout: no answer before the deadline"),
-            Fault::Unavailable(why) => write!(f, "unavailable: {why}"),
-            Fault::Invalid(why) => write!(f, "invalid: {why}"),
-        }
+        write!(f, "{}: {}", self.kind(), self.detail())
     }
 }
 
